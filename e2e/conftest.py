@@ -1,0 +1,115 @@
+"""Session fixtures of the e2e suite: settings -> stack -> pipeline (-> traffic).
+
+The stack starts once per session. If any test failed, teardown writes the artifacts
+(container logs, Alloy's component JSON, the last queries, a /metrics snapshot) to a
+folder whose path it prints, then removes the stack unless --keep-stack.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from scanium_e2e.artifacts import write_artifacts
+from scanium_e2e.contract import Contract, load_contract
+from scanium_e2e.errors import ScaniumE2EError
+from scanium_e2e.pipeline import Pipeline
+from scanium_e2e.pytest_plugin import session_masker
+from scanium_e2e.secrets import Masker
+from scanium_e2e.settings import Settings
+from scanium_e2e.stack import Stack
+from scanium_e2e.stack.compose import ComposeStack
+
+
+def _options(config: pytest.Config) -> dict[str, object]:
+    def option(name: str) -> object:
+        return config.getoption(name, default=None)
+
+    overrides: dict[str, object] = {
+        "stack_mode": option("--stack"),
+        "run_id": option("--run-id"),
+        "provider": option("--provider"),
+        "keep_stack": option("--keep-stack"),
+    }
+    if option("--no-traffic"):
+        overrides["send_traffic"] = False
+    for key, name in (("artifacts_dir", "--artifacts-dir"), ("contract_file", "--contract")):
+        value = option(name)
+        if value:
+            overrides[key] = Path(str(value))
+    return overrides
+
+
+@pytest.fixture(scope="session")
+def settings(pytestconfig: pytest.Config) -> Settings:
+    """The run's settings; a configuration error ends the session with one paragraph."""
+    try:
+        built = Settings.from_env(overrides=_options(pytestconfig))
+    except ScaniumE2EError as exc:
+        pytest.exit(f"scanium-e2e: {exc}", returncode=2)
+    masker = session_masker(pytestconfig)
+    for secret in built.secrets():
+        masker.add(secret)
+    return built
+
+
+@pytest.fixture(scope="session")
+def masker(pytestconfig: pytest.Config, settings: Settings) -> Masker:
+    """Masks every secret the session knows of."""
+    return session_masker(pytestconfig)
+
+
+@pytest.fixture(scope="session")
+def contract(settings: Settings) -> Contract:
+    """The expectations file."""
+    try:
+        return load_contract(settings.contract_file)
+    except ScaniumE2EError as exc:
+        pytest.exit(f"scanium-e2e: {exc}", returncode=2)
+
+
+@pytest.fixture(scope="session")
+def stack(settings: Settings, masker: Masker, request: pytest.FixtureRequest) -> Iterator[Stack]:
+    """The stack under test: started here with Testcontainers, or attached to."""
+    if settings.external_mode:
+        from scanium_e2e.stack.external import ExternalStack
+
+        yield ExternalStack(settings)
+        return
+    started = ComposeStack(settings, masker=masker)
+    try:
+        started.start()
+    except ScaniumE2EError as exc:
+        started.stop()
+        pytest.exit(f"scanium-e2e: {exc}", returncode=3)
+    except BaseException:
+        started.stop()
+        raise
+    try:
+        yield started
+    finally:
+        if not settings.keep_stack:
+            started.stop()
+
+
+@pytest.fixture(scope="session")
+def pipeline(
+    settings: Settings,
+    contract: Contract,
+    stack: Stack,
+    masker: Masker,
+    request: pytest.FixtureRequest,
+) -> Iterator[Pipeline]:
+    """Clients over the running stack; writes artifacts at the end if anything failed."""
+    built = Pipeline.connect(settings, contract, stack, masker)
+    try:
+        yield built
+    finally:
+        if request.session.testsfailed:
+            folder = write_artifacts(built)
+            terminal = request.config.pluginmanager.get_plugin("terminalreporter")
+            if terminal is not None:
+                terminal.write_line(f"scanium-e2e: failure artifacts written to {folder}")
+        built.close()

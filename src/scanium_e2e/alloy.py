@@ -1,0 +1,193 @@
+"""Grafana Alloy as the suite sees it: readiness, scrape target health, remote-write counters.
+
+Alloy's component API (`/api/v0/web/components/<id>`) is where the seed incident was
+diagnosed: `prometheus.scrape.backend` reports each target's health and last scrape error.
+Its debug info comes encoded as Alloy syntax values (`{"type": ..., "value": ...}` nests),
+which `_decode` flattens into plain Python values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from scanium_e2e.errors import EndpointError
+from scanium_e2e.metrics_text import parse_samples
+from scanium_e2e.polling import TransientError
+
+SCRAPE_COMPONENT = "prometheus.scrape.backend"
+REMOTE_WRITE_COMPONENT = "prometheus.remote_write.mimir"
+
+
+@dataclass(frozen=True)
+class ScrapeTarget:
+    """One target of a `prometheus.scrape` component, as Alloy last saw it."""
+
+    url: str
+    health: str
+    last_error: str
+    last_scrape: str
+    labels: dict[str, str]
+
+    @property
+    def up(self) -> bool:
+        """True when the last scrape succeeded."""
+        return self.health == "up"
+
+    def describe(self) -> str:
+        """One line for failure messages."""
+        error = f", last error: {self.last_error}" if self.last_error else ""
+        return f"{self.url} health={self.health or 'unknown'}{error}"
+
+
+@dataclass(frozen=True)
+class RemoteWriteCounters:
+    """Alloy's own counters of what remote write did (from its /metrics)."""
+
+    sent: float
+    failed: float
+    dropped: float
+    retried: float
+    last_error_status: str = ""
+
+
+class AlloyClient:
+    """Talks to Alloy's HTTP server (default port 12345)."""
+
+    def __init__(self, base_url: str, timeout_s: float = 5.0) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._http = httpx.Client(timeout=timeout_s)
+        self.last_component_json: dict[str, Any] = {}
+
+    def close(self) -> None:
+        """Release HTTP connections."""
+        self._http.close()
+
+    def _get(self, path: str) -> httpx.Response:
+        try:
+            return self._http.get(self.base_url + path)
+        except httpx.TransportError as exc:
+            raise TransientError(f"Alloy at {self.base_url} unreachable ({exc!s})") from None
+
+    def ready(self) -> str:
+        """Alloy's /-/ready answer; raises TransientError until it is ready."""
+        response = self._get("/-/ready")
+        if response.status_code != 200:
+            raise TransientError(f"Alloy /-/ready: HTTP {response.status_code}")
+        return response.text.strip()
+
+    def component(self, component_id: str) -> dict[str, Any]:
+        """The raw JSON of one component from the component API."""
+        response = self._get(f"/api/v0/web/components/{component_id}")
+        if response.status_code == 404:
+            raise EndpointError(
+                f"Alloy has no component {component_id}: is the config the Scanium one?"
+            )
+        if response.status_code != 200:
+            raise TransientError(f"Alloy component API: HTTP {response.status_code}")
+        data = response.json()
+        if not isinstance(data, dict):
+            raise EndpointError(
+                f"Alloy component API returned {type(data).__name__}, not an object"
+            )
+        self.last_component_json = data
+        return data
+
+    def scrape_targets(self, component_id: str = SCRAPE_COMPONENT) -> list[ScrapeTarget]:
+        """Every target of a scrape component with its health and last error."""
+        return parse_scrape_targets(self.component(component_id))
+
+    def own_metrics(self) -> str:
+        """Alloy's /metrics text."""
+        response = self._get("/metrics")
+        if response.status_code != 200:
+            raise TransientError(f"Alloy /metrics: HTTP {response.status_code}")
+        return response.text
+
+    def remote_write_counters(
+        self, component_id: str = REMOTE_WRITE_COMPONENT
+    ) -> RemoteWriteCounters:
+        """Samples sent, failed, dropped and retried by one remote_write component."""
+        samples = parse_samples(self.own_metrics())
+
+        def total(*names: str) -> float:
+            return sum(
+                s.value
+                for s in samples
+                if s.name in names and s.labels.get("component_id", component_id) == component_id
+            )
+
+        return RemoteWriteCounters(
+            sent=total("prometheus_remote_storage_samples_total"),
+            failed=total("prometheus_remote_storage_samples_failed_total"),
+            dropped=total("prometheus_remote_storage_samples_dropped_total"),
+            retried=total("prometheus_remote_storage_samples_retried_total"),
+        )
+
+
+def _decode(value: Any) -> Any:
+    """Flatten Alloy's encoded syntax values into plain Python values."""
+    if isinstance(value, list):
+        return [_decode(item) for item in value]
+    if not isinstance(value, dict):
+        return value
+    kind = value.get("type")
+    if kind in ("string", "number", "bool", "null", "capsule", "function") and "value" in value:
+        return value["value"]
+    if kind in ("array", "tuple") and "value" in value:
+        return [_decode(item) for item in value["value"] or []]
+    if kind in ("object", "map") and "value" in value:
+        return {str(item.get("key")): _decode(item.get("value")) for item in value["value"] or []}
+    if kind == "block" or ("body" in value and "name" in value):
+        decoded: dict[str, Any] = {}
+        for item in value.get("body") or []:
+            name = str(item.get("name"))
+            item_value = _decode(item.get("value")) if item.get("type") == "attr" else _decode(item)
+            if item.get("type") == "block" and name in decoded:
+                existing = decoded[name]
+                decoded[name] = (
+                    [*existing, item_value]
+                    if isinstance(existing, list)
+                    else [
+                        existing,
+                        item_value,
+                    ]
+                )
+            elif item.get("type") == "block":
+                decoded.setdefault(name, [])
+                decoded[name] = [*decoded[name], item_value]
+            else:
+                decoded[name] = item_value
+        return decoded
+    return {key: _decode(item) for key, item in value.items()}
+
+
+def parse_scrape_targets(component_json: dict[str, Any]) -> list[ScrapeTarget]:
+    """Targets from a `prometheus.scrape` component's debug info."""
+    debug = _decode(component_json.get("debugInfo"))
+    found: list[dict[str, Any]] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if "health" in node and ("url" in node or "labels" in node):
+                found.append(node)
+                return
+            for child in node.values():
+                walk(child)
+        elif isinstance(node, list):
+            for child in node:
+                walk(child)
+
+    walk(debug)
+    return [
+        ScrapeTarget(
+            url=str(item.get("url", "")),
+            health=str(item.get("health", "")),
+            last_error=str(item.get("last_error", "") or ""),
+            last_scrape=str(item.get("last_scrape", "") or ""),
+            labels={str(k): str(v) for k, v in (item.get("labels") or {}).items()},
+        )
+        for item in found
+    ]

@@ -1,0 +1,104 @@
+"""Success criteria as small functions over a Pipeline.
+
+Each check polls Mimir with a deadline through `polling.poll`. When it fails, the message
+is built by `diagnose`: the broken hop, what it saw, and the last query and value. A hard
+error (Alloy reports an HTTP error status for its scrape) ends the wait at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from scanium_e2e.diagnose import diagnose, scrape_failure
+from scanium_e2e.errors import CheckFailed, EndpointError
+from scanium_e2e.mimir import Sample
+from scanium_e2e.pipeline import Pipeline
+from scanium_e2e.polling import (
+    HardError,
+    PollAborted,
+    PollResult,
+    PollTimeout,
+    TransientError,
+    poll,
+)
+
+T = TypeVar("T")
+
+
+def describe_samples(samples: list[Sample]) -> str:
+    """Compact text of an instant vector for messages."""
+    if not samples:
+        return "empty result"
+    shown = "; ".join(sample.describe() for sample in samples[:6])
+    more = f" (+{len(samples) - 6} more)" if len(samples) > 6 else ""
+    return shown + more
+
+
+def fail_with_diagnosis(
+    pipeline: Pipeline, headline: str, *, metric: str | None = None, query: str | None = None
+) -> CheckFailed:
+    """A CheckFailed whose message is `headline` plus the hop-by-hop diagnosis (masked)."""
+    report = diagnose(pipeline, metric=metric, query=query).render()
+    return CheckFailed(pipeline.masker.mask(f"{headline}\n{report}"))
+
+
+def poll_check(
+    pipeline: Pipeline,
+    probe: Callable[[], T],
+    until: Callable[[T], bool],
+    *,
+    what: str,
+    describe: Callable[[T], str],
+    metric: str | None = None,
+    query: str | None = None,
+    timeout_s: float | None = None,
+) -> PollResult[T]:
+    """Poll until `until` holds; on timeout or hard error raise CheckFailed with a diagnosis."""
+    try:
+        return poll(
+            probe,
+            until,
+            what=what,
+            timeout_s=timeout_s or pipeline.settings.data_timeout_s,
+            interval_s=pipeline.settings.poll_interval_s,
+            describe=describe,
+        )
+    except (PollTimeout, PollAborted) as exc:
+        raise fail_with_diagnosis(pipeline, str(exc), metric=metric, query=query) from None
+
+
+def scrape_hard_error(pipeline: Pipeline) -> None:
+    """Raise HardError when Alloy reports an HTTP error status for the backend's scrape.
+
+    An HTTP status from the target (403, 404, 500) will not cure itself by waiting;
+    connection errors might (the backend restarting), so those keep the poll going.
+    """
+    try:
+        targets = pipeline.alloy.scrape_targets(pipeline.contract.scrape.component)
+    except (TransientError, EndpointError):
+        return
+    name = pipeline.endpoints.scrape_target + pipeline.contract.scrape.metrics_path
+    for target in targets:
+        if not target.up and "HTTP status" in target.last_error:
+            raise HardError(scrape_failure(target, name))
+
+
+def wait_for_up(pipeline: Pipeline) -> PollResult[list[Sample]]:
+    """`up{job=...} == 1` in Mimir for this run's scrape of the backend."""
+    query = pipeline.selector("up")
+
+    def probe() -> list[Sample]:
+        samples = pipeline.mimir.instant(query)
+        if not any(sample.value == 1 for sample in samples):
+            scrape_hard_error(pipeline)
+        return samples
+
+    return poll_check(
+        pipeline,
+        probe,
+        lambda samples: any(sample.value == 1 for sample in samples),
+        what=f"`{query} == 1` in Mimir",
+        describe=describe_samples,
+        query=query,
+    )

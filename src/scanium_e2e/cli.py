@@ -1,0 +1,59 @@
+"""`scanium-e2e`: the command-line entry point.
+
+Each subcommand lives in `scanium_e2e.commands.<name>` with `register(subparsers)` and
+`run(args) -> int`. Errors the library raises on purpose (ScaniumE2EError) become one
+paragraph on stderr and exit code 2; they never surface as a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from scanium_e2e.errors import ScaniumE2EError
+
+# Exit codes, documented in README ("Exit codes").
+EXIT_OK = 0
+EXIT_CHECK_FAILED = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+COMMANDS = ("traffic", "dashboards")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every available subcommand registered."""
+    parser = argparse.ArgumentParser(
+        prog="scanium-e2e",
+        description="End-to-end verification of the Scanium observability pipeline.",
+    )
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name in COMMANDS:
+        try:
+            module = importlib.import_module(f"scanium_e2e.commands.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"scanium_e2e.commands.{name}":
+                continue
+            raise
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns the process exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.run(args))
+    except ScaniumE2EError as exc:
+        print(f"scanium-e2e {args.command}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print(f"scanium-e2e {args.command}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

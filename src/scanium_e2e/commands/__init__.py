@@ -1,0 +1,1 @@
+"""Subcommands of the `scanium-e2e` CLI: each module has `register(subparsers)` and `run(args)`."""

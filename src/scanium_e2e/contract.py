@@ -1,0 +1,181 @@
+"""Expectations as data: the metric names, labels and token types the suite checks.
+
+The default contract file (fixtures/contract.json) describes the Scanium backend; a team
+adapts the suite to its own backend by pointing SCANIUM_E2E_CONTRACT (or --contract) at a
+copy. Parsing is strict: an unknown or misspelt field is an error that names it, because a
+silently ignored expectation is a check that cannot fail.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from scanium_e2e.errors import ConfigurationError
+
+
+@dataclass(frozen=True)
+class MetricSpec:
+    """One metric the backend must expose."""
+
+    name: str
+    type: str
+    labels: tuple[str, ...]
+    buckets: tuple[float, ...] = ()
+
+
+@dataclass(frozen=True)
+class ScrapeSpec:
+    """How Alloy scrapes the backend, as the series in Mimir show it."""
+
+    job: str = "scanium-backend"
+    instance: str = "scanium-backend"
+    metrics_path: str = "/metrics"
+    component: str = "prometheus.scrape.backend"
+    remote_write_component: str = "prometheus.remote_write.mimir"
+
+
+@dataclass(frozen=True)
+class Contract:
+    """The whole contract file."""
+
+    scrape: ScrapeSpec
+    requests: MetricSpec
+    latency: MetricSpec
+    tokens: MetricSpec
+    errors: MetricSpec
+    token_types: tuple[str, ...]
+    status_success: str = "success"
+    status_error: str = "error"
+    errors_recorded: bool = True
+    series_budget_default: int = 200
+    series_budget: Mapping[str, int] = field(default_factory=dict)
+    allow_empty_panels: Mapping[str, str] = field(default_factory=dict)
+    source: str = ""
+
+    def budget_for(self, metric: str) -> int:
+        """How many series `metric` may have in one run before labels count as unbounded."""
+        return self.series_budget.get(metric, self.series_budget_default)
+
+
+_TOP = {
+    "description",
+    "scrape",
+    "metrics",
+    "token_types",
+    "statuses",
+    "errors_recorded",
+    "series_budget",
+    "dashboards",
+}
+_METRIC_ROLES = {"requests", "latency", "tokens", "errors"}
+_METRIC_FIELDS = {"name", "type", "labels", "buckets"}
+_SCRAPE_FIELDS = {"job", "instance", "metrics_path", "component", "remote_write_component"}
+_METRIC_TYPES = {"counter", "gauge", "histogram", "summary"}
+
+
+def _object(value: Any, where: str, allowed: set[str], source: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ConfigurationError(f"{source}: `{where}` must be an object.")
+    unknown = sorted(set(value) - allowed)
+    if unknown:
+        raise ConfigurationError(
+            f"{source}: unknown field `{where}.{unknown[0]}`"
+            if where
+            else f"{source}: unknown field `{unknown[0]}`"
+        )
+    return value
+
+
+def _strings(value: Any, where: str, source: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(item, str) and item for item in value):
+        raise ConfigurationError(f"{source}: `{where}` must be a list of non-empty strings.")
+    return tuple(value)
+
+
+def _metric(role: str, value: Any, source: str) -> MetricSpec:
+    spec = _object(value, f"metrics.{role}", _METRIC_FIELDS, source)
+    for required in ("name", "type", "labels"):
+        if required not in spec:
+            raise ConfigurationError(f"{source}: `metrics.{role}.{required}` is missing.")
+    if spec["type"] not in _METRIC_TYPES:
+        raise ConfigurationError(
+            f"{source}: `metrics.{role}.type` is {spec['type']!r}; use one of "
+            + ", ".join(sorted(_METRIC_TYPES))
+            + "."
+        )
+    buckets = spec.get("buckets", [])
+    if not isinstance(buckets, list) or not all(isinstance(b, int | float) for b in buckets):
+        raise ConfigurationError(f"{source}: `metrics.{role}.buckets` must be a list of numbers.")
+    return MetricSpec(
+        name=str(spec["name"]),
+        type=str(spec["type"]),
+        labels=_strings(spec["labels"], f"metrics.{role}.labels", source),
+        buckets=tuple(float(b) for b in buckets),
+    )
+
+
+def parse_contract(data: Any, source: str = "contract") -> Contract:
+    """Build a Contract from decoded JSON; raises ConfigurationError naming any bad field."""
+    top = _object(data, "", _TOP, source)
+    metrics = _object(top.get("metrics", {}), "metrics", _METRIC_ROLES, source)
+    missing = sorted(_METRIC_ROLES - set(metrics))
+    if missing:
+        raise ConfigurationError(f"{source}: `metrics.{missing[0]}` is missing.")
+    scrape = _object(top.get("scrape", {}), "scrape", _SCRAPE_FIELDS, source)
+    statuses = _object(top.get("statuses", {}), "statuses", {"success", "error"}, source)
+    budget = _object(
+        top.get("series_budget", {}), "series_budget", {"default", "per_metric"}, source
+    )
+    per_metric = budget.get("per_metric", {})
+    if not isinstance(per_metric, dict) or not all(
+        isinstance(v, int) and v > 0 for v in per_metric.values()
+    ):
+        raise ConfigurationError(
+            f"{source}: `series_budget.per_metric` maps metric names to positive integers."
+        )
+    dashboards = _object(top.get("dashboards", {}), "dashboards", {"allow_empty"}, source)
+    allow_empty = dashboards.get("allow_empty", {})
+    if not isinstance(allow_empty, dict) or not all(
+        isinstance(v, str) and v.strip() for v in allow_empty.values()
+    ):
+        raise ConfigurationError(
+            f"{source}: `dashboards.allow_empty` maps panel titles to a non-empty reason."
+        )
+    errors_recorded = top.get("errors_recorded", True)
+    if not isinstance(errors_recorded, bool):
+        raise ConfigurationError(f"{source}: `errors_recorded` must be true or false.")
+    return Contract(
+        scrape=ScrapeSpec(**{k: str(v) for k, v in scrape.items()}),
+        requests=_metric("requests", metrics["requests"], source),
+        latency=_metric("latency", metrics["latency"], source),
+        tokens=_metric("tokens", metrics["tokens"], source),
+        errors=_metric("errors", metrics["errors"], source),
+        token_types=_strings(top.get("token_types", []), "token_types", source),
+        status_success=str(statuses.get("success", "success")),
+        status_error=str(statuses.get("error", "error")),
+        errors_recorded=errors_recorded,
+        series_budget_default=int(budget.get("default", 200)),
+        series_budget=dict(per_metric),
+        allow_empty_panels=dict(allow_empty),
+        source=source,
+    )
+
+
+def load_contract(path: Path) -> Contract:
+    """Read and validate a contract file."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigurationError(f"cannot read the contract file {path}: {exc.strerror}.") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ConfigurationError(
+            f"the contract file {path} is not valid JSON: {exc.msg} at line {exc.lineno}, "
+            f"column {exc.colno}."
+        ) from None
+    return parse_contract(data, source=str(path))

@@ -1,0 +1,26 @@
+"""The errors the library raises on purpose, each carrying a one-paragraph explanation."""
+
+from __future__ import annotations
+
+
+class ScaniumE2EError(Exception):
+    """Base class: its message is meant to be shown to the user as it is."""
+
+
+class ConfigurationError(ScaniumE2EError):
+    """Bad settings, a bad contract file, or a bad dashboard file."""
+
+
+class EndpointError(ScaniumE2EError):
+    """An endpoint of the pipeline is unreachable, refuses us, or answers nonsense."""
+
+
+class StackError(ScaniumE2EError):
+    """The stack could not be started or did not become ready."""
+
+
+class CheckFailed(AssertionError):
+    """A success criterion does not hold; the message names the broken hop and what was seen.
+
+    It is an AssertionError so that pytest reports it as a failure, not as an error.
+    """

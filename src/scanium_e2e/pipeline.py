@@ -1,0 +1,79 @@
+"""The pipeline under verification: endpoints, clients and the scope of this run.
+
+A `Pipeline` is what checks and diagnosis take: the settings, the contract, a Mimir query
+client, an Alloy client and the stack. It also knows how to scope a selector to this run,
+so that runs never read each other's data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import httpx
+
+from scanium_e2e.alloy import AlloyClient
+from scanium_e2e.contract import Contract
+from scanium_e2e.mimir import MimirClient, utc_now
+from scanium_e2e.secrets import Masker
+from scanium_e2e.settings import Settings
+from scanium_e2e.stack import Stack, StackEndpoints
+
+
+@dataclass
+class Pipeline:
+    """Everything a check needs, built once per session."""
+
+    settings: Settings
+    contract: Contract
+    stack: Stack
+    mimir: MimirClient
+    alloy: AlloyClient
+    masker: Masker
+    started_at: datetime = field(default_factory=utc_now)
+
+    @classmethod
+    def connect(
+        cls, settings: Settings, contract: Contract, stack: Stack, masker: Masker
+    ) -> Pipeline:
+        """Clients for a running stack's endpoints."""
+        endpoints = stack.endpoints
+        return cls(
+            settings=settings,
+            contract=contract,
+            stack=stack,
+            mimir=MimirClient(
+                endpoints.mimir_url, prefix=settings.mimir_prefix, tenant=settings.tenant
+            ),
+            alloy=AlloyClient(endpoints.alloy_url),
+            masker=masker,
+        )
+
+    @property
+    def endpoints(self) -> StackEndpoints:
+        """Where each hop is reached from here."""
+        return self.stack.endpoints
+
+    def scope(self, **labels: str) -> str:
+        """Label matchers for this run's series of the backend's scrape job, plus `labels`."""
+        matchers = {"job": self.contract.scrape.job}
+        if not self.settings.external_mode:
+            # Only our own Alloy adds the run_id external label.
+            matchers["run_id"] = self.settings.run_id
+        matchers.update(labels)
+        return ",".join(f'{name}="{value}"' for name, value in matchers.items())
+
+    def selector(self, metric: str, **labels: str) -> str:
+        """`metric{job=...,run_id=...,labels...}`."""
+        return f"{metric}{{{self.scope(**labels)}}}"
+
+    def backend_metrics(self) -> httpx.Response:
+        """GET the backend's /metrics over plain HTTP, as Alloy does."""
+        return httpx.get(
+            self.endpoints.backend_url + self.contract.scrape.metrics_path, timeout=5.0
+        )
+
+    def close(self) -> None:
+        """Release the clients."""
+        self.mimir.close()
+        self.alloy.close()

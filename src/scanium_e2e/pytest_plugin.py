@@ -1,0 +1,42 @@
+"""pytest hooks: secrets masked in every report, and skips failed on demand.
+
+Masking happens on the report objects themselves, so terminal output, `--junitxml` and
+any other reporter see only masked text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+
+import pytest
+
+from scanium_e2e.secrets import Masker
+
+MASKER_KEY = pytest.StashKey[Masker]()
+
+
+def session_masker(config: pytest.Config) -> Masker:
+    """The one Masker of this pytest session; fixtures add the secrets they create."""
+    masker = config.stash.get(MASKER_KEY, None)
+    if masker is None:
+        masker = Masker()
+        config.stash[MASKER_KEY] = masker
+    return masker
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, None]:
+    """Mask secrets in failure text and captured output; turn skips into failures if asked."""
+    outcome = yield
+    report: pytest.TestReport = outcome.get_result()
+    masker = session_masker(item.config)
+    if report.longrepr is not None and report.failed:
+        report.longrepr = masker.mask(str(report.longrepr))
+    report.sections = [(title, masker.mask(text)) for title, text in report.sections]
+    fail_on_skip = item.config.getoption("--fail-on-skip", default=False)
+    if report.skipped and fail_on_skip and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
+        report.outcome = "failed"
+        report.longrepr = f"skipped, and --fail-on-skip is set: {reason}"

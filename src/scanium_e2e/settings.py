@@ -1,0 +1,249 @@
+"""One `Settings` object, built once from pytest options and the environment.
+
+Nothing else in the library reads the environment: the stack, traffic and checks all take
+their configuration from here (DESIGN.md, "Data flow").
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from scanium_e2e.errors import ConfigurationError
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+PROVISIONED_ENV_FILE = REPO_ROOT / ".scanium-e2e.env"
+
+# The images Scanium runs in production; users with a registry get these by default.
+OFFICIAL_MIMIR_IMAGE = "grafana/mimir:2.11.0"
+OFFICIAL_ALLOY_IMAGE = "grafana/alloy:v1.0.0"
+# Our own services are built from fixtures/*/Dockerfile under these names when missing.
+DEFAULT_BACKEND_IMAGE = "scanium-e2e/backend:dev"
+DEFAULT_STUB_IMAGE = "scanium-e2e/stub-llm:dev"
+
+STACK_MODES = ("testcontainers", "external")
+PROVIDERS = ("openai", "claude")
+
+ENV_PREFIX = "SCANIUM_E2E_"
+
+
+def _env_bool(value: str, name: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off", ""):
+        return False
+    raise ConfigurationError(
+        f"{name}={value!r} is not a boolean: use true/false, 1/0, yes/no or on/off."
+    )
+
+
+def _env_float(value: str, name: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise ConfigurationError(f"{name}={value!r} is not a number.") from None
+    if number <= 0:
+        raise ConfigurationError(f"{name}={value!r} must be positive.")
+    return number
+
+
+def read_dotenv(path: Path) -> dict[str, str]:
+    """Parse a `.env` file (KEY=VALUE lines, `#` comments, optional quotes)."""
+    values: dict[str, str] = {}
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigurationError(f"cannot read the env file {path}: {exc.strerror}.") from None
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("export "):
+            line = line[len("export ") :]
+        key, sep, value = line.partition("=")
+        if not sep or not key.strip():
+            raise ConfigurationError(f"{path}:{number}: expected KEY=VALUE.")
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        values[key.strip()] = value
+    return values
+
+
+def _secret_from(env: Mapping[str, str], name: str) -> str:
+    """A secret comes from NAME, or from the file named by NAME_FILE (CI secret stores)."""
+    direct = env.get(name, "")
+    file_name = env.get(f"{name}_FILE", "")
+    if direct and file_name:
+        raise ConfigurationError(f"set {name} or {name}_FILE, not both.")
+    if file_name:
+        try:
+            return Path(file_name).read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ConfigurationError(
+                f"{name}_FILE names {file_name}, which cannot be read: {exc.strerror}."
+            ) from None
+    return direct
+
+
+@dataclass(frozen=True)
+class Images:
+    """Container images of the started stack."""
+
+    mimir: str = OFFICIAL_MIMIR_IMAGE
+    alloy: str = OFFICIAL_ALLOY_IMAGE
+    backend: str = DEFAULT_BACKEND_IMAGE
+    stub_llm: str = DEFAULT_STUB_IMAGE
+
+
+@dataclass(frozen=True)
+class ExternalEndpoints:
+    """URLs of an existing deployment (pre-deploy mode)."""
+
+    backend_url: str = ""
+    alloy_url: str = ""
+    mimir_url: str = ""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a run needs to know, built once and handed down."""
+
+    stack_mode: str = "testcontainers"
+    images: Images = field(default_factory=Images)
+    external: ExternalEndpoints = field(default_factory=ExternalEndpoints)
+    # A unique label per run, so runs never read each other's data.
+    run_id: str = field(default_factory=lambda: f"run-{secrets.token_hex(4)}")
+    project_name: str = "scanium-e2e"
+    compose_file: Path = REPO_ROOT / "docker-compose.test.yml"
+    # Mimir's Prometheus API prefix and an optional tenant (X-Scope-OrgID).
+    mimir_prefix: str = "/prometheus"
+    tenant: str = ""
+    api_key: str = ""
+    bearer_token: str = ""
+    provider: str = "openai"
+    scrape_interval_s: float = 1.0
+    ready_timeout_s: float = 120.0
+    data_timeout_s: float = 60.0
+    poll_interval_s: float = 0.5
+    send_traffic: bool = True
+    keep_stack: bool = False
+    artifacts_dir: Path = REPO_ROOT / "e2e-artifacts"
+    contract_file: Path = REPO_ROOT / "fixtures" / "contract.json"
+
+    @property
+    def external_mode(self) -> bool:
+        """True when the suite attaches to a deployment instead of starting one."""
+        return self.stack_mode == "external"
+
+    @classmethod
+    def from_env(
+        cls, env: Mapping[str, str] | None = None, overrides: Mapping[str, object] | None = None
+    ) -> Settings:
+        """Build settings from environment variables (`SCANIUM_E2E_*`), then apply overrides.
+
+        `overrides` carries pytest command-line options, which win over the environment.
+        Files fill in what the environment does not set: the `.env` file named by
+        SCANIUM_E2E_ENV_FILE, then `.scanium-e2e.env` at the repo root (written by
+        scripts/provision.sh to point at locally built images).
+        """
+        source = dict(os.environ if env is None else env)
+        env_file = source.get(f"{ENV_PREFIX}ENV_FILE", "")
+        if env_file:
+            source = {**read_dotenv(Path(env_file)), **source}
+        if env is None and PROVISIONED_ENV_FILE.is_file():
+            source = {**read_dotenv(PROVISIONED_ENV_FILE), **source}
+
+        def get(name: str, default: str = "") -> str:
+            return source.get(ENV_PREFIX + name, default)
+
+        values: dict[str, object] = {}
+        images = Images(
+            mimir=get("MIMIR_IMAGE", OFFICIAL_MIMIR_IMAGE),
+            alloy=get("ALLOY_IMAGE", OFFICIAL_ALLOY_IMAGE),
+            backend=get("BACKEND_IMAGE", DEFAULT_BACKEND_IMAGE),
+            stub_llm=get("STUB_IMAGE", DEFAULT_STUB_IMAGE),
+        )
+        values["images"] = images
+        values["external"] = ExternalEndpoints(
+            backend_url=get("BACKEND_URL").rstrip("/"),
+            alloy_url=get("ALLOY_URL").rstrip("/"),
+            mimir_url=get("MIMIR_URL").rstrip("/"),
+        )
+        for key, name in (
+            ("stack_mode", "STACK"),
+            ("run_id", "RUN_ID"),
+            ("project_name", "PROJECT"),
+            ("mimir_prefix", "MIMIR_PREFIX"),
+            ("tenant", "TENANT"),
+            ("provider", "PROVIDER"),
+        ):
+            if get(name):
+                values[key] = get(name)
+        for key, name in (("artifacts_dir", "ARTIFACTS_DIR"), ("contract_file", "CONTRACT")):
+            if get(name):
+                values[key] = Path(get(name))
+        for key, name in (
+            ("scrape_interval_s", "SCRAPE_INTERVAL"),
+            ("ready_timeout_s", "READY_TIMEOUT"),
+            ("data_timeout_s", "DATA_TIMEOUT"),
+        ):
+            if get(name):
+                values[key] = _env_float(get(name), ENV_PREFIX + name)
+        if get("NO_TRAFFIC"):
+            values["send_traffic"] = not _env_bool(get("NO_TRAFFIC"), ENV_PREFIX + "NO_TRAFFIC")
+        if get("KEEP_STACK"):
+            values["keep_stack"] = _env_bool(get("KEEP_STACK"), ENV_PREFIX + "KEEP_STACK")
+        values["api_key"] = _secret_from(source, ENV_PREFIX + "API_KEY")
+        values["bearer_token"] = _secret_from(source, ENV_PREFIX + "BEARER_TOKEN")
+        for key, value in (overrides or {}).items():
+            if value is not None:
+                values[key] = value
+        settings = cls(**values)  # type: ignore[arg-type]
+        return settings.validated()
+
+    def validated(self) -> Settings:
+        """Check the combination of values; fill in what a started stack may choose itself."""
+        if self.stack_mode not in STACK_MODES:
+            raise ConfigurationError(
+                f"stack mode {self.stack_mode!r} is unknown: use one of {', '.join(STACK_MODES)}."
+            )
+        if self.provider not in PROVIDERS:
+            raise ConfigurationError(
+                f"provider {self.provider!r} is unknown: use one of {', '.join(PROVIDERS)}."
+            )
+        if self.external_mode:
+            missing = [
+                f"{ENV_PREFIX}{name}"
+                for name, value in (
+                    ("BACKEND_URL", self.external.backend_url),
+                    ("ALLOY_URL", self.external.alloy_url),
+                    ("MIMIR_URL", self.external.mimir_url),
+                )
+                if not value
+            ]
+            if missing:
+                raise ConfigurationError(
+                    "external mode needs the URLs of the deployment: set "
+                    + ", ".join(missing)
+                    + " (or pass them in a .env file named by SCANIUM_E2E_ENV_FILE)."
+                )
+            if self.send_traffic and not self.api_key:
+                raise ConfigurationError(
+                    "external mode sends traffic and needs the backend's API key: set "
+                    "SCANIUM_E2E_API_KEY or SCANIUM_E2E_API_KEY_FILE, or pass --no-traffic."
+                )
+            return self
+        if not self.api_key:
+            # A started stack gets a fresh key per run: it doubles as a leak canary.
+            return dataclasses.replace(self, api_key=f"sk-e2e-{secrets.token_hex(12)}")
+        return self
+
+    def secrets(self) -> list[str]:
+        """Values that must never be printed or stored."""
+        return [value for value in (self.api_key, self.bearer_token) if value]

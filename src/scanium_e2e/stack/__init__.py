@@ -1,0 +1,46 @@
+"""A stack is either started (Testcontainers + docker-compose.test.yml) or attached to.
+
+Both kinds expose the same `StackEndpoints`, so checks never care which one they have.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class StackEndpoints:
+    """Where the suite reaches each hop of the pipeline from the host."""
+
+    backend_url: str
+    alloy_url: str
+    mimir_url: str
+    # The stub LLM's URL when the suite started it (its journal knows the exact usage).
+    stub_url: str = ""
+    # The address Alloy scrapes, as Alloy names it in its target list.
+    scrape_target: str = "scanium-backend:8080"
+
+
+class Stack(Protocol):
+    """What the suite needs from a running stack."""
+
+    endpoints: StackEndpoints
+
+    @property
+    def started_here(self) -> bool:
+        """True when this run started the stack (logs and restarts are ours to read)."""
+        ...
+
+    def logs(self, service: str) -> str:
+        """The full log of one service ('' when the stack was not started here)."""
+        ...
+
+    def save_logs(self, folder: Path) -> list[Path]:
+        """Write every service's log into `folder`; returns the files written."""
+        ...
+
+    def stop(self) -> None:
+        """Tear down what this run started; idempotent."""
+        ...

@@ -1,0 +1,235 @@
+"""The started stack: docker-compose.test.yml driven through Testcontainers.
+
+One compose file serves Testcontainers and `docker compose up` alike. Every knob is an
+interpolation variable, passed here through a private env file (it holds the run's API
+key, so it is mode 0600 and removed on stop). Like grafana/e2e's scenarios, a start first
+removes the leftovers of an earlier crashed run of the same project, and stop is
+idempotent.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+from testcontainers.compose import DockerCompose
+
+from scanium_e2e.errors import StackError
+from scanium_e2e.polling import PollAborted, PollTimeout
+from scanium_e2e.secrets import Masker
+from scanium_e2e.settings import Settings
+from scanium_e2e.stack import StackEndpoints
+from scanium_e2e.stack.readiness import wait_until_ready
+
+SERVICES = ("stub-llm", "backend", "mimir", "alloy")
+LOG_TAIL_LINES = 25
+
+
+@dataclass
+class _ProjectCompose(DockerCompose):
+    """DockerCompose with an explicit project name (`-p`), so stacks never collide."""
+
+    project_name: str = "scanium-e2e"
+
+    @cached_property
+    def compose_command_property(self) -> list[str]:
+        command: list[str] = DockerCompose.compose_command_property.func(self)  # type: ignore[attr-defined]
+        return [*command[:2], "-p", self.project_name, *command[2:]]
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds:g}s" if seconds >= 1 else f"{round(seconds * 1000)}ms"
+
+
+def docker_available() -> None:
+    """Raise StackError with a clear paragraph when no Docker engine answers."""
+    if shutil.which("docker") is None:
+        raise StackError(
+            "the docker CLI is not installed, so the stack cannot be started. Install Docker "
+            "(on Debian: scripts/provision.sh does it), or verify an existing deployment with "
+            "--stack=external."
+        )
+    probe = subprocess.run(
+        ["docker", "info", "--format", "{{.ServerVersion}}"],
+        capture_output=True,
+        text=True,
+        timeout=20,
+        check=False,
+    )
+    if probe.returncode != 0:
+        reason = (probe.stderr or probe.stdout).strip().splitlines()
+        raise StackError(
+            "no Docker engine answers (`docker info`: "
+            + (reason[-1] if reason else f"exit {probe.returncode}")
+            + "). Start one (scripts/provision.sh starts dockerd as root), or verify an "
+            "existing deployment with --stack=external."
+        )
+
+
+class ComposeStack:
+    """A stack this run starts, owns, and tears down."""
+
+    started_here = True
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        project_name: str | None = None,
+        overrides: Mapping[str, str] | None = None,
+        masker: Masker | None = None,
+    ) -> None:
+        self.settings = settings
+        self.project_name = project_name or settings.project_name
+        self.overrides = dict(overrides or {})
+        self.masker = masker or Masker(settings.secrets())
+        self.timings: dict[str, float] = {}
+        self._workdir = Path(tempfile.mkdtemp(prefix=f"{self.project_name}-"))
+        self._compose = _ProjectCompose(
+            context=str(settings.compose_file.parent),
+            compose_file_name=settings.compose_file.name,
+            env_file=str(self._write_env_file()),
+            wait=False,
+            project_name=self.project_name,
+        )
+        self._stopped = False
+        self.endpoints = StackEndpoints(backend_url="", alloy_url="", mimir_url="")
+
+    def _interpolation(self) -> dict[str, str]:
+        s = self.settings
+        interval = _duration(s.scrape_interval_s)
+        values = {
+            "SCANIUM_E2E_API_KEY": s.api_key,
+            "SCANIUM_E2E_BEARER_TOKEN": s.bearer_token,
+            "SCANIUM_E2E_PROVIDER": s.provider,
+            "SCANIUM_E2E_RUN_ID": s.run_id,
+            "SCANIUM_E2E_TENANT": s.tenant or "anonymous",
+            "SCANIUM_E2E_SCRAPE_INTERVAL": interval,
+            "SCANIUM_E2E_SCRAPE_TIMEOUT": _duration(min(s.scrape_interval_s, 10.0)),
+            "SCANIUM_E2E_MIMIR_IMAGE": s.images.mimir,
+            "SCANIUM_E2E_ALLOY_IMAGE": s.images.alloy,
+            "SCANIUM_E2E_BACKEND_IMAGE": s.images.backend,
+            "SCANIUM_E2E_STUB_IMAGE": s.images.stub_llm,
+        }
+        values.update(self.overrides)
+        return values
+
+    def _write_env_file(self) -> Path:
+        path = self._workdir / "stack.env"
+        path.touch(mode=0o600)
+        lines = [f"{key}={value}" for key, value in self._interpolation().items()]
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        return path
+
+    def _compose_run(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+        command = [*self._compose.compose_command_property, *args]
+        return subprocess.run(
+            command,
+            cwd=self._compose.context,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+
+    def remove_leftovers(self) -> None:
+        """Remove containers and volumes of an earlier run of this project (crash, Ctrl-C)."""
+        self._compose_run("down", "--volumes", "--remove-orphans", "--timeout", "2")
+
+    def start(self) -> StackEndpoints:
+        """Start every service, wait until each is really ready, and return the endpoints."""
+        docker_available()
+        began = time.monotonic()
+        self.remove_leftovers()
+        self.timings["cleanup"] = time.monotonic() - began
+        try:
+            # `up --detach`: pulls official images and builds ours only when missing.
+            self._compose.start()
+        except subprocess.CalledProcessError as exc:
+            detail = self.masker.mask((exc.stderr or b"").decode(errors="replace").strip())
+            self.stop()
+            raise StackError(
+                f"`docker compose up` failed for project {self.project_name}: "
+                f"{detail[-1500:]}. Without a registry the images must exist locally (run "
+                "scripts/provision.sh, or set SCANIUM_E2E_*_IMAGE to images you have)."
+            ) from None
+        self.timings["up"] = time.monotonic() - began
+        self.endpoints = self._resolve_endpoints()
+        try:
+            ready = wait_until_ready(
+                self.endpoints,
+                tenant=self.settings.tenant,
+                mimir_prefix=self.settings.mimir_prefix,
+                timeout_s=self.settings.ready_timeout_s,
+            )
+        except (PollTimeout, PollAborted) as exc:
+            service = exc.what.split()[0]
+            tail = self.log_tail(service)
+            raise StackError(
+                f"the stack did not become ready: {exc}. Last {LOG_TAIL_LINES} lines of "
+                f"{service}'s log:\n{tail}"
+            ) from None
+        self.timings.update({f"ready:{name}": seconds for name, seconds in ready.items()})
+        self.timings["start_to_ready"] = time.monotonic() - began
+        return self.endpoints
+
+    def _port(self, service: str, port: int) -> int:
+        try:
+            published = self._compose.get_service_port(service, port)
+        except Exception as exc:  # testcontainers raises several kinds here
+            raise StackError(
+                f"{service} publishes no port {port} ({exc}); is it running? Log tail:\n"
+                + self.log_tail(service)
+            ) from None
+        if not published:
+            raise StackError(f"{service} publishes no port {port}")
+        return int(published)
+
+    def _resolve_endpoints(self) -> StackEndpoints:
+        def url(service: str, port: int) -> str:
+            return f"http://127.0.0.1:{self._port(service, port)}"
+
+        target = self._interpolation().get("SCANIUM_E2E_SCRAPE_TARGET", "scanium-backend:8080")
+        return StackEndpoints(
+            backend_url=url("backend", 8080),
+            alloy_url=url("alloy", 12345),
+            mimir_url=url("mimir", 9009),
+            stub_url=url("stub-llm", 8000),
+            scrape_target=target,
+        )
+
+    def logs(self, service: str) -> str:
+        """The masked log of one service (its stdout and stderr as compose shows them)."""
+        result = self._compose_run("logs", "--no-color", "--no-log-prefix", service, timeout=60)
+        return self.masker.mask(result.stdout + result.stderr)
+
+    def log_tail(self, service: str, lines: int = LOG_TAIL_LINES) -> str:
+        """The last lines of a service's log, for failure messages."""
+        if service not in SERVICES:
+            return ""
+        text = self.logs(service).rstrip().splitlines()
+        return "\n".join(text[-lines:]) or "(empty log)"
+
+    def save_logs(self, folder: Path) -> list[Path]:
+        """Write each service's masked log to `folder/<service>.log`."""
+        folder.mkdir(parents=True, exist_ok=True)
+        written = []
+        for service in SERVICES:
+            path = folder / f"{service}.log"
+            path.write_text(self.logs(service), encoding="utf-8")
+            written.append(path)
+        return written
+
+    def stop(self) -> None:
+        """Remove containers and volumes; safe to call twice."""
+        if self._stopped:
+            return
+        self._stopped = True
+        self._compose_run("down", "--volumes", "--remove-orphans", "--timeout", "2")
+        shutil.rmtree(self._workdir, ignore_errors=True)
