@@ -1,0 +1,85 @@
+"""Settings: environment, overrides, secrets from files, clear errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from scanium_e2e.errors import ConfigurationError
+from scanium_e2e.settings import OFFICIAL_ALLOY_IMAGE, OFFICIAL_MIMIR_IMAGE, Settings
+
+
+def test_defaults_are_the_official_images_and_a_fresh_key() -> None:
+    settings = Settings.from_env({})
+    assert settings.images.mimir == OFFICIAL_MIMIR_IMAGE
+    assert settings.images.alloy == OFFICIAL_ALLOY_IMAGE
+    assert settings.api_key.startswith("sk-e2e-")
+    assert settings.api_key != Settings.from_env({}).api_key
+    assert settings.run_id.startswith("run-")
+
+
+def test_environment_and_overrides() -> None:
+    env = {
+        "SCANIUM_E2E_MIMIR_IMAGE": "local/mimir:1",
+        "SCANIUM_E2E_SCRAPE_INTERVAL": "2",
+        "SCANIUM_E2E_RUN_ID": "from-env",
+    }
+    settings = Settings.from_env(env, overrides={"run_id": "from-option", "provider": None})
+    assert settings.images.mimir == "local/mimir:1"
+    assert settings.scrape_interval_s == 2.0
+    assert settings.run_id == "from-option"
+    assert settings.provider == "openai"
+
+
+def test_secret_from_file(tmp_path: Path) -> None:
+    key_file = tmp_path / "key"
+    key_file.write_text("sk-from-file-123456\n")
+    settings = Settings.from_env({"SCANIUM_E2E_API_KEY_FILE": str(key_file)})
+    assert settings.api_key == "sk-from-file-123456"
+    assert "sk-from-file-123456" in settings.secrets()
+
+
+def test_secret_file_missing_is_one_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigurationError, match="cannot be read"):
+        Settings.from_env({"SCANIUM_E2E_API_KEY_FILE": str(tmp_path / "nope")})
+
+
+def test_external_mode_needs_urls_and_key() -> None:
+    with pytest.raises(ConfigurationError, match="SCANIUM_E2E_BACKEND_URL"):
+        Settings.from_env({"SCANIUM_E2E_STACK": "external"})
+    urls = {
+        "SCANIUM_E2E_STACK": "external",
+        "SCANIUM_E2E_BACKEND_URL": "http://b:8080/",
+        "SCANIUM_E2E_ALLOY_URL": "http://a:12345",
+        "SCANIUM_E2E_MIMIR_URL": "http://m:9009",
+    }
+    with pytest.raises(ConfigurationError, match="API key"):
+        Settings.from_env(urls)
+    quiet = Settings.from_env({**urls, "SCANIUM_E2E_NO_TRAFFIC": "true"})
+    assert quiet.external.backend_url == "http://b:8080"
+    assert not quiet.send_traffic and quiet.api_key == ""
+
+
+def test_env_file_fills_gaps(tmp_path: Path) -> None:
+    env_file = tmp_path / "e2e.env"
+    env_file.write_text("# comment\nSCANIUM_E2E_TENANT='team-a'\nSCANIUM_E2E_PROVIDER=claude\n")
+    settings = Settings.from_env(
+        {"SCANIUM_E2E_ENV_FILE": str(env_file), "SCANIUM_E2E_PROVIDER": "openai"}
+    )
+    assert settings.tenant == "team-a"
+    assert settings.provider == "openai"
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"SCANIUM_E2E_STACK": "k8s"}, "stack mode 'k8s' is unknown"),
+        ({"SCANIUM_E2E_PROVIDER": "gemini"}, "provider 'gemini' is unknown"),
+        ({"SCANIUM_E2E_SCRAPE_INTERVAL": "fast"}, "is not a number"),
+        ({"SCANIUM_E2E_KEEP_STACK": "maybe"}, "is not a boolean"),
+    ],
+)
+def test_bad_values(env: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigurationError, match=message):
+        Settings.from_env(env)
