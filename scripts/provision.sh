@@ -14,7 +14,7 @@ export SCANIUM_E2E_CACHE="$cache"
 mkdir -p "$cache"
 
 # Pinned component versions (see README, "Component versions").
-MIMIR_VERSION="${SCANIUM_E2E_MIMIR_VERSION:-2.11.0}"
+MIMIR_VERSION="${SCANIUM_E2E_MIMIR_VERSION:-2.12.0}"
 ALLOY_VERSION="${SCANIUM_E2E_ALLOY_VERSION:-v1.0.0}"
 PYTHON_BASE_IMAGE="scanium-e2e/python-base:bookworm"
 

@@ -141,25 +141,14 @@ def _decode(value: Any) -> Any:
     if kind in ("object", "map") and "value" in value:
         return {str(item.get("key")): _decode(item.get("value")) for item in value["value"] or []}
     if kind == "block" or ("body" in value and "name" in value):
+        # A block: attributes become keys, nested blocks lists under their name.
         decoded: dict[str, Any] = {}
         for item in value.get("body") or []:
             name = str(item.get("name"))
-            item_value = _decode(item.get("value")) if item.get("type") == "attr" else _decode(item)
-            if item.get("type") == "block" and name in decoded:
-                existing = decoded[name]
-                decoded[name] = (
-                    [*existing, item_value]
-                    if isinstance(existing, list)
-                    else [
-                        existing,
-                        item_value,
-                    ]
-                )
-            elif item.get("type") == "block":
-                decoded.setdefault(name, [])
-                decoded[name] = [*decoded[name], item_value]
+            if item.get("type") == "attr":
+                decoded[name] = _decode(item.get("value"))
             else:
-                decoded[name] = item_value
+                decoded.setdefault(name, []).append(_decode(item))
         return decoded
     return {key: _decode(item) for key, item in value.items()}
 

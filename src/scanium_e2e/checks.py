@@ -102,3 +102,76 @@ def wait_for_up(pipeline: Pipeline) -> PollResult[list[Sample]]:
         describe=describe_samples,
         query=query,
     )
+
+
+Counts = dict[tuple[str, ...], float]
+
+
+def sum_by(pipeline: Pipeline, metric: str, by: tuple[str, ...], **labels: str) -> str:
+    """`sum by (a, b) (metric{scope})` for this run."""
+    return f"sum by ({', '.join(by)}) ({pipeline.selector(metric, **labels)})"
+
+
+def read_counts(pipeline: Pipeline, query: str, by: tuple[str, ...]) -> Counts:
+    """An instant query's result keyed by the values of `by` labels."""
+    return {
+        tuple(sample.labels.get(label, "") for label in by): sample.value
+        for sample in pipeline.mimir.instant(query)
+    }
+
+
+def describe_counts(counts: Counts) -> str:
+    """`(openai, success)=3, (openai, error)=1` form."""
+    if not counts:
+        return "no series"
+    return ", ".join(f"({', '.join(key)})={value:g}" for key, value in sorted(counts.items()))
+
+
+def wait_for_counts(
+    pipeline: Pipeline,
+    *,
+    what: str,
+    metric: str,
+    by: tuple[str, ...],
+    expected: Counts,
+    baseline: Counts | None = None,
+    exact: bool = True,
+) -> Counts:
+    """Poll until the increase of `sum by (by) (metric)` since `baseline` equals `expected`.
+
+    With `exact` false (a shared deployment, where others add traffic too) the increase
+    need only reach `expected`. In our own stack a count above expectation can never come
+    back down, so it ends the wait at once.
+    """
+    query = sum_by(pipeline, metric, by)
+    base = baseline or {}
+
+    def holds(increase: Counts) -> bool:
+        if exact:
+            return increase == {k: v for k, v in expected.items() if v}
+        return all(increase.get(key, 0.0) >= value for key, value in expected.items())
+
+    def probe() -> Counts:
+        now = read_counts(pipeline, query, by)
+        increase = {key: value - base.get(key, 0.0) for key, value in now.items()}
+        increase = {key: value for key, value in increase.items() if value}
+        if exact and any(increase.get(key, 0.0) > value for key, value in expected.items()):
+            raise HardError(
+                f"Mimir counts more than the ledger: expected {describe_counts(expected)}, "
+                f"Mimir has {describe_counts(increase)}"
+            )
+        if not holds(increase):
+            # Still short: a scrape failing with an HTTP status will stay short.
+            scrape_hard_error(pipeline)
+        return increase
+
+    result = poll_check(
+        pipeline,
+        probe,
+        holds,
+        what=f"{what}: `{query}` to {'equal' if exact else 'reach'} {describe_counts(expected)}",
+        describe=describe_counts,
+        metric=metric,
+        query=query,
+    )
+    return result.value or {}

@@ -19,7 +19,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 PROVISIONED_ENV_FILE = REPO_ROOT / ".scanium-e2e.env"
 
 # The images Scanium runs in production; users with a registry get these by default.
-OFFICIAL_MIMIR_IMAGE = "grafana/mimir:2.11.0"
+OFFICIAL_MIMIR_IMAGE = "grafana/mimir:2.12.0"
 OFFICIAL_ALLOY_IMAGE = "grafana/alloy:v1.0.0"
 # Our own services are built from fixtures/*/Dockerfile under these names when missing.
 DEFAULT_BACKEND_IMAGE = "scanium-e2e/backend:dev"

@@ -33,7 +33,7 @@ class Stack(Protocol):
         """True when this run started the stack (logs and restarts are ours to read)."""
         ...
 
-    def logs(self, service: str) -> str:
+    def logs(self, service: str, *, masked: bool = True) -> str:
         """The full log of one service ('' when the stack was not started here)."""
         ...
 

@@ -204,10 +204,14 @@ class ComposeStack:
             scrape_target=target,
         )
 
-    def logs(self, service: str) -> str:
-        """The masked log of one service (its stdout and stderr as compose shows them)."""
+    def logs(self, service: str, *, masked: bool = True) -> str:
+        """The log of one service (stdout and stderr as compose shows them).
+
+        Masked unless the caller scans for leaks, which needs the raw text.
+        """
         result = self._compose_run("logs", "--no-color", "--no-log-prefix", service, timeout=60)
-        return self.masker.mask(result.stdout + result.stderr)
+        text = result.stdout + result.stderr
+        return self.masker.mask(text) if masked else text
 
     def log_tail(self, service: str, lines: int = LOG_TAIL_LINES) -> str:
         """The last lines of a service's log, for failure messages."""

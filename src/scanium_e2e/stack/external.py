@@ -21,7 +21,7 @@ class ExternalStack:
             mimir_url=external.mimir_url,
         )
 
-    def logs(self, service: str) -> str:
+    def logs(self, service: str, *, masked: bool = True) -> str:
         """External services' logs are not reachable from here."""
         return ""
 

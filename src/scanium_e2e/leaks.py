@@ -1,0 +1,94 @@
+"""No secrets or PII: canaries and secret shapes in labels, /metrics and logs.
+
+The traffic plants canaries (fake keys, bearer tokens, e-mails, prompt text, query-string
+secrets, header values). A leak is any canary, any known secret, or any secret-shaped
+string found in this run's series labels in Mimir, in the backend's /metrics, or in the
+backend's and Alloy's logs. Reports never repeat the leaked value: they show where, and a
+masked excerpt.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from scanium_e2e.mimir import MimirClient
+from scanium_e2e.secrets import MASK, find_secret_shapes
+
+
+@dataclass(frozen=True)
+class Leak:
+    """One finding: where it was, what kind, and a masked excerpt."""
+
+    where: str
+    kind: str
+    excerpt: str
+
+    def describe(self) -> str:
+        """One line for a failure message."""
+        return f"{self.where}: {self.kind}: {self.excerpt}"
+
+
+def _masked_excerpt(text: str, start: int, length: int) -> str:
+    before = text[max(0, start - 40) : start]
+    after = text[start + length : start + length + 40]
+    return (before + MASK + after).replace("\n", " ")
+
+
+def scan_text(where: str, text: str, secrets: Iterable[str]) -> list[Leak]:
+    """Every known secret or canary, and every secret shape, in `text`."""
+    leaks: list[Leak] = []
+    for secret in secrets:
+        start = text.find(secret)
+        if secret and start >= 0:
+            leaks.append(
+                Leak(where, "planted secret or canary", _masked_excerpt(text, start, len(secret)))
+            )
+    for match in find_secret_shapes(text):
+        leaks.append(Leak(where, f"{match.shape}-shaped text", match.excerpt))
+    return leaks
+
+
+def scan_lines(where: str, text: str, secrets: Iterable[str]) -> list[Leak]:
+    """`scan_text` line by line, naming the line number."""
+    known = list(secrets)
+    leaks: list[Leak] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        leaks.extend(scan_text(f"{where} line {number}", line, known))
+    return leaks
+
+
+def scan_series_labels(series: list[dict[str, str]], secrets: Iterable[str]) -> list[Leak]:
+    """Canaries and secret shapes in the label names and values of `series`."""
+    known = list(secrets)
+    leaks: list[Leak] = []
+    seen: set[tuple[str, str]] = set()
+    for labels in series:
+        metric = labels.get("__name__", "?")
+        for name, value in labels.items():
+            if (name, value) in seen:
+                continue
+            seen.add((name, value))
+            leaks.extend(scan_text(f"Mimir label {metric}{{{name}=...}}", f"{name}={value}", known))
+    return leaks
+
+
+def series_of_run(
+    client: MimirClient, scope_matchers: str, start: datetime, end: datetime
+) -> list[dict[str, str]]:
+    """Every series of this run in Mimir (all metric names)."""
+    return client.series("{" + scope_matchers + "}", start, end)
+
+
+def series_over_budget(
+    series: list[dict[str, str]], budget_for: dict[str, int], default: int
+) -> dict[str, tuple[int, int]]:
+    """Metric name -> (series count, budget) for every metric above its series budget."""
+    counts = Counter(labels.get("__name__", "") for labels in series)
+    return {
+        name: (count, budget_for.get(name, default))
+        for name, count in counts.items()
+        if count > budget_for.get(name, default)
+    }
