@@ -1,0 +1,60 @@
+"""Fixtures for the reference backend tests: in-process app, real stub LLM in a thread."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+
+import httpx
+import pytest
+from backend_harness import API_KEY, OTHER_API_KEY, ClientFactory, provider_env
+from scanium_backend.app import create_app
+from scanium_backend.config import Config
+from starlette.testclient import TestClient
+from stub_llm.app import create_app as create_stub_app
+from stub_llm.background_server import serve_in_thread
+
+
+@pytest.fixture(scope="session")
+def stub_server() -> Iterator[str]:
+    """Base URL of a stub LLM on 127.0.0.1 for the whole session."""
+    with serve_in_thread(create_stub_app()) as url:
+        yield url
+
+
+@pytest.fixture
+def stub_url(stub_server: str) -> str:
+    """The stub's base URL, with an empty journal."""
+    httpx.post(f"{stub_server}/_stub/reset").raise_for_status()
+    return stub_server
+
+
+@pytest.fixture
+def make_client(stub_url: str) -> Iterator[ClientFactory]:
+    """Factory: ``make_client(env, provider=..., clock=...)`` -> a started TestClient.
+
+    The base environment has one API key (``API_KEY``, plus ``OTHER_API_KEY``) and the
+    given provider pointed at the stub.
+    """
+    opened: list[TestClient] = []
+
+    def factory(
+        env: dict[str, str] | None = None,
+        *,
+        provider: str = "mock",
+        clock: Callable[[], float] = time.monotonic,
+        base_url: str = "http://testserver",
+    ) -> TestClient:
+        full_env = {
+            "SCANIUM_API_KEYS": f"{API_KEY},{OTHER_API_KEY}",
+            **provider_env(provider, stub_url),
+            **(env or {}),
+        }
+        client = TestClient(create_app(Config.from_env(full_env), clock=clock), base_url=base_url)
+        client.__enter__()
+        opened.append(client)
+        return client
+
+    yield factory
+    for client in opened:
+        client.__exit__(None, None, None)
