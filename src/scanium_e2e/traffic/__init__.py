@@ -1,0 +1,36 @@
+"""The traffic generator: send a `TrafficPlan` to the backend, get back a `Ledger`.
+
+The ledger holds exactly what was sent and what came back, and derives from it what the
+backend's assistant metrics must show, so the checks can compare Mimir against it
+(DESIGN.md, "Data flow"). `docs/traffic.md` describes the requests and the CLI.
+"""
+
+from __future__ import annotations
+
+from scanium_e2e.canaries import Canaries
+from scanium_e2e.traffic.ledger import Ledger, LedgerEntry
+from scanium_e2e.traffic.plan import FAULTS, KINDS, Fault, Kind, TrafficPlan
+from scanium_e2e.traffic.send import (
+    ProgressCallback,
+    TrafficProgress,
+    load_ledger,
+    send_traffic,
+)
+from scanium_e2e.traffic.shapes import OutboundRequest, build_requests
+
+__all__ = [
+    "FAULTS",
+    "KINDS",
+    "Canaries",
+    "Fault",
+    "Kind",
+    "Ledger",
+    "LedgerEntry",
+    "OutboundRequest",
+    "ProgressCallback",
+    "TrafficPlan",
+    "TrafficProgress",
+    "build_requests",
+    "load_ledger",
+    "send_traffic",
+]

@@ -1,0 +1,397 @@
+"""The ledger: exactly what was sent, what came back, and what the metrics must show.
+
+Expectations are derived from the answers, not from the plan: a request planned as a
+success that the backend answered with an `assistantError` is expected in the metrics as
+an error. Every such difference between plan and answer is written to `surprises`, so a
+check can compare Mimir with the ledger and still explain an odd run.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any, Final, Literal, cast
+
+from scanium_e2e.canaries import Canaries
+from scanium_e2e.errors import ConfigurationError
+from scanium_e2e.traffic.plan import KINDS, Kind
+
+AssistantStatus = Literal["success", "error"]
+TOKEN_TYPES: Final = ("input", "output", "total")
+
+# What each kind must get back: HTTP status and, when not None, the error code.
+EXPECTED_ANSWER: Final[Mapping[str, tuple[int, str | None]]] = {
+    "success": (200, None),
+    "provider_error": (200, None),
+    "validation_error": (400, "VALIDATION_ERROR"),
+    "unauthorized": (401, "UNAUTHORIZED"),
+    "unknown_route": (404, None),
+}
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    """One request as sent and as answered (after any 429 retries)."""
+
+    seq: int
+    kind: Kind
+    case: str
+    nonce: str
+    fault: str | None
+    planned_input_tokens: int | None
+    planned_output_tokens: int | None
+    # None when no answer came (timeout, connection dropped); see transport_error.
+    http_status: int | None
+    # The backend's `error.code`, or the `assistantError.reasonCode` of a 200.
+    code: str
+    # `assistantError.type` of a 200 answered with a fallback reply, else "".
+    error_type: str
+    assistant_error: bool
+    from_cache: bool | None
+    latency_ms: float
+    retries: int
+    sent_at: float
+    transport_error: str = ""
+    canaries: tuple[str, ...] = ()
+
+    @property
+    def assistant_status(self) -> AssistantStatus | None:
+        """`status` label this request adds to the assistant metrics, None if it adds none.
+
+        Only a 200 from the chat route reached the assistant; every rejection (400, 401,
+        403, 429) happens before it and records nothing.
+        """
+        if self.kind == "unknown_route" or self.http_status != 200:
+            return None
+        return "error" if self.assistant_error else "success"
+
+    @property
+    def llm_succeeded(self) -> bool:
+        """Whether this request made one successful LLM call (tokens recorded once)."""
+        return self.assistant_status == "success" and self.from_cache is not True
+
+    def describe_answer(self) -> str:
+        """`200`, `200 assistantError provider_error/X`, `400 VALIDATION_ERROR`, ..."""
+        if self.http_status is None:
+            return f"no answer ({self.transport_error or 'unknown transport error'})"
+        text = str(self.http_status)
+        if self.assistant_error:
+            text += f" assistantError {self.error_type or '?'}/{self.code or '?'}"
+        elif self.code:
+            text += f" {self.code}"
+        if self.from_cache:
+            text += " fromCache"
+        if self.retries:
+            text += f" after {self.retries} {'retry' if self.retries == 1 else 'retries'}"
+        return text
+
+    def deviation(self) -> str | None:
+        """Why this answer is not the one the plan meant, or None when it is."""
+        label = f"#{self.seq} {self.kind} ({self.case}, nonce {self.nonce})"
+        status, code = EXPECTED_ANSWER[self.kind]
+        got = self.describe_answer()
+        if self.http_status is None:
+            return f"{label}: {got}"
+        if self.kind == "success":
+            if self.http_status == 200 and not self.assistant_error:
+                if self.from_cache:
+                    return f"{label}: answered from the response cache despite its unique nonce"
+                return None
+            return f"{label}: expected 200 with a reply, got {got}"
+        if self.kind == "provider_error":
+            if self.http_status == 200 and self.assistant_error:
+                return None
+            return (
+                f"{label}: expected 200 with an assistantError (stub fault {self.fault}), got {got}"
+            )
+        if self.http_status == status and (code is None or self.code == code):
+            return None
+        expected = f"{status} {code}" if code else str(status)
+        return f"{label}: expected {expected}, got {got}"
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain JSON form."""
+        data = asdict(self)
+        data["canaries"] = list(self.canaries)
+        return data
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> LedgerEntry:
+        """Inverse of `to_json`; raise ConfigurationError on a malformed entry."""
+        names = {spec.name for spec in fields(cls)}
+        try:
+            values = {name: data[name] for name in names if name in data}
+            values["canaries"] = tuple(values.get("canaries", ()))
+            if values.get("kind") not in KINDS:
+                raise ValueError(f"unknown kind {values.get('kind')!r}")
+            return cls(**values)
+        except (TypeError, ValueError) as exc:
+            raise ConfigurationError(f"malformed ledger entry: {exc}.") from None
+
+
+@dataclass
+class Ledger:
+    """One traffic run. Filled in by `send_traffic`; read by the checks."""
+
+    run_id: str
+    provider: str
+    base_url: str
+    started_at: float
+    finished_at: float = 0.0
+    entries: list[LedgerEntry] = field(default_factory=list)
+    surprises: list[str] = field(default_factory=list)
+    canaries: Canaries | None = None
+    # What the backend's /health says it uses, when it says so.
+    backend_provider: str | None = None
+    # Seconds spent waiting on 429 Retry-After.
+    retry_wait_s: float = 0.0
+
+    def record(self, entry: LedgerEntry) -> None:
+        """Add one answered request, noting a surprise when it deviates from the plan."""
+        self.entries.append(entry)
+        deviation = entry.deviation()
+        if deviation is not None:
+            self.surprises.append(deviation)
+
+    def put_in_order(self) -> None:
+        """Sort entries by plan position; run-level surprises first, then per request.
+
+        Workers finish in any order; a sorted ledger reads (and diffs) the same every run.
+        """
+        self.entries.sort(key=lambda entry: entry.seq)
+        per_request = [d for d in (entry.deviation() for entry in self.entries) if d is not None]
+        known = set(per_request)
+        self.surprises = [s for s in self.surprises if s not in known] + per_request
+
+    @property
+    def duration_s(self) -> float:
+        """Wall time of the run."""
+        return max(0.0, self.finished_at - self.started_at)
+
+    @property
+    def retries(self) -> int:
+        """429 retries over all requests."""
+        return sum(entry.retries for entry in self.entries)
+
+    def planted(self) -> list[str]:
+        """Every canary value planted by this run (empty without canaries)."""
+        return self.canaries.values() if self.canaries is not None else []
+
+    def count(self, kind: str) -> int:
+        """Requests of `kind` in the ledger."""
+        return sum(1 for entry in self.entries if entry.kind == kind)
+
+    def expected_requests(self) -> dict[tuple[str, str], int]:
+        """`scanium_assistant_requests_total` increase by (provider, status)."""
+        counts = Counter(
+            (self.provider, entry.assistant_status)
+            for entry in self.entries
+            if entry.assistant_status is not None
+        )
+        return {(provider, str(status)): n for (provider, status), n in sorted(counts.items())}
+
+    def expected_latency_count(self) -> dict[tuple[str, str], int]:
+        """`scanium_assistant_request_latency_ms_count` increase by (provider, status).
+
+        One observation per request that reached the assistant, like the request counter.
+        """
+        return self.expected_requests()
+
+    def expected_token_observations(self) -> dict[tuple[str, str], int]:
+        """`scanium_assistant_tokens_used_count` increase by (provider, token_type)."""
+        calls = sum(1 for entry in self._token_entries())
+        return {(self.provider, token_type): calls for token_type in TOKEN_TYPES} if calls else {}
+
+    def expected_tokens(self) -> dict[tuple[str, str], int]:
+        """`scanium_assistant_tokens_used_sum` increase by (provider, token_type).
+
+        Sum over successful LLM calls of the planned input, output and input+output.
+        """
+        totals = dict.fromkeys(TOKEN_TYPES, 0)
+        calls = 0
+        for entry in self._token_entries():
+            calls += 1
+            input_tokens = entry.planned_input_tokens or 0
+            output_tokens = entry.planned_output_tokens or 0
+            totals["input"] += input_tokens
+            totals["output"] += output_tokens
+            totals["total"] += input_tokens + output_tokens
+        if not calls:
+            return {}
+        return {(self.provider, token_type): totals[token_type] for token_type in TOKEN_TYPES}
+
+    def expected_token_buckets(self, bounds: Sequence[float]) -> dict[tuple[str, str, float], int]:
+        """Cumulative `scanium_assistant_tokens_used_bucket` increase by (provider, type, le).
+
+        `bounds` are the histogram's upper bounds; `math.inf` is added for `+Inf`.
+        """
+        uppers = sorted({*bounds, math.inf})
+        buckets: dict[tuple[str, str, float], int] = {}
+        entries = list(self._token_entries())
+        if not entries:
+            return buckets
+        for token_type in TOKEN_TYPES:
+            values = [_token_value(entry, token_type) for entry in entries]
+            for upper in uppers:
+                buckets[(self.provider, token_type, upper)] = sum(1 for v in values if v <= upper)
+        return buckets
+
+    def expected_errors(self) -> dict[tuple[str, str, str], int]:
+        """`scanium_assistant_errors_total` increase by (provider, error_type, reason_code)."""
+        counts = Counter(
+            (self.provider, entry.error_type, entry.code)
+            for entry in self.entries
+            if entry.assistant_status == "error"
+        )
+        return dict(sorted(counts.items()))
+
+    def _token_entries(self) -> Iterable[LedgerEntry]:
+        return (
+            entry
+            for entry in self.entries
+            if entry.llm_succeeded and entry.planned_input_tokens is not None
+        )
+
+    def summary(self) -> str:
+        """A table of what was sent and answered, the expected metrics and the surprises.
+
+        Holds no secret and no canary value: safe to print (still, print through a Masker).
+        """
+        lines = [
+            f"traffic run {self.run_id} to {self.base_url} (provider {self.provider}): "
+            f"{len(self.entries)} requests in {self.duration_s:.1f} s, {self.retries} "
+            f"429 {'retry' if self.retries == 1 else 'retries'} "
+            f"({self.retry_wait_s:.1f} s waited)",
+            "",
+            f"{'kind':<18}{'sent':>6}{'as planned':>12}  answers",
+        ]
+        for kind in KINDS:
+            entries = [entry for entry in self.entries if entry.kind == kind]
+            if not entries:
+                continue
+            as_planned = sum(1 for entry in entries if entry.deviation() is None)
+            answers = Counter(_answer_class(entry) for entry in entries)
+            shown = ", ".join(f"{answer} x{n}" for answer, n in sorted(answers.items()))
+            lines.append(f"{kind:<18}{len(entries):>6}{as_planned:>12}  {shown}")
+        lines += ["", "expected increase in the backend's metrics:"]
+        expected: list[tuple[str, int]] = []
+        for (provider, status), n in self.expected_requests().items():
+            expected.append(
+                (f'scanium_assistant_requests_total{{provider="{provider}",status="{status}"}}', n)
+            )
+            expected.append(
+                (
+                    f'scanium_assistant_request_latency_ms_count{{provider="{provider}",'
+                    f'status="{status}"}}',
+                    n,
+                )
+            )
+        observations = self.expected_token_observations()
+        for (provider, token_type), n in self.expected_tokens().items():
+            labels = f'{{provider="{provider}",token_type="{token_type}"}}'
+            expected.append((f"scanium_assistant_tokens_used_sum{labels}", n))
+            expected.append(
+                (
+                    f"scanium_assistant_tokens_used_count{labels}",
+                    observations[(provider, token_type)],
+                )
+            )
+        for (provider, error_type, reason), n in self.expected_errors().items():
+            expected.append(
+                (
+                    f'scanium_assistant_errors_total{{provider="{provider}",'
+                    f'error_type="{error_type}",reason_code="{reason}"}}',
+                    n,
+                )
+            )
+        if not expected:
+            lines.append("  (nothing: no request reached the assistant)")
+        width = max((len(str(n)) for _, n in expected), default=0)
+        lines += [f"  {n:>{width}}  {name}" for name, n in expected]
+        if self.canaries is not None:
+            carriers = sum(1 for entry in self.entries if entry.canaries)
+            lines += [
+                "",
+                f"canaries planted: {len(self.planted())} values in {carriers} extra requests "
+                "(never shown)",
+            ]
+        lines += ["", f"surprises: {len(self.surprises) or 'none'}"]
+        lines += [f"  - {surprise}" for surprise in self.surprises]
+        return "\n".join(lines)
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain JSON form, with the expectations spelled out for other tools.
+
+        It contains the canary values (their purpose is to be searched for) but never the
+        API key or bearer token, which the ledger does not hold.
+        """
+        return {
+            "run_id": self.run_id,
+            "provider": self.provider,
+            "base_url": self.base_url,
+            "started_at": self.started_at,
+            "finished_at": self.finished_at,
+            "backend_provider": self.backend_provider,
+            "retry_wait_s": self.retry_wait_s,
+            "entries": [entry.to_json() for entry in self.entries],
+            "surprises": list(self.surprises),
+            "canaries": self.canaries.named() if self.canaries is not None else None,
+            "expected": {
+                "requests": [
+                    {"provider": p, "status": s, "count": n}
+                    for (p, s), n in self.expected_requests().items()
+                ],
+                "tokens": [
+                    {"provider": p, "token_type": t, "sum": n}
+                    for (p, t), n in self.expected_tokens().items()
+                ],
+                "errors": [
+                    {"provider": p, "error_type": t, "reason_code": r, "count": n}
+                    for (p, t, r), n in self.expected_errors().items()
+                ],
+            },
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Ledger:
+        """Inverse of `to_json` (the `expected` section is derived, so it is ignored)."""
+        try:
+            raw_canaries = data.get("canaries")
+            ledger = cls(
+                run_id=str(data["run_id"]),
+                provider=str(data["provider"]),
+                base_url=str(data["base_url"]),
+                started_at=float(data["started_at"]),
+                finished_at=float(data["finished_at"]),
+                entries=[LedgerEntry.from_json(entry) for entry in data["entries"]],
+                surprises=[str(surprise) for surprise in data["surprises"]],
+                canaries=(
+                    Canaries.from_named(cast(Mapping[str, object], raw_canaries))
+                    if isinstance(raw_canaries, Mapping)
+                    else None
+                ),
+                backend_provider=data.get("backend_provider"),
+                retry_wait_s=float(data.get("retry_wait_s", 0.0)),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ConfigurationError(f"malformed ledger: {type(exc).__name__} {exc}.") from None
+        return ledger
+
+
+def _token_value(entry: LedgerEntry, token_type: str) -> int:
+    input_tokens = entry.planned_input_tokens or 0
+    output_tokens = entry.planned_output_tokens or 0
+    return {"input": input_tokens, "output": output_tokens}.get(
+        token_type, input_tokens + output_tokens
+    )
+
+
+def _answer_class(entry: LedgerEntry) -> str:
+    """The answer without per-request detail, for the summary's counts."""
+    if entry.http_status is None:
+        return "no answer"
+    if entry.assistant_error:
+        return f"200+assistantError {entry.error_type}/{entry.code}"
+    return f"{entry.http_status} {entry.code}".strip()

@@ -1,0 +1,102 @@
+"""What a traffic run sends: `TrafficPlan`, validated when it is built."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Final, Literal, get_args
+
+from scanium_e2e.errors import ConfigurationError
+
+Kind = Literal["success", "provider_error", "validation_error", "unauthorized", "unknown_route"]
+KINDS: Final[tuple[str, ...]] = get_args(Kind)
+
+# The stub LLM's fault markers (`[[stub:fault=...]]`).
+Fault = Literal["429", "500", "503", "malformed"]
+FAULTS: Final[tuple[str, ...]] = get_args(Fault)
+
+# Run ids and provider labels travel in headers and message text: keep them plain.
+_RUN_ID: Final = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+_PROVIDER: Final = re.compile(r"^[a-z0-9_-]{1,32}$")
+
+
+@dataclass(frozen=True, kw_only=True)
+class TrafficPlan:
+    """How many requests of each kind to send, and how.
+
+    The defaults give a small run whose token observations land in distinct histogram
+    buckets (input 120 -> le=250, output 45 -> le=50, total 165 -> le=250).
+    """
+
+    api_key: str = field(repr=False)
+    run_id: str
+    provider: str = "openai"
+    successes: int = 10
+    provider_errors: int = 2
+    # Provider error i uses faults[i % len(faults)].
+    faults: tuple[str, ...] = ("500",)
+    validation_errors: int = 4
+    unauthorized: int = 1
+    unknown_route: int = 1
+    input_tokens: int = 120
+    output_tokens: int = 45
+    concurrency: int = 4
+    # Requests per second over the whole run (retries included); None sends as fast as
+    # the concurrency allows.
+    max_rate: float | None = None
+    bearer_token: str = field(default="", repr=False)
+    canaries: bool = False
+    # Total time the run may spend waiting on 429 Retry-After before it gives up.
+    retry_budget_s: float = 120.0
+    timeout_s: float = 30.0
+
+    def __post_init__(self) -> None:
+        problems: list[str] = []
+        if not self.api_key:
+            problems.append("an API key is required")
+        if not _RUN_ID.match(self.run_id):
+            problems.append("run_id must be 1-64 characters of letters, digits and ._:-")
+        if not _PROVIDER.match(self.provider):
+            problems.append("provider must be a lower-case label such as openai or claude")
+        for name in (
+            "successes",
+            "provider_errors",
+            "validation_errors",
+            "unauthorized",
+            "unknown_route",
+            "input_tokens",
+            "output_tokens",
+        ):
+            if getattr(self, name) < 0:
+                problems.append(f"{name} must not be negative")
+        if self.provider_errors and not self.faults:
+            problems.append("provider errors need at least one fault")
+        unknown = [fault for fault in self.faults if fault not in FAULTS]
+        if unknown:
+            problems.append(f"unknown fault {unknown[0]!r} (use {', '.join(FAULTS)})")
+        if self.concurrency < 1:
+            problems.append("concurrency must be at least 1")
+        if self.max_rate is not None and not (self.max_rate > 0 and math.isfinite(self.max_rate)):
+            problems.append("max_rate must be a positive number of requests per second")
+        if self.retry_budget_s < 0:
+            problems.append("retry_budget_s must not be negative")
+        if not self.timeout_s > 0:
+            problems.append("timeout_s must be positive")
+        if problems:
+            raise ConfigurationError("invalid traffic plan: " + "; ".join(problems) + ".")
+
+    def fault_for(self, index: int) -> str:
+        """The fault of the `index`-th provider error (cycling through `faults`)."""
+        return self.faults[index % len(self.faults)]
+
+    @property
+    def planned_requests(self) -> int:
+        """Requests of the plan itself, canary requests not included."""
+        return (
+            self.successes
+            + self.provider_errors
+            + self.validation_errors
+            + self.unauthorized
+            + self.unknown_route
+        )
