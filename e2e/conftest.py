@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from scanium_e2e.artifacts import write_artifacts
+from scanium_e2e.checks import TrafficRun
 from scanium_e2e.contract import Contract, load_contract
 from scanium_e2e.errors import ScaniumE2EError
 from scanium_e2e.pipeline import Pipeline
@@ -21,6 +22,8 @@ from scanium_e2e.secrets import Masker
 from scanium_e2e.settings import Settings
 from scanium_e2e.stack import Stack
 from scanium_e2e.stack.compose import ComposeStack
+from scanium_e2e.traffic import TrafficPlan
+from scanium_e2e.traffic_run import run_traffic
 
 
 def _options(config: pytest.Config) -> dict[str, object]:
@@ -113,3 +116,26 @@ def pipeline(
             if terminal is not None:
                 terminal.write_line(f"scanium-e2e: failure artifacts written to {folder}")
         built.close()
+
+
+@pytest.fixture(scope="session")
+def traffic(pipeline: Pipeline, settings: Settings, masker: Masker) -> TrafficRun:
+    """Send the session's traffic once the scrape works; returns the ledger and baselines."""
+    if not settings.send_traffic:
+        pytest.skip("--no-traffic: checks that compare Mimir with a ledger need traffic")
+    plan = TrafficPlan(
+        api_key=settings.api_key,
+        bearer_token=settings.bearer_token,
+        run_id=settings.run_id,
+        provider=settings.provider,
+        successes=settings.traffic_successes,
+        provider_errors=settings.traffic_errors,
+        canaries=True,
+    )
+    try:
+        run = run_traffic(pipeline, plan)
+    except ScaniumE2EError as exc:
+        pytest.fail(masker.mask(f"traffic could not be sent: {exc}"), pytrace=False)
+    for value in run.ledger.planted():
+        masker.add(value)
+    return run

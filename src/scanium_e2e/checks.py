@@ -8,8 +8,10 @@ error (Alloy reports an HTTP error status for its scrape) ends the wait at once.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TypeVar
 
+from scanium_e2e.contract import Contract
 from scanium_e2e.diagnose import diagnose, scrape_failure
 from scanium_e2e.errors import CheckFailed, EndpointError
 from scanium_e2e.mimir import Sample
@@ -22,8 +24,17 @@ from scanium_e2e.polling import (
     TransientError,
     poll,
 )
+from scanium_e2e.traffic import Ledger
 
 T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class TrafficRun:
+    """The traffic a session sent, and Mimir's counts just before it."""
+
+    ledger: Ledger
+    baseline: dict[str, Counts]
 
 
 def describe_samples(samples: list[Sample]) -> str:
@@ -175,3 +186,70 @@ def wait_for_counts(
         query=query,
     )
     return result.value or {}
+
+
+def count_queries(pipeline: Pipeline) -> dict[str, tuple[str, tuple[str, ...]]]:
+    """Role -> (metric, grouping labels) of every count the ledger predicts."""
+    contract = pipeline.contract
+    return {
+        "requests": (contract.requests.name, ("provider", "status")),
+        "latency_count": (contract.latency.name + "_count", ("provider", "status")),
+        "tokens_sum": (contract.tokens.name + "_sum", ("provider", "token_type")),
+        "tokens_count": (contract.tokens.name + "_count", ("provider", "token_type")),
+        "errors": (contract.errors.name, ("provider",)),
+    }
+
+
+def count_baselines(pipeline: Pipeline) -> dict[str, Counts]:
+    """Mimir's counts for every role right now: subtracted later to get increases."""
+    return {
+        role: read_counts(pipeline, sum_by(pipeline, metric, by), by)
+        for role, (metric, by) in count_queries(pipeline).items()
+    }
+
+
+def planned_counts(ledger: Ledger, contract: Contract) -> dict[str, Counts]:
+    """What the traffic plan should add to each count, from what was *sent*.
+
+    Expectations come from the kinds of requests sent (a success, an injected provider
+    fault), not from the backend's answers, so a backend that mislabels its own outcome
+    cannot make its metrics look right.
+    """
+    provider = ledger.provider
+    successes = [entry for entry in ledger.entries if entry.kind == "success"]
+    errors = [entry for entry in ledger.entries if entry.kind == "provider_error"]
+    statuses: Counts = {}
+    if successes:
+        statuses[(provider, contract.status_success)] = float(len(successes))
+    if errors:
+        statuses[(provider, contract.status_error)] = float(len(errors))
+    tokens_in = sum(entry.planned_input_tokens or 0 for entry in successes)
+    tokens_out = sum(entry.planned_output_tokens or 0 for entry in successes)
+    per_type = {"input": tokens_in, "output": tokens_out, "total": tokens_in + tokens_out}
+    tokens_sum: Counts = {}
+    tokens_count: Counts = {}
+    if successes:
+        for token_type in contract.token_types:
+            tokens_sum[(provider, token_type)] = float(per_type.get(token_type, 0))
+            tokens_count[(provider, token_type)] = float(len(successes))
+    return {
+        "requests": statuses,
+        "latency_count": dict(statuses),
+        "tokens_sum": tokens_sum,
+        "tokens_count": tokens_count,
+        "errors": {(provider,): float(len(errors))} if errors else {},
+    }
+
+
+def wait_for_planned(pipeline: Pipeline, run: TrafficRun, role: str) -> Counts:
+    """Poll until the count of `role` rose by exactly what the ledger planned."""
+    metric, by = count_queries(pipeline)[role]
+    return wait_for_counts(
+        pipeline,
+        what=role.replace("_", " "),
+        metric=metric,
+        by=by,
+        expected=planned_counts(run.ledger, pipeline.contract)[role],
+        baseline=run.baseline.get(role, {}),
+        exact=not pipeline.settings.external_mode,
+    )

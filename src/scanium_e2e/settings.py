@@ -52,6 +52,12 @@ def _env_float(value: str, name: str) -> float:
     return number
 
 
+def _env_count(value: str, name: str) -> int:
+    if not value.strip().isdigit():
+        raise ConfigurationError(f"{name}={value!r} is not a whole number.")
+    return int(value)
+
+
 def read_dotenv(path: Path) -> dict[str, str]:
     """Parse a `.env` file (KEY=VALUE lines, `#` comments, optional quotes)."""
     values: dict[str, str] = {}
@@ -132,6 +138,9 @@ class Settings:
     data_timeout_s: float = 60.0
     poll_interval_s: float = 0.5
     send_traffic: bool = True
+    # How much traffic a run sends: small, so pre-deploy runs barely touch production.
+    traffic_successes: int = 8
+    traffic_errors: int = 2
     keep_stack: bool = False
     artifacts_dir: Path = REPO_ROOT / "e2e-artifacts"
     contract_file: Path = REPO_ROOT / "fixtures" / "contract.json"
@@ -195,6 +204,12 @@ class Settings:
         ):
             if get(name):
                 values[key] = _env_float(get(name), ENV_PREFIX + name)
+        for key, name in (
+            ("traffic_successes", "TRAFFIC_SUCCESSES"),
+            ("traffic_errors", "TRAFFIC_ERRORS"),
+        ):
+            if get(name):
+                values[key] = _env_count(get(name), ENV_PREFIX + name)
         if get("NO_TRAFFIC"):
             values["send_traffic"] = not _env_bool(get("NO_TRAFFIC"), ENV_PREFIX + "NO_TRAFFIC")
         if get("KEEP_STACK"):

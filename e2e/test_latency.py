@@ -1,0 +1,43 @@
+"""Latency: the histogram's _bucket, _sum and _count exist, _count equals the ledger,
+and p95 is computable."""
+
+from __future__ import annotations
+
+import math
+
+from scanium_e2e.checks import TrafficRun, wait_for_planned
+from scanium_e2e.pipeline import Pipeline
+
+
+def test_latency_count_equals_the_ledger(pipeline: Pipeline, traffic: TrafficRun) -> None:
+    """One latency observation per request that reached the assistant."""
+    wait_for_planned(pipeline, traffic, "latency_count")
+
+
+def test_latency_histogram_series_and_buckets(pipeline: Pipeline, traffic: TrafficRun) -> None:
+    """_bucket (with exactly the contract's bounds), _sum and _count are all in Mimir."""
+    wait_for_planned(pipeline, traffic, "latency_count")
+    spec = pipeline.contract.latency
+    for suffix in ("_bucket", "_sum", "_count"):
+        assert pipeline.mimir.instant(pipeline.selector(spec.name + suffix)), (
+            f"no {spec.name}{suffix} series for this run"
+        )
+    bounds = {
+        sample.labels["le"]
+        for sample in pipeline.mimir.instant(pipeline.selector(spec.name + "_bucket"))
+    }
+    assert {float(b) for b in bounds} == {*spec.buckets, math.inf}
+
+
+def test_p95_latency_is_computable(pipeline: Pipeline, traffic: TrafficRun) -> None:
+    """histogram_quantile(0.95, sum by (le) (rate(..._bucket[5m]))) is a finite number,
+    as the dashboard's p95 panel computes it."""
+    wait_for_planned(pipeline, traffic, "latency_count")
+    spec = pipeline.contract.latency
+    query = (
+        f"histogram_quantile(0.95, sum by (le) "
+        f"(rate({pipeline.selector(spec.name + '_bucket')}[5m])))"
+    )
+    result = pipeline.mimir.instant(query)
+    assert result, f"`{query}` is empty"
+    assert math.isfinite(result[0].value) and result[0].value > 0, result[0].describe()

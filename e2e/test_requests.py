@@ -1,0 +1,31 @@
+"""Requests: `scanium_assistant_requests_total` exists for the provider and every status,
+and its increase equals the ledger exactly."""
+
+from __future__ import annotations
+
+from scanium_e2e.checks import TrafficRun, wait_for_planned
+from scanium_e2e.pipeline import Pipeline
+
+
+def test_traffic_was_answered_as_planned(traffic: TrafficRun) -> None:
+    """Every request got the answer its kind calls for (200, 400, 401, 404)."""
+    assert not traffic.ledger.surprises, "\n".join(traffic.ledger.surprises)
+
+
+def test_request_counts_equal_the_ledger(pipeline: Pipeline, traffic: TrafficRun) -> None:
+    """Increase of requests_total by (provider, status) == successes and injected faults."""
+    counts = wait_for_planned(pipeline, traffic, "requests")
+    statuses = {status for (_, status) in counts}
+    assert statuses == {pipeline.contract.status_success, pipeline.contract.status_error}
+
+
+def test_request_series_carry_the_contract_labels(pipeline: Pipeline, traffic: TrafficRun) -> None:
+    """Every label the contract names is on every series, with a non-empty value."""
+    wait_for_planned(pipeline, traffic, "requests")
+    spec = pipeline.contract.requests
+    samples = pipeline.mimir.instant(pipeline.selector(spec.name))
+    assert samples, f"no {spec.name} series for this run"
+    for sample in samples:
+        missing = [label for label in spec.labels if not sample.labels.get(label)]
+        assert not missing, f"{sample.describe()} lacks {missing}"
+    assert {s.labels["provider"] for s in samples} == {traffic.ledger.provider}

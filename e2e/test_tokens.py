@@ -1,0 +1,43 @@
+"""Tokens: `scanium_assistant_tokens_used` exists for input, output and total, and its
+_sum equals the stub LLM's deterministic usage for the requests sent."""
+
+from __future__ import annotations
+
+import httpx
+
+from scanium_e2e.checks import TrafficRun, wait_for_planned
+from scanium_e2e.pipeline import Pipeline
+
+
+def test_token_sums_equal_the_ledger(pipeline: Pipeline, traffic: TrafficRun) -> None:
+    """_sum by token_type rose by the planned usage of the successful requests."""
+    counts = wait_for_planned(pipeline, traffic, "tokens_sum")
+    assert {token_type for (_, token_type) in counts} == set(pipeline.contract.token_types)
+
+
+def test_token_observations_equal_the_ledger(pipeline: Pipeline, traffic: TrafficRun) -> None:
+    """_count by token_type: one observation per successful LLM call."""
+    wait_for_planned(pipeline, traffic, "tokens_count")
+
+
+def test_token_sums_equal_what_the_llm_reported(pipeline: Pipeline, traffic: TrafficRun) -> None:
+    """Mimir's token sums equal the usage the stub LLM's journal says it returned."""
+    if not pipeline.endpoints.stub_url:
+        raise AssertionError("this check needs the stub LLM's journal (a started stack)")
+    counts = wait_for_planned(pipeline, traffic, "tokens_sum")
+    journal = httpx.get(pipeline.endpoints.stub_url + "/_stub/requests", timeout=5.0).json()
+    run_id = traffic.ledger.run_id
+    usage = [
+        entry["usage"]
+        for entry in journal
+        if entry.get("usage") and entry.get("status") == 200 and run_id in entry.get("text", "")
+    ]
+    reported = {
+        "input": sum(u.get("prompt_tokens", u.get("input_tokens", 0)) for u in usage),
+        "output": sum(u.get("completion_tokens", u.get("output_tokens", 0)) for u in usage),
+    }
+    reported["total"] = reported["input"] + reported["output"]
+    provider = traffic.ledger.provider
+    assert {t: counts.get((provider, t)) for t in reported} == {
+        t: float(v) for t, v in reported.items()
+    }

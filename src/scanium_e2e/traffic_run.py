@@ -1,0 +1,75 @@
+"""The session's traffic, sent in two waves so that rates have something to measure.
+
+A labelled counter or histogram series appears only with its first observation, and
+`rate()`/`increase()` cannot count what happened before a series' first sample. Traffic
+sent faster than one scrape would leave every dashboard rate at zero. So a first, small
+wave creates the series; once Mimir shows it, the second wave adds the rest, and its
+increase is visible to every rate-based query (as it is in production, where the seed
+notes that panels need two scrapes).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from scanium_e2e.checks import (
+    TrafficRun,
+    count_baselines,
+    count_queries,
+    planned_counts,
+    wait_for_counts,
+    wait_for_up,
+)
+from scanium_e2e.pipeline import Pipeline
+from scanium_e2e.traffic import Ledger, TrafficPlan, send_traffic
+
+
+def merge_ledgers(first: Ledger, second: Ledger) -> Ledger:
+    """One ledger holding both waves (entries renumbered to keep plan order)."""
+    offset = max((entry.seq for entry in first.entries), default=0) + 1
+    merged = dataclasses.replace(
+        first,
+        finished_at=max(first.finished_at, second.finished_at),
+        entries=[
+            *first.entries,
+            *(dataclasses.replace(entry, seq=entry.seq + offset) for entry in second.entries),
+        ],
+        surprises=[*first.surprises, *second.surprises],
+        canaries=first.canaries or second.canaries,
+        retry_wait_s=first.retry_wait_s + second.retry_wait_s,
+    )
+    return merged
+
+
+def run_traffic(pipeline: Pipeline, plan: TrafficPlan) -> TrafficRun:
+    """Wait for the scrape, snapshot Mimir's counts, then send `plan` in two waves."""
+    wait_for_up(pipeline)
+    baseline = count_baselines(pipeline)
+    first_plan = dataclasses.replace(
+        plan,
+        successes=min(plan.successes, 1),
+        provider_errors=min(plan.provider_errors, 1),
+    )
+    second_plan = dataclasses.replace(
+        plan,
+        successes=plan.successes - first_plan.successes,
+        provider_errors=plan.provider_errors - first_plan.provider_errors,
+        validation_errors=0,
+        unauthorized=0,
+        unknown_route=0,
+        canaries=False,
+    )
+    base_url = pipeline.endpoints.backend_url
+    first = send_traffic(base_url, first_plan)
+    metric, by = count_queries(pipeline)["requests"]
+    wait_for_counts(
+        pipeline,
+        what="first traffic wave",
+        metric=metric,
+        by=by,
+        expected=planned_counts(first, pipeline.contract)["requests"],
+        baseline=baseline["requests"],
+        exact=not pipeline.settings.external_mode,
+    )
+    second = send_traffic(base_url, second_plan)
+    return TrafficRun(ledger=merge_ledgers(first, second), baseline=baseline)
