@@ -154,11 +154,14 @@ def hop_remote_write(pipeline: Pipeline) -> HopReport:
         f"{component}: sent={counters.sent:g} failed={counters.failed:g} "
         f"dropped={counters.dropped:g} retried={counters.retried:g}"
     )
-    if counters.failed or counters.dropped or not counters.sent:
-        last = last_log_line(pipeline, "alloy", ("remote_write", "non-recoverable", "push"))
+    if counters.failed or counters.dropped:
+        last = last_log_line(pipeline, "alloy", ("level=error", "level=warn"), ("remote", "push"))
         return HopReport(
             3, HOP_NAMES[2], "broken", detail + (f"; Alloy log: {last}" if last else "")
         )
+    if not counters.sent:
+        # Alloy replays its WAL for ~15 s after start before the first send.
+        return HopReport(3, HOP_NAMES[2], "unknown", detail + " (nothing sent yet)")
     return HopReport(3, HOP_NAMES[2], "ok", detail)
 
 
@@ -213,12 +216,14 @@ def explain_missing(pipeline: Pipeline, query: str) -> str:
     return "; ".join(reasons) if reasons else "no explanation found"
 
 
-def last_log_line(pipeline: Pipeline, service: str, needles: tuple[str, ...]) -> str:
-    """The last log line of a service mentioning one of `needles` (masked), or ''."""
+def last_log_line(
+    pipeline: Pipeline, service: str, levels: tuple[str, ...], topics: tuple[str, ...]
+) -> str:
+    """The last (masked) log line of a service at one of `levels` about one of `topics`."""
     if not pipeline.stack.started_here:
         return ""
     for line in reversed(pipeline.stack.logs(service).splitlines()):
-        if any(needle in line for needle in needles):
+        if any(level in line for level in levels) and any(topic in line for topic in topics):
             return line.strip()[:400]
     return ""
 
