@@ -22,6 +22,7 @@ from scanium_e2e.secrets import Masker
 from scanium_e2e.settings import Settings
 from scanium_e2e.stack import Stack
 from scanium_e2e.stack.compose import ComposeStack
+from scanium_e2e.stack.external import ExternalStack
 from scanium_e2e.traffic import TrafficPlan
 from scanium_e2e.traffic_run import run_traffic
 
@@ -77,9 +78,12 @@ def contract(settings: Settings) -> Contract:
 def stack(settings: Settings, masker: Masker, request: pytest.FixtureRequest) -> Iterator[Stack]:
     """The stack under test: started here with Testcontainers, or attached to."""
     if settings.external_mode:
-        from scanium_e2e.stack.external import ExternalStack
-
-        yield ExternalStack(settings)
+        external = ExternalStack(settings)
+        try:
+            external.preflight()
+        except ScaniumE2EError as exc:
+            pytest.exit(f"scanium-e2e: {exc}", returncode=2)
+        yield external
         return
     started = ComposeStack(settings, masker=masker)
     try:
@@ -135,7 +139,8 @@ def traffic(pipeline: Pipeline, settings: Settings, masker: Masker) -> TrafficRu
     try:
         run = run_traffic(pipeline, plan)
     except ScaniumE2EError as exc:
-        pytest.fail(masker.mask(f"traffic could not be sent: {exc}"), pytrace=False)
+        # A closed port, a wrong key, HTTPS refused: bad input, not a failed check.
+        pytest.exit(masker.mask(f"scanium-e2e: traffic could not be sent: {exc}"), returncode=2)
     for value in run.ledger.planted():
         masker.add(value)
     return run

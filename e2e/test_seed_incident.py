@@ -6,7 +6,6 @@ must then fail within seconds, naming HTTP 403 and the broken hop.
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from collections.abc import Callable, Iterator
 
@@ -18,7 +17,10 @@ from scanium_e2e.errors import CheckFailed
 from scanium_e2e.pipeline import Pipeline
 from scanium_e2e.secrets import Masker
 from scanium_e2e.settings import Settings
-from scanium_e2e.stack.compose import ComposeStack
+from scanium_e2e.stack.compose import variant_stack
+
+# The backend's exempt list as it was before the fix: /metrics missing.
+INCIDENT = {"SCANIUM_E2E_BACKEND_EXEMPT_PATHS": "/health,/healthz,/readyz"}
 
 
 @pytest.fixture(scope="module")
@@ -26,20 +28,10 @@ def incident_pipeline(settings: Settings, contract: Contract, masker: Masker) ->
     """A stack whose backend does not exempt /metrics from HTTPS enforcement."""
     if settings.external_mode:
         pytest.skip("the incident stack is started locally; external mode starts nothing")
-    incident_settings = dataclasses.replace(settings, run_id=settings.run_id + "-incident")
-    stack = ComposeStack(
-        incident_settings,
-        project_name=settings.project_name + "-incident",
-        overrides={"SCANIUM_E2E_BACKEND_EXEMPT_PATHS": "/health,/healthz,/readyz"},
-        masker=masker,
-    )
-    try:
-        stack.start()
-        pipeline = Pipeline.connect(incident_settings, contract, stack, masker)
+    with variant_stack(settings, "incident", INCIDENT, masker) as stack:
+        pipeline = Pipeline.connect(stack.settings, contract, stack, masker)
         yield pipeline
         pipeline.close()
-    finally:
-        stack.stop()
 
 
 def test_up_check_names_http_403_and_fails_fast(

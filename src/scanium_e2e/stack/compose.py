@@ -9,11 +9,13 @@ idempotent.
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import subprocess
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -237,3 +239,29 @@ class ComposeStack:
         self._stopped = True
         self._compose_run("down", "--volumes", "--remove-orphans", "--timeout", "2")
         shutil.rmtree(self._workdir, ignore_errors=True)
+
+
+@contextmanager
+def variant_stack(
+    settings: Settings,
+    name: str,
+    overrides: Mapping[str, str],
+    masker: Masker | None = None,
+) -> Iterator[ComposeStack]:
+    """Start a separate stack `<project>-<name>` (own run_id) with `overrides`; always removed.
+
+    Used for deliberately broken deployments (the seed incident, mutation variants) and for
+    the external-mode proof, so they never share series or counters with the main stack.
+    """
+    variant_settings = dataclasses.replace(settings, run_id=f"{settings.run_id}-{name}")
+    stack = ComposeStack(
+        variant_settings,
+        project_name=f"{settings.project_name}-{name}",
+        overrides=overrides,
+        masker=masker,
+    )
+    try:
+        stack.start()
+        yield stack
+    finally:
+        stack.stop()

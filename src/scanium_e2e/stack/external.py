@@ -1,11 +1,22 @@
-"""An existing deployment the suite attaches to (pre-deploy verification)."""
+"""An existing deployment the suite attaches to (pre-deploy verification).
+
+Nothing is started or stopped. Before any check runs, `preflight` visits each endpoint
+with a short timeout and reports every one that is unreachable or answers wrongly, one
+line each, so a wrong URL costs seconds, not a data timeout.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
+import httpx
+
+from scanium_e2e.errors import EndpointError
 from scanium_e2e.settings import Settings
 from scanium_e2e.stack import StackEndpoints
+
+PREFLIGHT_TIMEOUT_S = 3.0
 
 
 class ExternalStack:
@@ -15,11 +26,49 @@ class ExternalStack:
 
     def __init__(self, settings: Settings) -> None:
         external = settings.external
+        self.settings = settings
         self.endpoints = StackEndpoints(
             backend_url=external.backend_url,
             alloy_url=external.alloy_url,
             mimir_url=external.mimir_url,
         )
+
+    def preflight(self) -> None:
+        """Raise EndpointError naming every endpoint that is unreachable or wrong."""
+        headers = {"X-Scope-OrgID": self.settings.tenant} if self.settings.tenant else {}
+        mimir_query = (
+            self.endpoints.mimir_url + self.settings.mimir_prefix + "/api/v1/query?query=vector(1)"
+        )
+        checks: list[tuple[str, str, Callable[[httpx.Response], bool]]] = [
+            ("backend", self.endpoints.backend_url + "/health", lambda r: r.status_code == 200),
+            ("Alloy", self.endpoints.alloy_url + "/-/ready", lambda r: r.status_code == 200),
+            (
+                "Mimir",
+                mimir_query,
+                lambda r: r.status_code == 200 and r.json().get("status") == "success",
+            ),
+        ]
+        problems: list[str] = []
+        with httpx.Client(timeout=PREFLIGHT_TIMEOUT_S, headers=headers) as client:
+            for name, url, ok in checks:
+                try:
+                    response = client.get(url)
+                except httpx.TransportError as exc:
+                    problems.append(f"{name} at {url} is unreachable ({type(exc).__name__}: {exc})")
+                    continue
+                try:
+                    good = ok(response)
+                except ValueError:
+                    good = False
+                if not good:
+                    problems.append(
+                        f"{name} at {url} answered HTTP {response.status_code}: "
+                        f"{response.text.strip()[:160]}"
+                    )
+        if problems:
+            raise EndpointError(
+                "the deployment is not reachable as configured: " + "; ".join(problems) + "."
+            )
 
     def logs(self, service: str, *, masked: bool = True) -> str:
         """External services' logs are not reachable from here."""
