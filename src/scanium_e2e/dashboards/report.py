@@ -1,0 +1,81 @@
+"""The per-panel report: a plain-text table with fixed-width columns.
+
+One line per panel (id, title, status, detail); under a failing panel, the queries that
+were sent and the reasons it is empty, indented to the detail column so the table still
+reads as columns in a CI log.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC
+
+from scanium_e2e.dashboards.replay import (
+    ALLOWED_EMPTY,
+    DATA,
+    EMPTY,
+    ERROR,
+    SKIPPED,
+    DashboardResult,
+)
+from scanium_e2e.promql import format_duration
+
+_ORDER = (DATA, ALLOWED_EMPTY, SKIPPED, EMPTY, ERROR)
+MAX_TITLE = 40
+MAX_ID = 16
+
+
+def _fit(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def format_report(result: DashboardResult) -> str:
+    """The report of one dashboard as text (ends without a newline)."""
+    dashboard = result.dashboard
+    span = format_duration((result.end - result.start).total_seconds())
+    lines = [
+        f"{dashboard.title or '(untitled)'} (uid {dashboard.uid or '-'}, {dashboard.source})",
+        f"window {_window(result)} ({span}), "
+        f"scrape interval {format_duration(result.scrape_interval_s)}; "
+        f"variables: {result.variables.describe()}",
+    ]
+    id_width = min(max([len("ID"), *(len(p.label) for p in result.panels)]), MAX_ID)
+    title_width = min(max([len("TITLE"), *(len(p.title) for p in result.panels)]), MAX_TITLE)
+    status_width = len(ALLOWED_EMPTY)
+    indent = " " * (id_width + title_width + status_width + 6)
+    lines.append(
+        f"{'ID':<{id_width}}  {'TITLE':<{title_width}}  {'STATUS':<{status_width}}  DETAIL"
+    )
+    for panel in result.panels:
+        lines.append(
+            f"{_fit(panel.label, id_width):<{id_width}}  "
+            f"{_fit(panel.title or '(untitled)', title_width):<{title_width}}  "
+            f"{panel.status:<{status_width}}  {panel.detail}".rstrip()
+        )
+        if not panel.failed:
+            continue
+        for target in panel.targets:
+            if target.query:
+                lines.append(f"{indent}query {target.ref_id or '?'}: {_one_line(target.query)}")
+        lines.extend(f"{indent}why: {reason}" for reason in panel.reasons)
+    lines.extend(f"note: {note}" for note in dict.fromkeys(result.notes))
+    lines.append("result: " + summary(result))
+    return "\n".join(lines)
+
+
+def summary(result: DashboardResult) -> str:
+    """`9 panels: 7 data, 1 allowed-empty, 1 empty -> FAIL`."""
+    counts = Counter(p.status for p in result.panels)
+    parts = ", ".join(f"{counts[s]} {s}" for s in _ORDER if counts[s])
+    verdict = "OK" if result.ok else "FAIL"
+    return f"{len(result.panels)} panels: {parts or 'none'} -> {verdict}"
+
+
+def _window(result: DashboardResult) -> str:
+    start, end = result.start.astimezone(UTC), result.end.astimezone(UTC)
+    end_format = "%H:%M:%S" if start.date() == end.date() else "%Y-%m-%d %H:%M:%S"
+    return f"{start:%Y-%m-%d %H:%M:%S} .. {end.strftime(end_format)} UTC"
+
+
+def _one_line(query: str) -> str:
+    return " ".join(query.split())

@@ -1,0 +1,165 @@
+"""An in-memory stand-in for MimirClient: a handful of series and canned answers.
+
+Range queries have data when every selector in them matches a stored series (a rate-like
+function needs a series with at least two samples), which is all the dashboard checker
+asks of Mimir. `count_over_time(...)` answers with each matched series' sample count.
+Exact queries can be given canned answers (or exceptions) in `responses`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from scanium_e2e.mimir import QueryError, Sample, Series
+from scanium_e2e.promql import Selector, analyse
+
+
+@dataclass
+class FakeSeries:
+    """One stored series: labels (with __name__), samples in the window, window presence."""
+
+    labels: dict[str, str]
+    samples: int = 10
+    in_window: bool = True
+
+
+def series(name: str, samples: int = 10, in_window: bool = True, **labels: str) -> FakeSeries:
+    """`series("up", job="x")` shorthand."""
+    return FakeSeries({"__name__": name, **labels}, samples, in_window)
+
+
+@dataclass
+class FakeMimir:
+    """Implements the QueryClient protocol over `stored` series."""
+
+    stored: list[FakeSeries]
+    responses: dict[str, list[Series] | Exception] = field(default_factory=dict)
+    range_queries: list[str] = field(default_factory=list)
+    other_queries: list[str] = field(default_factory=list)
+    steps: list[float] = field(default_factory=list)
+
+    def _visible(self, windowed: bool) -> list[FakeSeries]:
+        return [s for s in self.stored if s.in_window or not windowed]
+
+    def _matching(self, selector: Selector, windowed: bool = True) -> list[FakeSeries]:
+        found = []
+        for candidate in self._visible(windowed):
+            labels = candidate.labels
+            if selector.metric and labels.get("__name__") != selector.metric:
+                continue
+            if all(m.matches(labels.get(m.name, "")) for m in selector.matchers):
+                found.append(candidate)
+        return found
+
+    def _select(self, match: str, windowed: bool) -> list[FakeSeries]:
+        if not match:
+            return self._visible(windowed)
+        try:
+            (selector,) = analyse(match).selectors
+        except ValueError as exc:
+            raise QueryError(f"Mimir rejected `{match}`: bad_data: {exc}") from None
+        return self._matching(selector, windowed)
+
+    def instant(self, query: str, at: datetime | None = None) -> list[Sample]:
+        self.other_queries.append(f"instant {query}")
+        canned = self.responses.get(query)
+        if isinstance(canned, Exception):
+            raise canned
+        if canned is not None:
+            return [Sample(s.labels, s.points[-1][1]) for s in canned if s.points]
+        found = self._select(query, windowed=True)
+        return [Sample(dict(s.labels), float(s.samples)) for s in found]
+
+    def range(self, query: str, start: datetime, end: datetime, step_s: float) -> list[Series]:
+        self.range_queries.append(query)
+        self.steps.append(step_s)
+        canned = self.responses.get(query)
+        if isinstance(canned, Exception):
+            raise canned
+        if canned is not None:
+            return canned
+        if "$" in query:
+            raise QueryError(
+                f"Mimir rejected the range query `{query}`: HTTP Status Code 400 "
+                '(b\'{"status":"error","errorType":"bad_data","error":"parse error: '
+                "unexpected character: \\'$\\'\"}')"
+            )
+        found = analyse(query).selectors
+        point = end.timestamp()
+        if query.startswith("count_over_time("):
+            return [
+                Series(dict(s.labels), [(point, float(s.samples))])
+                for s in self._matching(found[0])
+            ]
+        for selector in found:
+            needed = 2 if selector.two_sample_function else 1
+            if not [s for s in self._matching(selector) if s.samples >= needed]:
+                return []
+        return [Series({}, [(point, 1.0)])] if found else [Series({}, [(point, math.nan)])]
+
+    def series(self, match: str, start: datetime, end: datetime) -> list[dict[str, str]]:
+        self.other_queries.append(f"series {match}")
+        return [dict(s.labels) for s in self._select(match, windowed=True)]
+
+    def label_values(
+        self,
+        label: str,
+        match: str = "",
+        start: datetime | None = None,
+        end: datetime | None = None,
+    ) -> list[str]:
+        self.other_queries.append(f"label_values {label} {match}")
+        found = self._select(match, windowed=start is not None)
+        return sorted({s.labels[label] for s in found if label in s.labels})
+
+    def label_names(
+        self, match: str = "", start: datetime | None = None, end: datetime | None = None
+    ) -> list[str]:
+        self.other_queries.append(f"label_names {match}")
+        found = self._select(match, windowed=start is not None)
+        return sorted({name for s in found for name in s.labels})
+
+    def metric_names(self, start: datetime | None = None, end: datetime | None = None) -> list[str]:
+        return self.label_values("__name__", start=start, end=end)
+
+
+def contract_series() -> list[FakeSeries]:
+    """Series a Scanium backend exposes after some openai and claude traffic."""
+    out: list[FakeSeries] = []
+    for provider in ("openai", "claude"):
+        for status in ("success", "error"):
+            for cache_hit in ("true", "false"):
+                out.append(
+                    series(
+                        "scanium_assistant_requests_total",
+                        provider=provider,
+                        status=status,
+                        cache_hit=cache_hit,
+                    )
+                )
+            for suffix in ("_bucket", "_sum", "_count"):
+                extra = {"le": "250"} if suffix == "_bucket" else {}
+                labels = {"provider": provider, "status": status, **extra}
+                out.append(
+                    FakeSeries(
+                        {"__name__": f"scanium_assistant_request_latency_ms{suffix}", **labels}
+                    )
+                )
+        for token_type in ("input", "output", "total"):
+            for suffix in ("_bucket", "_sum", "_count"):
+                extra = {"le": "100"} if suffix == "_bucket" else {}
+                labels = {"provider": provider, "token_type": token_type, **extra}
+                out.append(
+                    FakeSeries({"__name__": f"scanium_assistant_tokens_used{suffix}", **labels})
+                )
+    out.append(
+        series(
+            "scanium_assistant_errors_total",
+            provider="openai",
+            error_type="provider_error",
+            reason_code="upstream_500",
+        )
+    )
+    return out

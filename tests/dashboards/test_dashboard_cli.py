@@ -1,0 +1,129 @@
+"""`scanium-e2e dashboards`: exit codes 0/1/2 and one-paragraph errors."""
+
+from __future__ import annotations
+
+import socket
+import time
+from pathlib import Path
+
+import pytest
+from dashboard_fixtures import END, REPO, START
+from fake_mimir import FakeMimir, contract_series
+
+from scanium_e2e.cli import build_parser, main
+from scanium_e2e.commands.dashboards import run
+
+FIXTURE = REPO / "fixtures" / "grafana" / "dashboards" / "openai-runtime.json"
+WINDOW = ["--start", START.isoformat(), "--end", END.isoformat()]
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def run_with(client: FakeMimir, *argv: str) -> int:
+    args = build_parser().parse_args(["dashboards", *argv])
+    return run(args, client=client)
+
+
+def test_exit_0_when_every_panel_has_data(capsys: pytest.CaptureFixture[str]) -> None:
+    code = run_with(FakeMimir(contract_series()), str(FIXTURE), "--mimir-url", "http://x", *WINDOW)
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "Scanium - OpenAI Runtime (uid scanium-openai-runtime" in out
+    assert "result: 10 panels: 9 data, 1 skipped -> OK" in out
+
+
+def test_exit_1_when_a_panel_is_empty(capsys: pytest.CaptureFixture[str]) -> None:
+    stored = [s for s in contract_series() if "errors" not in s.labels["__name__"]]
+    code = run_with(FakeMimir(stored), str(FIXTURE), "--mimir-url", "http://x", *WINDOW)
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "why: `scanium_assistant_errors_total`: metric never seen" in out
+
+
+def test_allow_empty_turns_it_into_exit_0(capsys: pytest.CaptureFixture[str]) -> None:
+    stored = [s for s in contract_series() if "errors" not in s.labels["__name__"]]
+    code = run_with(
+        FakeMimir(stored),
+        str(FIXTURE),
+        "--mimir-url",
+        "http://x",
+        "--since",
+        "15m",
+        "--scrape-interval",
+        "1s",
+        "--allow-empty",
+        "Error Rate=no error traffic",
+        "--allow-empty",
+        "9=no error traffic",
+        "--allow-empty",
+        "Nope=typo",
+    )
+    captured = capsys.readouterr()
+    assert code == 0
+    assert "allowed-empty  no error traffic" in captured.out
+    assert "warning: --allow-empty 'Nope' matches no panel" in captured.err
+
+
+def test_var_pins_a_variable(capsys: pytest.CaptureFixture[str]) -> None:
+    client = FakeMimir(contract_series())
+    argv = ["--var", "provider=openai", "--var", "modle=x"]
+    run_with(client, str(FIXTURE), "--mimir-url", "http://x", *argv)
+    assert all('provider=~"openai"' in q for q in client.range_queries)
+    assert capsys.readouterr().err == "warning: --var modle: no dashboard has a variable $modle\n"
+
+
+def usage_error(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
+    started = time.monotonic()
+    code = main(["dashboards", *argv])
+    elapsed = time.monotonic() - started
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert elapsed < 5, f"took {elapsed:.1f}s"
+    assert "Traceback" not in err and err.count("\n") == 1, err
+    return err
+
+
+def test_missing_file_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    err = usage_error(["nope.json", "--mimir-url", "http://127.0.0.1:1"], capsys)
+    assert err == "scanium-e2e dashboards: the dashboard file nope.json does not exist.\n"
+
+
+def test_malformed_json_exits_2_naming_the_path(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "bad.json"
+    path.write_text('{"panels": [{"id": 1, "targets": {"expr": "up"}}]}')
+    err = usage_error([str(path), "--mimir-url", "http://127.0.0.1:1"], capsys)
+    assert f"{path}, line 1, column 34: `panels[0].targets` must be a list" in err
+
+
+def test_unreachable_mimir_exits_2_quickly(capsys: pytest.CaptureFixture[str]) -> None:
+    port = closed_port()
+    err = usage_error([str(FIXTURE), "--mimir-url", f"http://127.0.0.1:{port}"], capsys)
+    assert f"Mimir at http://127.0.0.1:{port} is unreachable (connection refused)" in err
+    assert "check --mimir-url" in err
+
+
+def test_not_a_url_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    err = usage_error([str(FIXTURE), "--mimir-url", "localhost:9009"], capsys)
+    assert "is not an http(s) URL" in err
+
+
+def test_start_after_end_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    argv = [str(FIXTURE), "--mimir-url", "http://127.0.0.1:1"]
+    err = usage_error([*argv, "--start", END.isoformat(), "--end", START.isoformat()], capsys)
+    assert "the window is empty" in err
+
+
+@pytest.mark.parametrize(
+    "bad", [["--allow-empty", "no-equals-sign"], ["--since", "soon"], ["--var", "x"]]
+)
+def test_bad_flags_exit_2(bad: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as caught:
+        main(["dashboards", str(FIXTURE), "--mimir-url", "http://x", *bad])
+    assert caught.value.code == 2
+    assert "Traceback" not in capsys.readouterr().err
