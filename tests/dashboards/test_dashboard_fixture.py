@@ -69,12 +69,14 @@ def test_every_expr_uses_only_contract_metrics_and_labels() -> None:
 
 
 def test_queries_use_variables_and_macros_like_real_dashboards() -> None:
+    # No panel uses `[$__interval]`: with a 1 s scrape it is shorter than two samples, and
+    # with a minimum interval it lags a fresh run by that interval (the e2e window is short).
+    # The macro itself is covered in test_dashboard_intervals.
     exprs = "\n".join(t.expr for p in DASHBOARD.panels for t in p.targets)
     for needle in (
         'provider=~"$provider"',
         "${provider:regex}",
         "$__rate_interval",
-        "$__interval]",
     ):
         assert needle in exprs
 
