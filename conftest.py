@@ -30,6 +30,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--artifacts-dir", default=None, help="where failure artifacts are written")
     group.addoption("--contract", default=None, help="contract file with the expectations")
     group.addoption(
+        "--mutations",
+        action="store_true",
+        default=False,
+        help="also run the mutation harness (one stack per broken variant; slow)",
+    )
+    group.addoption(
         "--fail-on-skip",
         action="store_true",
         default=False,

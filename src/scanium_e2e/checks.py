@@ -11,10 +11,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
+from scanium_e2e import leaks
 from scanium_e2e.contract import Contract
-from scanium_e2e.diagnose import diagnose, scrape_failure
+from scanium_e2e.diagnose import (
+    diagnose,
+    hop_backend_metrics,
+    hop_mimir_ingestion,
+    hop_remote_write,
+    scrape_failure,
+)
 from scanium_e2e.errors import CheckFailed, EndpointError
-from scanium_e2e.mimir import Sample
+from scanium_e2e.mimir import Sample, utc_now
 from scanium_e2e.pipeline import Pipeline
 from scanium_e2e.polling import (
     HardError,
@@ -79,20 +86,36 @@ def poll_check(
         raise fail_with_diagnosis(pipeline, str(exc), metric=metric, query=query) from None
 
 
-def scrape_hard_error(pipeline: Pipeline) -> None:
-    """Raise HardError when Alloy reports an HTTP error status for the backend's scrape.
+def pipeline_hard_error(pipeline: Pipeline) -> None:
+    """Raise HardError when a hop reports a fault that waiting will not cure.
 
-    An HTTP status from the target (403, 404, 500) will not cure itself by waiting;
-    connection errors might (the backend restarting), so those keep the poll going.
+    - Alloy's scrape got an HTTP error status (403, 404, 500) from the target; connection
+      errors are not hard (the backend may be restarting);
+    - Alloy scrapes the target fine, but under another job name than the contract's;
+    - Alloy's remote write failed or dropped samples, or Mimir discarded some (only in a
+      stack we started: a shared Mimir's counters hold other tenants' history).
     """
     try:
         targets = pipeline.alloy.scrape_targets(pipeline.contract.scrape.component)
     except (TransientError, EndpointError):
-        return
+        targets = []
     name = pipeline.endpoints.scrape_target + pipeline.contract.scrape.metrics_path
     for target in targets:
         if not target.up and "HTTP status" in target.last_error:
             raise HardError(scrape_failure(target, name))
+    job = pipeline.contract.scrape.job
+    if targets and all(t.up for t in targets) and all(t.labels.get("job") != job for t in targets):
+        jobs = sorted({t.labels.get("job", "") for t in targets})
+        raise HardError(f"Alloy scrapes {name} as job {jobs}, not job={job!r}")
+    if not pipeline.stack.started_here:
+        return
+    broken = [
+        hop
+        for hop in (hop_remote_write(pipeline), hop_mimir_ingestion(pipeline))
+        if hop.status == "broken"
+    ]
+    if broken:
+        raise HardError(f"{broken[-1].name}: {broken[-1].detail}")
 
 
 def wait_for_up(pipeline: Pipeline) -> PollResult[list[Sample]]:
@@ -102,7 +125,7 @@ def wait_for_up(pipeline: Pipeline) -> PollResult[list[Sample]]:
     def probe() -> list[Sample]:
         samples = pipeline.mimir.instant(query)
         if not any(sample.value == 1 for sample in samples):
-            scrape_hard_error(pipeline)
+            pipeline_hard_error(pipeline)
         return samples
 
     return poll_check(
@@ -166,16 +189,25 @@ def wait_for_counts(
         now = read_counts(pipeline, query, by)
         increase = {key: value - base.get(key, 0.0) for key, value in now.items()}
         increase = {key: value for key, value in increase.items() if value}
-        if exact and any(increase.get(key, 0.0) > value for key, value in expected.items()):
+        if exact and any(increase.get(key, 0.0) > expected.get(key, 0.0) for key in increase):
+            # Counters only grow: a count above the ledger, or under labels the ledger
+            # cannot explain (a missing or renamed label), will never come right.
             raise HardError(
-                f"Mimir counts more than the ledger: expected {describe_counts(expected)}, "
-                f"Mimir has {describe_counts(increase)}"
+                f"Mimir counts what the ledger cannot explain: expected "
+                f"{describe_counts(expected)}, Mimir has {describe_counts(increase)}"
             )
         if not holds(increase):
-            # Still short: a scrape failing with an HTTP status will stay short.
-            scrape_hard_error(pipeline)
+            pipeline_hard_error(pipeline)
+            # The traffic is sent: a family the backend does not expose will never arrive.
+            exposed = hop_backend_metrics(pipeline, metric)
+            if exposed.status == "broken":
+                raise HardError(f"{exposed.name}: {exposed.detail}")
         return increase
 
+    # On failure, diagnose the first expected series itself: an empty selector lets the
+    # explanation name the label or value that Mimir never saw.
+    first = sorted(expected)[0] if expected else ()
+    series_query = pipeline.selector(metric, **dict(zip(by, first, strict=False)))
     result = poll_check(
         pipeline,
         probe,
@@ -183,7 +215,7 @@ def wait_for_counts(
         what=f"{what}: `{query}` to {'equal' if exact else 'reach'} {describe_counts(expected)}",
         describe=describe_counts,
         metric=metric,
-        query=query,
+        query=series_query,
     )
     return result.value or {}
 
@@ -253,3 +285,57 @@ def wait_for_planned(pipeline: Pipeline, run: TrafficRun, role: str) -> Counts:
         baseline=run.baseline.get(role, {}),
         exact=not pipeline.settings.external_mode,
     )
+
+
+def planted_secrets(pipeline: Pipeline, run: TrafficRun) -> list[str]:
+    """The canaries of `run` and the run's own credentials."""
+    planted = run.ledger.planted()
+    if not planted:
+        raise CheckFailed("the traffic planted no canaries: a leak check would prove nothing")
+    return [*planted, *pipeline.settings.secrets()]
+
+
+def run_series(pipeline: Pipeline, run: TrafficRun) -> list[dict[str, str]]:
+    """Every series of this run in Mimir, once all the traffic is counted."""
+    wait_for_planned(pipeline, run, "requests")
+    series = leaks.series_of_run(pipeline.mimir, pipeline.scope(), pipeline.started_at, utc_now())
+    if not series:
+        raise fail_with_diagnosis(pipeline, "no series of this run in Mimir")
+    return series
+
+
+def no_secrets_in_labels(pipeline: Pipeline, run: TrafficRun, series: list[dict[str, str]]) -> None:
+    """No canary, key or secret-shaped text in any label name or value of this run."""
+    found = leaks.scan_series_labels(series, planted_secrets(pipeline, run))
+    leaks.fail_on_leaks("secrets in Mimir labels", found, pipeline.masker)
+
+
+def no_secrets_in_metrics_text(pipeline: Pipeline, run: TrafficRun) -> None:
+    """No canary, key or secret-shaped text in any line of the backend's /metrics."""
+    response = pipeline.backend_metrics()
+    if response.status_code != 200:
+        raise fail_with_diagnosis(pipeline, f"backend /metrics answered {response.status_code}")
+    found = leaks.scan_lines("backend /metrics", response.text, planted_secrets(pipeline, run))
+    leaks.fail_on_leaks("secrets in the backend's /metrics", found, pipeline.masker)
+
+
+def no_secrets_in_log(pipeline: Pipeline, run: TrafficRun, service: str) -> None:
+    """No canary, key or secret-shaped text in any line of a started service's log."""
+    log = pipeline.stack.logs(service, masked=False)
+    if not log.strip():
+        raise CheckFailed(f"{service} wrote no log at all: nothing was scanned")
+    found = leaks.scan_lines(f"{service} log", log, planted_secrets(pipeline, run))
+    leaks.fail_on_leaks(f"secrets in the {service} log", found, pipeline.masker)
+
+
+def series_within_budget(pipeline: Pipeline, series: list[dict[str, str]]) -> None:
+    """No metric has more series than its budget: unbounded labels would blow it."""
+    contract = pipeline.contract
+    over = leaks.series_over_budget(
+        series, dict(contract.series_budget), contract.series_budget_default
+    )
+    if over:
+        raise CheckFailed(
+            "series over budget (unbounded labels?): "
+            + ", ".join(f"{name}: {n} series (budget {b})" for name, (n, b) in over.items())
+        )

@@ -20,7 +20,7 @@ EXIT_CHECK_FAILED = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
-COMMANDS = ("traffic", "dashboards")
+COMMANDS = ("traffic", "dashboards", "selftest")
 
 
 def build_parser() -> argparse.ArgumentParser:

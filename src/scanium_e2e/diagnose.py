@@ -11,6 +11,7 @@ Each hop reports what it saw, so a failure message shows evidence, not just a ve
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -40,7 +41,7 @@ class HopReport:
 
     number: int
     name: str
-    status: str  # "ok", "broken" or "unknown"
+    status: str  # "ok", "broken", "consequence" (of a later hop) or "unknown"
     detail: str
 
     def line(self) -> str:
@@ -235,12 +236,21 @@ def diagnose(
     pipeline: Pipeline, *, metric: str | None = None, query: str | None = None
 ) -> Diagnosis:
     """Inspect every hop and return the reports in pipeline order."""
+    ingestion = hop_mimir_ingestion(pipeline)
+    remote_write = hop_remote_write(pipeline)
+    if ingestion.status == "broken" and remote_write.status == "broken":
+        # Samples Mimir refused fail in Alloy too: the cause is Mimir's, not the sending.
+        remote_write = dataclasses.replace(
+            remote_write,
+            status="consequence",
+            detail=remote_write.detail + " (Mimir refused them: see hop 4)",
+        )
     return Diagnosis(
         hops=(
             hop_backend_metrics(pipeline, metric),
             hop_alloy_scrape(pipeline),
-            hop_remote_write(pipeline),
-            hop_mimir_ingestion(pipeline),
+            remote_write,
+            ingestion,
             hop_query(pipeline, query),
         )
     )

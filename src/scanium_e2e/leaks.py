@@ -14,8 +14,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from scanium_e2e.errors import CheckFailed
 from scanium_e2e.mimir import MimirClient
-from scanium_e2e.secrets import MASK, find_secret_shapes
+from scanium_e2e.secrets import MASK, Masker, find_secret_shapes
 
 
 @dataclass(frozen=True)
@@ -92,3 +93,11 @@ def series_over_budget(
         for name, count in counts.items()
         if count > budget_for.get(name, default)
     }
+
+
+def fail_on_leaks(what: str, leaks: list[Leak], masker: Masker) -> None:
+    """Raise CheckFailed listing (masked) every leak, or return when there is none."""
+    if leaks:
+        lines = "\n".join("  " + leak.describe() for leak in leaks[:20])
+        more = f"\n  (+{len(leaks) - 20} more)" if len(leaks) > 20 else ""
+        raise CheckFailed(masker.mask(f"{what}: {len(leaks)} leak(s) found\n{lines}{more}"))

@@ -40,3 +40,34 @@ def pytest_runtest_makereport(
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
         report.outcome = "failed"
         report.longrepr = f"skipped, and --fail-on-skip is set: {reason}"
+
+
+MUTATIONS_KEY = pytest.StashKey[list[str]]()
+
+
+def record_mutation(config: pytest.Config, line: str) -> None:
+    """Remember one variant's report line for the session's summary."""
+    config.stash.setdefault(MUTATIONS_KEY, []).append(line)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mutation variants are opt-in: deselect them unless --mutations is given."""
+    if config.getoption("--mutations", default=False):
+        return
+    kept = [item for item in items if item.get_closest_marker("mutation") is None]
+    dropped = [item for item in items if item.get_closest_marker("mutation") is not None]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """`mutation harness: killed N/M` with one line per variant."""
+    lines = terminalreporter.config.stash.get(MUTATIONS_KEY, [])
+    if not lines:
+        return
+    killed = sum(1 for line in lines if line.startswith("killed"))
+    terminalreporter.section("mutation harness")
+    for line in lines:
+        terminalreporter.write_line(line)
+    terminalreporter.write_line(f"mutation harness: killed {killed}/{len(lines)}")

@@ -14,7 +14,7 @@ import shutil
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
@@ -86,6 +86,7 @@ class ComposeStack:
         project_name: str | None = None,
         overrides: Mapping[str, str] | None = None,
         masker: Masker | None = None,
+        extra_compose_files: Sequence[Path] = (),
     ) -> None:
         self.settings = settings
         self.project_name = project_name or settings.project_name
@@ -95,7 +96,10 @@ class ComposeStack:
         self._workdir = Path(tempfile.mkdtemp(prefix=f"{self.project_name}-"))
         self._compose = _ProjectCompose(
             context=str(settings.compose_file.parent),
-            compose_file_name=settings.compose_file.name,
+            compose_file_name=[
+                settings.compose_file.name,
+                *(str(path.resolve()) for path in extra_compose_files),
+            ],
             env_file=str(self._write_env_file()),
             wait=False,
             project_name=self.project_name,
@@ -247,6 +251,7 @@ def variant_stack(
     name: str,
     overrides: Mapping[str, str],
     masker: Masker | None = None,
+    extra_compose_files: Sequence[Path] = (),
 ) -> Iterator[ComposeStack]:
     """Start a separate stack `<project>-<name>` (own run_id) with `overrides`; always removed.
 
@@ -259,6 +264,7 @@ def variant_stack(
         project_name=f"{settings.project_name}-{name}",
         overrides=overrides,
         masker=masker,
+        extra_compose_files=extra_compose_files,
     )
     try:
         stack.start()
