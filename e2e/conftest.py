@@ -14,6 +14,7 @@ import pytest
 
 from scanium_e2e.artifacts import write_artifacts
 from scanium_e2e.checks import TrafficRun
+from scanium_e2e.cli import EXIT_BAD_INPUT, EXIT_STACK_FAILED
 from scanium_e2e.contract import Contract, load_contract
 from scanium_e2e.errors import ScaniumE2EError
 from scanium_e2e.pipeline import Pipeline
@@ -52,7 +53,7 @@ def settings(pytestconfig: pytest.Config) -> Settings:
     try:
         built = Settings.from_env(overrides=_options(pytestconfig))
     except ScaniumE2EError as exc:
-        pytest.exit(f"scanium-e2e: {exc}", returncode=2)
+        pytest.exit(f"scanium-e2e: {exc}", returncode=EXIT_BAD_INPUT)
     masker = session_masker(pytestconfig)
     for secret in built.secrets():
         masker.add(secret)
@@ -71,7 +72,7 @@ def contract(settings: Settings) -> Contract:
     try:
         return load_contract(settings.contract_file)
     except ScaniumE2EError as exc:
-        pytest.exit(f"scanium-e2e: {exc}", returncode=2)
+        pytest.exit(f"scanium-e2e: {exc}", returncode=EXIT_BAD_INPUT)
 
 
 @pytest.fixture(scope="session")
@@ -82,7 +83,7 @@ def stack(settings: Settings, masker: Masker, request: pytest.FixtureRequest) ->
         try:
             external.preflight()
         except ScaniumE2EError as exc:
-            pytest.exit(f"scanium-e2e: {exc}", returncode=2)
+            pytest.exit(f"scanium-e2e: {exc}", returncode=EXIT_BAD_INPUT)
         yield external
         return
     started = ComposeStack(settings, masker=masker)
@@ -90,7 +91,7 @@ def stack(settings: Settings, masker: Masker, request: pytest.FixtureRequest) ->
         started.start()
     except ScaniumE2EError as exc:
         started.stop()
-        pytest.exit(f"scanium-e2e: {exc}", returncode=3)
+        pytest.exit(f"scanium-e2e: {exc}", returncode=EXIT_STACK_FAILED)
     except BaseException:
         started.stop()
         raise
@@ -140,7 +141,9 @@ def traffic(pipeline: Pipeline, settings: Settings, masker: Masker) -> TrafficRu
         run = run_traffic(pipeline, plan)
     except ScaniumE2EError as exc:
         # A closed port, a wrong key, HTTPS refused: bad input, not a failed check.
-        pytest.exit(masker.mask(f"scanium-e2e: traffic could not be sent: {exc}"), returncode=2)
+        pytest.exit(
+            masker.mask(f"scanium-e2e: traffic could not be sent: {exc}"), returncode=EXIT_BAD_INPUT
+        )
     for value in run.ledger.planted():
         masker.add(value)
     return run

@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from scanium_e2e.cli import EXIT_BAD_INPUT, EXIT_STACK_FAILED
 from scanium_e2e.settings import REPO_ROOT
 
 
@@ -33,7 +34,7 @@ def test_contract_with_unknown_field(tmp_path: Path) -> None:
     bad.write_text(json.dumps(data))
     result = run_e2e("--contract", str(bad))
     output = result.stdout + result.stderr
-    assert result.returncode == 2, output
+    assert result.returncode == EXIT_BAD_INPUT, output
     assert "unknown field `metrics.tokens.lables`" in output
     assert "Traceback" not in output
 
@@ -41,7 +42,7 @@ def test_contract_with_unknown_field(tmp_path: Path) -> None:
 def test_no_docker_engine() -> None:
     result = run_e2e(env={"DOCKER_HOST": "unix:///nonexistent/docker.sock"})
     output = result.stdout + result.stderr
-    assert result.returncode == 3, output
+    assert result.returncode == EXIT_STACK_FAILED, output
     assert "no Docker engine answers" in output
     assert "Traceback" not in output
 
@@ -49,6 +50,6 @@ def test_no_docker_engine() -> None:
 def test_external_mode_without_urls() -> None:
     result = run_e2e("--stack", "external", env={"SCANIUM_E2E_BACKEND_URL": ""})
     output = result.stdout + result.stderr
-    assert result.returncode == 2, output
+    assert result.returncode == EXIT_BAD_INPUT, output
     assert "external mode needs the URLs" in output
     assert "Traceback" not in output
