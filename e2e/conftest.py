@@ -8,6 +8,7 @@ folder whose path it prints, then removes the stack unless --keep-stack.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -75,9 +76,22 @@ def contract(settings: Settings) -> Contract:
         pytest.exit(f"scanium-e2e: {exc}", returncode=EXIT_BAD_INPUT)
 
 
+# The backend's exempt list as it was before the fix: /metrics missing.
+INCIDENT = {"SCANIUM_E2E_BACKEND_EXEMPT_PATHS": "/health,/healthz,/readyz"}
+EXTRA_STACKS = pytest.StashKey[dict[str, ComposeStack]]()
+
+
+def _wanted(request: pytest.FixtureRequest, fixture: str) -> bool:
+    return any(fixture in getattr(item, "fixturenames", ()) for item in request.session.items)
+
+
 @pytest.fixture(scope="session")
 def stack(settings: Settings, masker: Masker, request: pytest.FixtureRequest) -> Iterator[Stack]:
-    """The stack under test: started here with Testcontainers, or attached to."""
+    """The stack under test: started here with Testcontainers, or attached to.
+
+    When collected tests need the incident stack, it starts at the same time as the main
+    one, so its start-up costs no extra wall time.
+    """
     if settings.external_mode:
         external = ExternalStack(settings)
         try:
@@ -86,20 +100,40 @@ def stack(settings: Settings, masker: Masker, request: pytest.FixtureRequest) ->
             pytest.exit(f"scanium-e2e: {exc}", returncode=EXIT_BAD_INPUT)
         yield external
         return
-    started = ComposeStack(settings, masker=masker)
+    main = ComposeStack(settings, masker=masker)
+    extras: dict[str, ComposeStack] = {}
+    if _wanted(request, "incident_stack"):
+        extras["incident"] = ComposeStack.variant(settings, "incident", INCIDENT, masker)
+    request.config.stash[EXTRA_STACKS] = extras
+    everything = [main, *extras.values()]
     try:
-        started.start()
+        with ThreadPoolExecutor(max_workers=len(everything)) as pool:
+            for future in [pool.submit(each.start) for each in everything]:
+                future.result()
     except ScaniumE2EError as exc:
-        started.stop()
+        for each in everything:
+            each.stop()
         pytest.exit(f"scanium-e2e: {exc}", returncode=EXIT_STACK_FAILED)
     except BaseException:
-        started.stop()
+        for each in everything:
+            each.stop()
         raise
     try:
-        yield started
+        yield main
     finally:
-        if not settings.keep_stack:
-            started.stop()
+        for each in everything:
+            if not settings.keep_stack or each is not main:
+                each.stop()
+
+
+@pytest.fixture(scope="session")
+def incident_stack(
+    settings: Settings, stack: Stack, request: pytest.FixtureRequest
+) -> ComposeStack:
+    """A stack whose backend does not exempt /metrics from HTTPS enforcement (the incident)."""
+    if settings.external_mode:
+        pytest.skip("the incident stack is started locally; external mode starts nothing")
+    return request.config.stash[EXTRA_STACKS]["incident"]
 
 
 @pytest.fixture(scope="session")

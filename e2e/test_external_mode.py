@@ -1,8 +1,9 @@
 """Pre-deploy mode, proved: the suite in `--stack=external` against deployments it did not
 start. A healthy one must pass; the seed incident must fail for the right reason.
 
-Each proof starts its own stack (never the session's, whose counts other tests compare
-exactly) and runs `pytest e2e/ --stack=external` against it in a subprocess.
+Each proof runs `pytest e2e/ --stack=external` in a subprocess: against the session's
+healthy stack (this module runs last, so its extra traffic cannot disturb the exact counts
+of other tests), and against the incident stack.
 """
 
 from __future__ import annotations
@@ -16,7 +17,10 @@ from pathlib import Path
 import pytest
 
 from scanium_e2e.settings import REPO_ROOT, Settings
-from scanium_e2e.stack.compose import ComposeStack, variant_stack
+from scanium_e2e.stack import Stack
+from scanium_e2e.stack.compose import ComposeStack
+
+pytestmark = pytest.mark.late
 
 # Skips a healthy external run may have: what only a local stack allows.
 LOCAL_ONLY_SKIPS = (
@@ -34,7 +38,9 @@ def _local_only(settings: Settings) -> None:
         pytest.skip("external mode runs no proof of itself: it starts no stack")
 
 
-def run_external(stack: ComposeStack, tmp_path: Path, *args: str) -> tuple[int, str, Path]:
+def run_external(
+    stack: Stack, settings: Settings, tmp_path: Path, *args: str
+) -> tuple[int, str, Path]:
     """`pytest e2e/ --stack=external` against `stack`; returns exit code, output, JUnit."""
     junit = tmp_path / "junit.xml"
     endpoints = stack.endpoints
@@ -43,8 +49,8 @@ def run_external(stack: ComposeStack, tmp_path: Path, *args: str) -> tuple[int, 
         "SCANIUM_E2E_BACKEND_URL": endpoints.backend_url,
         "SCANIUM_E2E_ALLOY_URL": endpoints.alloy_url,
         "SCANIUM_E2E_MIMIR_URL": endpoints.mimir_url,
-        "SCANIUM_E2E_API_KEY": stack.settings.api_key,
-        "SCANIUM_E2E_RUN_ID": stack.settings.run_id + "-external",
+        "SCANIUM_E2E_API_KEY": settings.api_key,
+        "SCANIUM_E2E_RUN_ID": settings.run_id + "-external",
     }
     result = subprocess.run(
         [
@@ -72,11 +78,10 @@ def run_external(stack: ComposeStack, tmp_path: Path, *args: str) -> tuple[int, 
 
 
 def test_external_mode_passes_against_a_healthy_deployment(
-    settings: Settings, tmp_path: Path
+    settings: Settings, stack: Stack, tmp_path: Path
 ) -> None:
     """Every check that external mode can run passes; the only skips are local-only ones."""
-    with variant_stack(settings, "external-ok", {}) as stack:
-        code, output, junit = run_external(stack, tmp_path)
+    code, output, junit = run_external(stack, settings, tmp_path)
     assert code == 0, output[-4000:]
     suite = ET.parse(junit).getroot().find("testsuite")
     assert suite is not None, output[-2000:]
@@ -88,11 +93,13 @@ def test_external_mode_passes_against_a_healthy_deployment(
         assert any(allowed in reason for allowed in LOCAL_ONLY_SKIPS), reason
 
 
-def test_external_mode_catches_the_seed_incident(settings: Settings, tmp_path: Path) -> None:
+def test_external_mode_catches_the_seed_incident(
+    incident_stack: ComposeStack, tmp_path: Path
+) -> None:
     """Against a deployment with the incident, the run fails and names HTTP 403."""
-    broken = {"SCANIUM_E2E_BACKEND_EXEMPT_PATHS": "/health,/healthz,/readyz"}
-    with variant_stack(settings, "external-broken", broken) as stack:
-        code, output, _ = run_external(stack, tmp_path, "-x", "e2e/test_scrape_health.py")
+    code, output, _ = run_external(
+        incident_stack, incident_stack.settings, tmp_path, "-x", "e2e/test_scrape_health.py"
+    )
     assert code == 1, output[-4000:]
     assert "got HTTP 403" in output, output[-4000:]
     assert "Broken hop: 1. backend /metrics" in output, output[-4000:]

@@ -14,6 +14,8 @@ from scanium_e2e.secrets import Masker
 from scanium_e2e.selftest import VARIANTS, Variant, run_variant
 from scanium_e2e.settings import Settings
 
+pytestmark = pytest.mark.late
+
 
 @pytest.mark.mutation
 @pytest.mark.parametrize("variant", VARIANTS, ids=[variant.name for variant in VARIANTS])

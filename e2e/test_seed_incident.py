@@ -16,22 +16,17 @@ from scanium_e2e.contract import Contract
 from scanium_e2e.errors import CheckFailed
 from scanium_e2e.pipeline import Pipeline
 from scanium_e2e.secrets import Masker
-from scanium_e2e.settings import Settings
-from scanium_e2e.stack.compose import variant_stack
-
-# The backend's exempt list as it was before the fix: /metrics missing.
-INCIDENT = {"SCANIUM_E2E_BACKEND_EXEMPT_PATHS": "/health,/healthz,/readyz"}
+from scanium_e2e.stack.compose import ComposeStack
 
 
 @pytest.fixture(scope="module")
-def incident_pipeline(settings: Settings, contract: Contract, masker: Masker) -> Iterator[Pipeline]:
-    """A stack whose backend does not exempt /metrics from HTTPS enforcement."""
-    if settings.external_mode:
-        pytest.skip("the incident stack is started locally; external mode starts nothing")
-    with variant_stack(settings, "incident", INCIDENT, masker) as stack:
-        pipeline = Pipeline.connect(stack.settings, contract, stack, masker)
-        yield pipeline
-        pipeline.close()
+def incident_pipeline(
+    incident_stack: ComposeStack, contract: Contract, masker: Masker
+) -> Iterator[Pipeline]:
+    """Clients over the stack whose backend does not exempt /metrics from HTTPS."""
+    pipeline = Pipeline.connect(incident_stack.settings, contract, incident_stack, masker)
+    yield pipeline
+    pipeline.close()
 
 
 def test_up_check_names_http_403_and_fails_fast(

@@ -51,14 +51,17 @@ def record_mutation(config: pytest.Config, line: str) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Mutation variants are opt-in: deselect them unless --mutations is given."""
-    if config.getoption("--mutations", default=False):
-        return
-    kept = [item for item in items if item.get_closest_marker("mutation") is None]
-    dropped = [item for item in items if item.get_closest_marker("mutation") is not None]
-    if dropped:
-        config.hook.pytest_deselected(items=dropped)
-        items[:] = kept
+    """Mutation variants are opt-in (--mutations); tests marked `late` run last.
+
+    `late` tests send traffic of their own to the session's stack, so they must come
+    after every test that compares the session's counts exactly.
+    """
+    if not config.getoption("--mutations", default=False):
+        dropped = [item for item in items if item.get_closest_marker("mutation") is not None]
+        if dropped:
+            config.hook.pytest_deselected(items=dropped)
+            items[:] = [item for item in items if item.get_closest_marker("mutation") is None]
+    items.sort(key=lambda item: item.get_closest_marker("late") is not None)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

@@ -107,6 +107,24 @@ class ComposeStack:
         self._stopped = False
         self.endpoints = StackEndpoints(backend_url="", alloy_url="", mimir_url="")
 
+    @classmethod
+    def variant(
+        cls,
+        settings: Settings,
+        name: str,
+        overrides: Mapping[str, str],
+        masker: Masker | None = None,
+        extra_compose_files: Sequence[Path] = (),
+    ) -> ComposeStack:
+        """A separate stack `<project>-<name>` with its own run_id and `overrides`."""
+        return cls(
+            dataclasses.replace(settings, run_id=f"{settings.run_id}-{name}"),
+            project_name=f"{settings.project_name}-{name}",
+            overrides=overrides,
+            masker=masker,
+            extra_compose_files=extra_compose_files,
+        )
+
     def _interpolation(self) -> dict[str, str]:
         s = self.settings
         interval = _duration(s.scrape_interval_s)
@@ -258,14 +276,7 @@ def variant_stack(
     Used for deliberately broken deployments (the seed incident, mutation variants) and for
     the external-mode proof, so they never share series or counters with the main stack.
     """
-    variant_settings = dataclasses.replace(settings, run_id=f"{settings.run_id}-{name}")
-    stack = ComposeStack(
-        variant_settings,
-        project_name=f"{settings.project_name}-{name}",
-        overrides=overrides,
-        masker=masker,
-        extra_compose_files=extra_compose_files,
-    )
+    stack = ComposeStack.variant(settings, name, overrides, masker, extra_compose_files)
     try:
         stack.start()
         yield stack
