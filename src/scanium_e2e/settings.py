@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -125,7 +126,9 @@ class Settings:
     external: ExternalEndpoints = field(default_factory=ExternalEndpoints)
     # A unique label per run, so runs never read each other's data.
     run_id: str = field(default_factory=lambda: f"run-{secrets.token_hex(4)}")
-    project_name: str = "scanium-e2e"
+    # Compose project of the started stack; empty means `scanium-e2e-<run_id>`, so that
+    # concurrent runs on one machine never touch each other's containers.
+    project_name: str = ""
     compose_file: Path = REPO_ROOT / "docker-compose.test.yml"
     # Mimir's Prometheus API prefix and an optional tenant (X-Scope-OrgID).
     mimir_prefix: str = "/prometheus"
@@ -258,6 +261,14 @@ class Settings:
             # A started stack gets a fresh key per run: it doubles as a leak canary.
             return dataclasses.replace(self, api_key=f"sk-e2e-{secrets.token_hex(12)}")
         return self
+
+    @property
+    def compose_project(self) -> str:
+        """The compose project name: explicit, or derived from the run id."""
+        if self.project_name:
+            return self.project_name
+        safe = re.sub(r"[^a-z0-9_-]+", "-", self.run_id.lower()).strip("-")
+        return f"scanium-e2e-{safe or 'run'}"
 
     def secrets(self) -> list[str]:
         """Values that must never be printed or stored."""

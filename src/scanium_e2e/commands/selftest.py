@@ -41,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigurationError(
             f"unknown variant {unknown[0]!r}; choose from {', '.join(sorted(names))}."
         )
-    overrides: dict[str, object] = {"project_name": "scanium-e2e-selftest"}
+    overrides: dict[str, object] = {}
     if args.contract:
         overrides["contract_file"] = args.contract
     settings = Settings.from_env(overrides=overrides)

@@ -10,6 +10,7 @@ idempotent.
 from __future__ import annotations
 
 import dataclasses
+import os
 import shutil
 import subprocess
 import tempfile
@@ -30,6 +31,20 @@ from scanium_e2e.stack import StackEndpoints
 from scanium_e2e.stack.readiness import wait_until_ready
 
 SERVICES = ("stub-llm", "backend", "mimir", "alloy")
+OWNER_LABEL = "scanium-e2e.owner-pid"
+
+
+def _alive(pid: int) -> bool:
+    """True when a process with this PID exists on this machine."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 LOG_TAIL_LINES = 25
 
 
@@ -89,7 +104,7 @@ class ComposeStack:
         extra_compose_files: Sequence[Path] = (),
     ) -> None:
         self.settings = settings
-        self.project_name = project_name or settings.project_name
+        self.project_name = project_name or settings.compose_project
         self.overrides = dict(overrides or {})
         self.masker = masker or Masker(settings.secrets())
         self.timings: dict[str, float] = {}
@@ -119,7 +134,7 @@ class ComposeStack:
         """A separate stack `<project>-<name>` with its own run_id and `overrides`."""
         return cls(
             dataclasses.replace(settings, run_id=f"{settings.run_id}-{name}"),
-            project_name=f"{settings.project_name}-{name}",
+            project_name=f"{settings.compose_project}-{name}",
             overrides=overrides,
             masker=masker,
             extra_compose_files=extra_compose_files,
@@ -140,6 +155,8 @@ class ComposeStack:
             "SCANIUM_E2E_ALLOY_IMAGE": s.images.alloy,
             "SCANIUM_E2E_BACKEND_IMAGE": s.images.backend,
             "SCANIUM_E2E_STUB_IMAGE": s.images.stub_llm,
+            # A kept stack outlives this process on purpose: owner 0 is never removed.
+            "SCANIUM_E2E_OWNER_PID": "0" if s.keep_stack else str(os.getpid()),
         }
         values.update(self.overrides)
         return values
@@ -163,8 +180,50 @@ class ComposeStack:
         )
 
     def remove_leftovers(self) -> None:
-        """Remove containers and volumes of an earlier run of this project (crash, Ctrl-C)."""
-        self._compose_run("down", "--volumes", "--remove-orphans", "--timeout", "2")
+        """Remove the stacks of earlier runs that crashed or were killed.
+
+        Every container carries the PID of the process that started it; a stack whose
+        owner is gone is a leftover. Stacks of runs still alive are left alone, so two
+        runs can share a machine. A stack started by hand (`docker compose up`, owner 0)
+        is never touched.
+        """
+        listing = subprocess.run(
+            [
+                "docker",
+                "ps",
+                "--all",
+                "--filter",
+                f"label={OWNER_LABEL}",
+                "--format",
+                f'{{{{.Label "com.docker.compose.project"}}}} {{{{.Label "{OWNER_LABEL}"}}}}',
+            ],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+        stale = {self.project_name}
+        for line in listing.stdout.splitlines():
+            project, _, owner = line.partition(" ")
+            if project and owner.isdigit() and int(owner) > 0 and not _alive(int(owner)):
+                stale.add(project)
+        for project in sorted(stale):
+            subprocess.run(
+                [
+                    "docker",
+                    "compose",
+                    "-p",
+                    project,
+                    "down",
+                    "--volumes",
+                    "--remove-orphans",
+                    "--timeout",
+                    "2",
+                ],
+                capture_output=True,
+                timeout=120,
+                check=False,
+            )
 
     def start(self) -> StackEndpoints:
         """Start every service, wait until each is really ready, and return the endpoints."""
