@@ -25,8 +25,7 @@ from scanium_e2e.settings import Settings
 from scanium_e2e.stack import Stack
 from scanium_e2e.stack.compose import ComposeStack
 from scanium_e2e.stack.external import ExternalStack
-from scanium_e2e.traffic import TrafficPlan
-from scanium_e2e.traffic_run import run_traffic
+from scanium_e2e.traffic_run import run_traffic, session_plan
 
 
 def _options(config: pytest.Config) -> dict[str, object]:
@@ -162,17 +161,8 @@ def traffic(pipeline: Pipeline, settings: Settings, masker: Masker) -> TrafficRu
     """Send the session's traffic once the scrape works; returns the ledger and baselines."""
     if not settings.send_traffic:
         pytest.skip("--no-traffic: checks that compare Mimir with a ledger need traffic")
-    plan = TrafficPlan(
-        api_key=settings.api_key,
-        bearer_token=settings.bearer_token,
-        run_id=settings.run_id,
-        provider=settings.provider,
-        successes=settings.traffic_successes,
-        provider_errors=settings.traffic_errors,
-        canaries=True,
-    )
     try:
-        run = run_traffic(pipeline, plan)
+        run = run_traffic(pipeline, session_plan(settings))
     except ScaniumE2EError as exc:
         # A closed port, a wrong key, HTTPS refused: bad input, not a failed check.
         pytest.exit(

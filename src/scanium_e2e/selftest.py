@@ -26,8 +26,7 @@ from scanium_e2e.pipeline import Pipeline
 from scanium_e2e.secrets import Masker
 from scanium_e2e.settings import REPO_ROOT, Settings
 from scanium_e2e.stack.compose import variant_stack
-from scanium_e2e.traffic import TrafficPlan
-from scanium_e2e.traffic_run import run_traffic
+from scanium_e2e.traffic_run import run_traffic, session_plan
 
 BACKEND_SOURCE = REPO_ROOT / "fixtures" / "backend" / "scanium_backend"
 DASHBOARD = REPO_ROOT / "fixtures" / "grafana" / "dashboards" / "openai-runtime.json"
@@ -240,14 +239,7 @@ def suite_checks(pipeline: Pipeline, dashboard: Path) -> Iterator[SuiteCheck]:
     settings = pipeline.settings
     yield "up == 1", lambda: checks.wait_for_up(pipeline)
     runs: list[TrafficRun] = []
-    plan = TrafficPlan(
-        api_key=settings.api_key,
-        run_id=settings.run_id,
-        provider=settings.provider,
-        successes=settings.traffic_successes,
-        provider_errors=settings.traffic_errors,
-        canaries=True,
-    )
+    plan = session_plan(settings)
     yield "traffic (first wave counted)", lambda: runs.append(run_traffic(pipeline, plan))
     for role in ("requests", "latency_count", "tokens_sum", "tokens_count", "errors"):
         yield (

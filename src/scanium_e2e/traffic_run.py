@@ -21,6 +21,7 @@ from scanium_e2e.checks import (
     wait_for_up,
 )
 from scanium_e2e.pipeline import Pipeline
+from scanium_e2e.settings import Settings
 from scanium_e2e.traffic import Ledger, TrafficPlan, send_traffic
 
 
@@ -39,6 +40,19 @@ def merge_ledgers(first: Ledger, second: Ledger) -> Ledger:
         retry_wait_s=first.retry_wait_s + second.retry_wait_s,
     )
     return merged
+
+
+def session_plan(settings: Settings) -> TrafficPlan:
+    """The traffic a verification run sends: its size from settings, canaries planted."""
+    return TrafficPlan(
+        api_key=settings.api_key,
+        bearer_token=settings.bearer_token,
+        run_id=settings.run_id,
+        provider=settings.provider,
+        successes=settings.traffic_successes,
+        provider_errors=settings.traffic_errors,
+        canaries=True,
+    )
 
 
 def run_traffic(pipeline: Pipeline, plan: TrafficPlan) -> TrafficRun:

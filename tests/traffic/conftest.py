@@ -5,28 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 
-import httpx
 import pytest
 from scanium_backend.app import create_app
 from scanium_backend.config import Config
 from starlette.types import ASGIApp
-from stub_llm.app import create_app as create_stub_app
 from stub_llm.background_server import serve_in_thread
 from traffic_harness import Recorder, Served, backend_env
-
-
-@pytest.fixture(scope="session")
-def stub_server() -> Iterator[str]:
-    """A stub LLM for the whole session."""
-    with serve_in_thread(create_stub_app()) as url:
-        yield url
-
-
-@pytest.fixture
-def stub_url(stub_server: str) -> str:
-    """The stub's base URL, with an empty journal."""
-    httpx.post(f"{stub_server}/_stub/reset").raise_for_status()
-    return stub_server
 
 
 @pytest.fixture
