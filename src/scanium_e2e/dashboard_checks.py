@@ -57,4 +57,3 @@ def replay_dashboard(pipeline: Pipeline, path: Path, run: TrafficRun) -> Dashboa
         what=f"every panel of {dashboard.title!r} has data",
         describe=describe,
     ).value  # type: ignore[return-value]
-
