@@ -129,15 +129,16 @@ def alloy_wal_replay_s(log: str) -> float | None:
     return go_duration_s(match.group(1)) if match else None
 
 
+def docker_text(*args: str) -> str:
+    """The stripped stdout of a docker CLI call; empty when it fails (figures, not checks)."""
+    return subprocess.run(
+        ["docker", *args], capture_output=True, text=True, timeout=30, check=False
+    ).stdout.strip()
+
+
 def load_snapshot() -> dict[str, Any]:
     """What else runs on the machine right now: load average and foreign containers."""
-    names = subprocess.run(
-        ["docker", "ps", "--format", "{{.Names}}"],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    ).stdout.split()
+    names = docker_text("ps", "--format", "{{.Names}}").split()
     foreign = [name for name in names if not name.startswith(PROJECT)]
     return {
         "at": now_utc(),
@@ -930,13 +931,7 @@ def render(report: Mapping[str, Any]) -> str:
 
 def machine() -> dict[str, Any]:
     """Where the figures come from."""
-    docker_version = subprocess.run(
-        ["docker", "version", "--format", "{{.Server.Version}}"],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    ).stdout.strip()
+    docker_version = docker_text("version", "--format", "{{.Server.Version}}")
     mem_kib = 0
     with contextlib.suppress(OSError):
         for line in Path("/proc/meminfo").read_text(encoding="utf-8").splitlines():
