@@ -7,8 +7,11 @@ error (Alloy reports an HTTP error status for its scrape) ends the wait at once.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 from scanium_e2e import leaks
@@ -38,10 +41,15 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class TrafficRun:
-    """The traffic a session sent, and Mimir's counts just before it."""
+    """The traffic a session sent, Mimir's counts just before it, and settled count checks.
+
+    `settled` maps a count role to what `settle_counts` found: the counts, or the failure
+    that `wait_for_planned` re-raises for that role.
+    """
 
     ledger: Ledger
     baseline: dict[str, Counts]
+    settled: dict[str, Counts | Exception] = field(default_factory=dict, compare=False)
 
 
 def describe_samples(samples: list[Sample]) -> str:
@@ -170,6 +178,7 @@ def wait_for_counts(
     expected: Counts,
     baseline: Counts | None = None,
     exact: bool = True,
+    cancel: threading.Event | None = None,
 ) -> Counts:
     """Poll until the increase of `sum by (by) (metric)` since `baseline` equals `expected`.
 
@@ -186,6 +195,8 @@ def wait_for_counts(
         return all(increase.get(key, 0.0) >= value for key, value in expected.items())
 
     def probe() -> Counts:
+        if cancel is not None and cancel.is_set():
+            raise CountCheckCancelled(f"{what}: cancelled")
         now = read_counts(pipeline, query, by)
         increase = {key: value - base.get(key, 0.0) for key, value in now.items()}
         increase = {key: value for key, value in increase.items() if value}
@@ -273,8 +284,63 @@ def planned_counts(ledger: Ledger, contract: Contract) -> dict[str, Counts]:
     }
 
 
+COUNT_ROLES = ("requests", "latency_count", "tokens_sum", "tokens_count", "errors")
+
+
+class CountCheckCancelled(Exception):
+    """A concurrent count check was told to stop (Ctrl-C or another thread's failure)."""
+
+
+def settle_counts(
+    pipeline: Pipeline, run: TrafficRun, roles: Sequence[str] | None = None
+) -> dict[str, float]:
+    """Poll every count check of `run` at once, one thread per role; seconds per role.
+
+    Each role's verdict (its counts, or the CheckFailed with its diagnosis) is kept in
+    `run.settled`, where `wait_for_planned` returns or re-raises it: the checks cost the
+    longest wait, not the sum, and each test still fails with its own message. By default
+    the roles are all of COUNT_ROLES, less `errors` for a backend that records none.
+    """
+    if roles is None:
+        recorded = pipeline.contract.errors_recorded
+        roles = [role for role in COUNT_ROLES if recorded or role != "errors"]
+    cancel = threading.Event()
+
+    def settle(role: str) -> float:
+        started = time.monotonic()
+        try:
+            run.settled[role] = _wait_for_planned(pipeline, run, role, cancel)
+        except CountCheckCancelled:
+            pass
+        except Exception as exc:  # kept for the role's own test, which re-raises it
+            run.settled[role] = exc
+        return time.monotonic() - started
+
+    pool = ThreadPoolExecutor(max_workers=len(roles), thread_name_prefix="count-check")
+    try:
+        futures = {role: pool.submit(settle, role) for role in roles}
+        return {role: future.result() for role, future in futures.items()}
+    finally:
+        cancel.set()  # on Ctrl-C, the other threads stop at their next attempt
+        pool.shutdown(wait=True)
+
+
 def wait_for_planned(pipeline: Pipeline, run: TrafficRun, role: str) -> Counts:
-    """Poll until the count of `role` rose by exactly what the ledger planned."""
+    """Poll until the count of `role` rose by exactly what the ledger planned.
+
+    When `settle_counts` already polled this role, its verdict is returned (or raised).
+    """
+    if role in run.settled:
+        verdict = run.settled[role]
+        if isinstance(verdict, Exception):
+            raise verdict
+        return verdict
+    return _wait_for_planned(pipeline, run, role, None)
+
+
+def _wait_for_planned(
+    pipeline: Pipeline, run: TrafficRun, role: str, cancel: threading.Event | None
+) -> Counts:
     metric, by = count_queries(pipeline)[role]
     expected = planned_counts(run.ledger, pipeline.contract)[role]
     if pipeline.settings.external_mode and role == "tokens_sum":
@@ -289,6 +355,7 @@ def wait_for_planned(pipeline: Pipeline, run: TrafficRun, role: str) -> Counts:
         expected=expected,
         baseline=run.baseline.get(role, {}),
         exact=not pipeline.settings.external_mode,
+        cancel=cancel,
     )
 
 

@@ -240,8 +240,13 @@ def suite_checks(pipeline: Pipeline, dashboard: Path) -> Iterator[SuiteCheck]:
     yield "up == 1", lambda: checks.wait_for_up(pipeline)
     runs: list[TrafficRun] = []
     plan = session_plan(settings)
-    yield "traffic (first wave counted)", lambda: runs.append(run_traffic(pipeline, plan))
-    for role in ("requests", "latency_count", "tokens_sum", "tokens_count", "errors"):
+
+    def traffic() -> None:
+        runs.append(run_traffic(pipeline, plan))
+        checks.settle_counts(pipeline, runs[0], checks.COUNT_ROLES)
+
+    yield "traffic (first wave counted)", traffic
+    for role in checks.COUNT_ROLES:
         yield (
             f"{role} == ledger",
             lambda role=role: checks.wait_for_planned(  # type: ignore[misc]
