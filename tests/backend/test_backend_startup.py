@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -14,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 from backend_harness import read_journal
+from local_process import free_port, wait_until_healthy
 
 BACKEND_DIR = Path(__file__).resolve().parents[2] / "fixtures" / "backend"
 KEYS = {"SCANIUM_API_KEYS": "k1"}
@@ -27,13 +27,6 @@ def _process_env(extra: dict[str, str]) -> dict[str, str]:
         "PYTHONUNBUFFERED": "1",
         **extra,
     }
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @pytest.mark.parametrize(
@@ -93,7 +86,7 @@ CANARIES = {
 
 
 def test_served_process_logs_json_without_secrets_and_stops_on_sigterm(stub_url: str) -> None:
-    port = _free_port()
+    port = free_port()
     env = _process_env(
         {
             "PORT": str(port),
@@ -115,16 +108,7 @@ def test_served_process_logs_json_without_secrets_and_stops_on_sigterm(stub_url:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert process.poll() is None, "backend exited during start-up"
-            assert time.monotonic() < deadline, "backend did not become healthy"
-            time.sleep(0.05)
+        wait_until_healthy(process, base, "backend")
 
         headers = {
             "X-API-Key": CANARIES["api_key"],

@@ -2,25 +2,19 @@
 
 from __future__ import annotations
 
-import socket
 import time
 from pathlib import Path
 
 import pytest
 from dashboard_fixtures import END, REPO, START
 from fake_mimir import FakeMimir, contract_series
+from local_process import free_port
 
 from scanium_e2e.cli import build_parser, main
 from scanium_e2e.commands.dashboards import run
 
 FIXTURE = REPO / "fixtures" / "grafana" / "dashboards" / "openai-runtime.json"
 WINDOW = ["--start", START.isoformat(), "--end", END.isoformat()]
-
-
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def run_with(client: FakeMimir, *argv: str) -> int:
@@ -102,7 +96,7 @@ def test_malformed_json_exits_2_naming_the_path(
 
 
 def test_unreachable_mimir_exits_2_quickly(capsys: pytest.CaptureFixture[str]) -> None:
-    port = closed_port()
+    port = free_port()
     err = usage_error([str(FIXTURE), "--mimir-url", f"http://127.0.0.1:{port}"], capsys)
     assert f"Mimir at http://127.0.0.1:{port} is unreachable (connection refused)" in err
     assert "check --mimir-url" in err

@@ -5,13 +5,12 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
+from local_process import free_port, wait_until_healthy
 
 STUB_DIR = Path(__file__).resolve().parents[2] / "fixtures" / "stub-llm"
 KEY_CANARY = "sk-stubprocess-canary-42f0"
@@ -41,9 +40,7 @@ def test_bad_port_exits_with_one_line() -> None:
 
 
 def test_process_logs_json_without_the_key() -> None:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "stub_llm"],
         env=_env({"HOST": "127.0.0.1", "PORT": str(port)}),
@@ -53,16 +50,7 @@ def test_process_logs_json_without_the_key() -> None:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert process.poll() is None, "stub exited during start-up"
-            assert time.monotonic() < deadline, "stub did not become healthy"
-            time.sleep(0.05)
+        wait_until_healthy(process, base, "stub")
         body = {"model": "m", "messages": [{"role": "user", "content": "hi"}]}
         for headers in (
             {"Authorization": f"Bearer {KEY_CANARY}"},

@@ -8,12 +8,12 @@ every request as the server received it, so tests can inspect headers, query and
 from __future__ import annotations
 
 import json
-import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+from local_process import free_port
 from prometheus_client.parser import text_string_to_metric_families
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -126,10 +126,7 @@ def backend_env(stub_url: str, **overrides: str) -> dict[str, str]:
 
 def closed_port_url() -> str:
     """A loopback URL on which nothing listens (bound, then released)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    return f"http://127.0.0.1:{port}"
+    return f"http://127.0.0.1:{free_port()}"
 
 
 def parse_metrics(text: str) -> Samples:
