@@ -29,6 +29,17 @@ def _process_env(extra: dict[str, str]) -> dict[str, str]:
     }
 
 
+def _run_until_exit(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Start the backend with `env` and wait for it to exit (it should refuse to start)."""
+    return subprocess.run(
+        [sys.executable, "-m", "scanium_backend"],
+        env=_process_env(env),
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+
+
 @pytest.mark.parametrize(
     ("env", "reason"),
     [
@@ -43,13 +54,7 @@ def _process_env(extra: dict[str, str]) -> dict[str, str]:
     ],
 )
 def test_misconfiguration_exits_with_one_line(env: dict[str, str], reason: str) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "scanium_backend"],
-        env=_process_env(env),
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
+    result = _run_until_exit(env)
     assert result.returncode == 2
     assert result.stdout == ""
     lines = result.stderr.splitlines()
@@ -61,13 +66,7 @@ def test_misconfiguration_exits_with_one_line(env: dict[str, str], reason: str) 
 
 def test_secret_values_are_not_echoed_in_the_refusal() -> None:
     env = {"SCANIUM_ASSISTANT_PROVIDER": "openai", "SCANIUM_API_KEYS": "k1-secret-value"}
-    result = subprocess.run(
-        [sys.executable, "-m", "scanium_backend"],
-        env=_process_env(env),
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
+    result = _run_until_exit(env)
     assert result.returncode == 2
     assert "k1-secret-value" not in result.stderr
 
