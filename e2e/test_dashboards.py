@@ -11,7 +11,7 @@ import pytest
 
 from scanium_e2e.checks import TrafficRun
 from scanium_e2e.dashboard_checks import replay_dashboard
-from scanium_e2e.dashboards import DashboardResult, load_dashboard
+from scanium_e2e.dashboards import DashboardResult, Panel, load_dashboard
 from scanium_e2e.errors import CheckFailed
 from scanium_e2e.pipeline import Pipeline
 from scanium_e2e.settings import REPO_ROOT
@@ -30,9 +30,9 @@ def replayed(pipeline: Pipeline, traffic: TrafficRun) -> DashboardResult | Check
 
 
 @pytest.mark.parametrize("panel", PANELS, ids=[f"{p.id}-{p.title}" for p in PANELS])
-def test_panel_has_data(replayed: DashboardResult | CheckFailed, panel: object) -> None:
+def test_panel_has_data(replayed: DashboardResult | CheckFailed, panel: Panel) -> None:
     """The panel's queries, variables expanded, return data over the run's window."""
-    title = getattr(panel, "title", "")
+    title = panel.title
     if isinstance(replayed, CheckFailed):
         message = str(replayed)
         # Show this panel's row of the report first, then everything.
