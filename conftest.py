@@ -16,6 +16,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help="start the stack with Testcontainers (default) or verify an external deployment",
     )
+    group.addoption(
+        "--store",
+        default=None,
+        help="the store a started stack runs: mimir (official image) or cortex (built by "
+        "scripts/provision.sh where no registry is)",
+    )
     group.addoption("--run-id", default=None, help="label that scopes this run's series")
     group.addoption("--provider", default=None, help="LLM provider the backend uses")
     group.addoption(

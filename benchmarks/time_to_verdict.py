@@ -986,7 +986,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.json.write_text(text + "\n", encoding="utf-8")
 
     images = [
-        settings.images.mimir,
+        settings.store_image,
         settings.images.alloy,
         settings.images.backend,
         settings.images.stub_llm,

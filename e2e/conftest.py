@@ -34,6 +34,7 @@ def _options(config: pytest.Config) -> dict[str, object]:
 
     overrides: dict[str, object] = {
         "stack_mode": option("--stack"),
+        "store": option("--store"),
         "run_id": option("--run-id"),
         "provider": option("--provider"),
         "keep_stack": option("--keep-stack"),
@@ -45,6 +46,17 @@ def _options(config: pytest.Config) -> dict[str, object]:
         if value:
             overrides[key] = Path(str(value))
     return overrides
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    """Which store this run talks to, named as what actually runs."""
+    try:
+        built = Settings.from_env(overrides=_options(config))
+    except ScaniumE2EError:
+        return ""  # the settings fixture reports it, with the exit code
+    if built.external_mode:
+        return f"scanium-e2e: external deployment, store {built.store_title}"
+    return f"scanium-e2e: store {built.store_title} (image {built.store_image})"
 
 
 @pytest.fixture(scope="session")
@@ -160,7 +172,7 @@ def pipeline(
 def traffic(pipeline: Pipeline, settings: Settings, masker: Masker) -> TrafficRun:
     """Send the session's traffic once the scrape works; returns the ledger and baselines."""
     if not settings.send_traffic:
-        pytest.skip("--no-traffic: checks that compare Mimir with a ledger need traffic")
+        pytest.skip("--no-traffic: checks that compare the store with a ledger need traffic")
     try:
         run = run_traffic(pipeline, session_plan(settings))
     except ScaniumE2EError as exc:
@@ -170,6 +182,6 @@ def traffic(pipeline: Pipeline, settings: Settings, masker: Masker) -> TrafficRu
         )
     for value in run.ledger.planted():
         masker.add(value)
-    # All count checks poll Mimir at once; each test then reads (or re-raises) its verdict.
+    # All count checks poll the store at once; each test then reads (or re-raises) its verdict.
     settle_counts(pipeline, run)
     return run

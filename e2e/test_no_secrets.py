@@ -21,7 +21,7 @@ def series(pipeline: Pipeline, traffic: TrafficRun) -> list[dict[str, str]]:
     return checks.run_series(pipeline, traffic)
 
 
-def test_no_secret_in_mimir_labels(
+def test_no_secret_in_store_labels(
     pipeline: Pipeline, traffic: TrafficRun, series: list[dict[str, str]]
 ) -> None:
     """No canary, key or secret-shaped text in any label name or value of this run."""

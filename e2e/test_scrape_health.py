@@ -12,7 +12,7 @@ from scanium_e2e.pipeline import Pipeline
 PLAIN_HTTP_OPEN = ("/metrics", "/health", "/healthz", "/readyz")
 
 
-def test_up_is_1_in_mimir(pipeline: Pipeline) -> None:
+def test_up_is_1_in_the_store(pipeline: Pipeline) -> None:
     """The seed's first verification: up{job="scanium-backend"} == 1."""
     result = wait_for_up(pipeline)
     assert result.value and any(sample.value == 1 for sample in result.value)

@@ -2,7 +2,7 @@
 # Package a cached component binary into a local Docker image built FROM scratch.
 #
 # Usage:
-#   scripts/build-component-image.sh mimir 2.12.0   -> image scanium-e2e/mimir:2.12.0
+#   scripts/build-component-image.sh cortex v1.21.1 -> image scanium-e2e/cortex:v1.21.1
 #   scripts/build-component-image.sh alloy v1.0.0   -> image scanium-e2e/alloy:v1.0.0
 #
 # The binary comes from ${SCANIUM_E2E_CACHE:-$HOME/.cache/scanium-e2e}/bin/<name>-<version>/
@@ -19,10 +19,10 @@
 set -euo pipefail
 
 die() { echo "build-component-image: error: $*" >&2; exit 1; }
-[[ $# -eq 2 ]] || { echo "usage: $0 {mimir|alloy} VERSION" >&2; exit 2; }
+[[ $# -eq 2 ]] || { echo "usage: $0 {cortex|alloy} VERSION" >&2; exit 2; }
 NAME=$1
 VERSION=$2
-case $NAME in mimir | alloy) ;; *) die "unknown component '$NAME' (known: mimir, alloy)" ;; esac
+case $NAME in cortex | alloy) ;; *) die "unknown component '$NAME' (known: cortex, alloy)" ;; esac
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 CACHE=${SCANIUM_E2E_CACHE:-$HOME/.cache/scanium-e2e}
@@ -79,7 +79,7 @@ chmod 0755 "$ROOT/bin/$NAME"
 cp "$CA_BUNDLE" "$ROOT/etc/ssl/certs/ca-certificates.crt"
 chmod 0644 "$ROOT/etc/ssl/certs/ca-certificates.crt"
 case $NAME in
-    mimir) mkdir -p "$ROOT/data" ;;
+    cortex) mkdir -p "$ROOT/data" ;;
     alloy) mkdir -p "$ROOT/etc/alloy" "$ROOT/var/lib/alloy/data" ;;
 esac
 cp "$DOCKERFILE" "$CTX/Dockerfile"

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Build a pinned Grafana component (Mimir or Alloy) from the Go module proxy
-# and cache the static binary outside the repository, keyed by version.
+# Build a pinned pipeline component (Cortex or Alloy, both Apache-2.0) from the Go
+# module proxy and cache the static binary outside the repository, keyed by version.
+# Mimir is not built here: it is AGPL-3.0, and AGPL modules are not fetched from the
+# proxy on these machines (machines with a registry run the official Mimir image).
 #
 # Usage:
-#   scripts/build-go-component.sh mimir 2.12.0
+#   scripts/build-go-component.sh cortex v1.21.1
 #   scripts/build-go-component.sh alloy v1.0.0
 #
 # Result: ${SCANIUM_E2E_CACHE:-$HOME/.cache/scanium-e2e}/bin/<name>-<version>/<name>
@@ -20,15 +22,13 @@
 #   SCANIUM_E2E_CACHE          cache root (default $HOME/.cache/scanium-e2e)
 #   SCANIUM_E2E_GO             go command to start from (default: go on PATH, else /usr/local/go/bin/go)
 #   SCANIUM_E2E_GOTOOLCHAIN    override the toolchain (e.g. go1.22.12, or "local")
-#   SCANIUM_E2E_MODULE_VERSION exact module version (pseudo-version) to fetch instead
-#                              of resolving the release tag through the proxy
 #   SCANIUM_E2E_BUILD_PARALLEL go build -p value (default 2)
 #   SCANIUM_E2E_KEEP_WORK=1    keep the work dir after a successful build
 set -euo pipefail
 
 die() { CURRENT_STEP=""; echo "build-go-component: error: $*" >&2; exit 1; }
 usage() {
-    echo "usage: $0 {mimir|alloy} VERSION   (e.g. '$0 mimir 2.12.0', '$0 alloy v1.0.0')" >&2
+    echo "usage: $0 {cortex|alloy} VERSION   (e.g. '$0 cortex v1.21.1', '$0 alloy v1.0.0')" >&2
     exit 2
 }
 
@@ -58,12 +58,11 @@ fi
 
 # --- component table ---------------------------------------------------------------
 case $NAME in
-    mimir)
-        MODULE=github.com/grafana/mimir
-        # Mimir tags are mimir-X.Y.Z (not semver); the proxy maps them to a pseudo-version.
-        QUERY="mimir-${VERSION#v}"
-        # Same tags as the official Makefile (GO_FLAGS): netgo,stringlabels.
-        TAGS="netgo,stringlabels"
+    cortex)
+        MODULE=github.com/cortexproject/cortex
+        QUERY="v${VERSION#v}"
+        # Same tags as Cortex's own Makefile: netgo,slicelabels.
+        TAGS="netgo,slicelabels"
         ;;
     alloy)
         MODULE=github.com/grafana/alloy
@@ -73,9 +72,9 @@ case $NAME in
         # module zip) and promtail_journal_enabled needs cgo (libsystemd): both skipped.
         TAGS="netgo"
         ;;
-    *) die "unknown component '$NAME' (known: mimir, alloy)" ;;
+    mimir) die "Mimir is not built from the Go module proxy: github.com/grafana/mimir is AGPL-3.0 and AGPL modules are not to be used from the proxy on these machines. Use the registry-less store Cortex ('$0 cortex v1.21.1', SCANIUM_E2E_STORE=cortex), or the official grafana/mimir image where a registry is reachable." ;;
+    *) die "unknown component '$NAME' (known: cortex, alloy)" ;;
 esac
-[[ -n ${SCANIUM_E2E_MODULE_VERSION:-} ]] && QUERY=$SCANIUM_E2E_MODULE_VERSION
 
 # --- go command -----------------------------------------------------------------------
 GO=${SCANIUM_E2E_GO:-}
@@ -132,10 +131,9 @@ step "download module source $MODULE@$QUERY"
 DL_JSON="$LOG_DIR/$KEY.download.json"
 if ! (cd "$CACHE/work" && "$GO" mod download -json "$MODULE@$QUERY") >"$DL_JSON" 2>>"$LOG"; then
     cat "$DL_JSON" >>"$LOG"
-    err=$(sed -n 's/^[[:space:]]*"Error": "\(.*\)",\{0,1\}$/\1/p' "$DL_JSON" | sed 's/\\n/\n  /g; s/\\t/ /g')
-    die "cannot fetch $MODULE@$QUERY from the Go module proxy:
-  ${err:-see $LOG}
-  (if the proxy cannot resolve the tag, pass the exact pseudo-version in SCANIUM_E2E_MODULE_VERSION)"
+    err=$(sed -n 's/^[[:space:]]*"Error": "\(.*\)",\{0,1\}$/\1/p' "$DL_JSON" | sed 's/\\n/ /g; s/\\t/ /g')
+    # One paragraph, and no retry with other versions: a refusal by the proxy is final.
+    die "the Go module proxy refused $MODULE@$QUERY, answering: ${err:-see $LOG}. This build needs exactly that version (pinned in scripts/provision.sh); the proxy serves only the versions it holds and a refusal is final, so do not guess another. Either use a machine whose proxy serves it, set SCANIUM_E2E_${NAME^^}_VERSION to a version the proxy serves and re-run, or skip provisioning and run the official images where a container registry is reachable."
 fi
 cat "$DL_JSON" >>"$LOG"
 json_field() { sed -n "s/^[[:space:]]*\"$1\": \"\\(.*\\)\",\{0,1\}\$/\\1/p" "$DL_JSON" | head -n 1; }
@@ -180,16 +178,10 @@ while read -r old target; do
     fi
 done < <(sed -n 's/^[[:space:]]*\(replace[[:space:]]\+\)\{0,1\}\([^[:space:](]\+\)\([[:space:]]\+v[^[:space:]]\+\)\{0,1\}[[:space:]]*=>[[:space:]]*\(\.\{1,2\}\/[^[:space:]]*\).*/\2 \4/p' go.mod)
 
-# Toolchain: explicit override, else the Go of the release's official build
-# image (Mimir pins golang:X.Y.Z in mimir-build-image/Dockerfile), else the
-# go.mod toolchain/go line.
+# Toolchain: explicit override, else the go.mod toolchain line, else its go line.
 gomod_go=$(sed -n 's/^go[[:space:]]\+\([0-9.]\+\).*/\1/p' go.mod | head -n 1)
 gomod_tc=$(sed -n 's/^toolchain[[:space:]]\+go\([0-9.]\+\).*/\1/p' go.mod | head -n 1)
-image_go=""
-if [[ -f mimir-build-image/Dockerfile ]]; then
-    image_go=$(sed -n 's/^FROM[[:space:]]\+golang:\([0-9]\+\.[0-9]\+\.[0-9]\+\).*/\1/p' mimir-build-image/Dockerfile | head -n 1)
-fi
-tc=${image_go:-${gomod_tc:-$gomod_go}}
+tc=${gomod_tc:-$gomod_go}
 [[ -n $tc ]] || die "cannot work out the Go version from go.mod"
 # From Go 1.21 on, release names carry a patch number (go1.21.0, not go1.21).
 if [[ $tc =~ ^1\.([0-9]+)$ ]] && (( BASH_REMATCH[1] >= 21 )); then tc="$tc.0"; fi
@@ -201,9 +193,10 @@ done_step
 
 # --- 4. main package and link flags -----------------------------------------------------------
 case $NAME in
-    mimir)
-        MAIN=./cmd/mimir
-        VPKG=github.com/grafana/mimir/pkg/util/version
+    cortex)
+        MAIN=./cmd/cortex
+        # cmd/cortex copies main.Version/Revision/Branch into prometheus/common/version.
+        VPKG=main
         APP_VERSION=$(tr -d '[:space:]' <VERSION 2>/dev/null || echo "${VERSION#v}")
         ;;
     alloy)
@@ -216,8 +209,7 @@ case $NAME in
 esac
 LDFLAGS="-s -w -X $VPKG.Version=$APP_VERSION -X $VPKG.Revision=${COMMIT:0:12} -X $VPKG.Branch=HEAD"
 LDFLAGS+=" -X $VPKG.BuildUser=scanium-e2e -X $VPKG.BuildDate=${COMMIT_TIME:-unknown}"
-# Mimir's version package has no BuildUser/BuildDate in some releases; -X on a
-# missing symbol is ignored by the linker, so this is safe.
+# -X on a symbol a package lacks (Cortex's main has no BuildUser) is ignored by the linker.
 
 # --- 5. dependencies -------------------------------------------------------------------------
 step "download dependencies of $MAIN (tags: $TAGS)"

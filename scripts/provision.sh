@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Provision a machine without a container registry for `pytest e2e/`:
-#   Docker engine + compose v2 plugin, Python deps, Mimir and Alloy built from the Go
-#   module proxy at pinned versions, and local images for mimir, alloy, backend, stub-llm.
+#   Docker engine + compose v2 plugin, Python deps, Cortex (the registry-less store, in
+#   Mimir's place) and Alloy built from the Go module proxy at pinned versions, and local
+#   images for cortex, alloy, backend, stub-llm. Mimir is AGPL-3.0 and is never fetched
+#   from the proxy: machines with a registry run the official grafana/mimir image.
 # Idempotent; builds are cached outside the repo in $SCANIUM_E2E_CACHE (default
 # ~/.cache/scanium-e2e), keyed by version. Writes .scanium-e2e.env at the repo root, which
 # points the suite at the local images (Settings reads it; your environment wins).
@@ -14,7 +16,7 @@ export SCANIUM_E2E_CACHE="$cache"
 mkdir -p "$cache"
 
 # Pinned component versions (see README, "Component versions").
-MIMIR_VERSION="${SCANIUM_E2E_MIMIR_VERSION:-2.12.0}"
+CORTEX_VERSION="${SCANIUM_E2E_CORTEX_VERSION:-v1.21.1}"
 ALLOY_VERSION="${SCANIUM_E2E_ALLOY_VERSION:-v1.0.0}"
 PYTHON_BASE_IMAGE="scanium-e2e/python-base:bookworm"
 
@@ -106,9 +108,9 @@ step "apt packages" ensure_apt_packages
 step "docker engine" ensure_docker_engine
 step "python deps" ensure_python_deps
 step "compose plugin" ensure_compose_plugin
-step "mimir $MIMIR_VERSION binary" "$repo/scripts/build-go-component.sh" mimir "$MIMIR_VERSION"
+step "cortex $CORTEX_VERSION binary" "$repo/scripts/build-go-component.sh" cortex "$CORTEX_VERSION"
 step "alloy $ALLOY_VERSION binary" "$repo/scripts/build-go-component.sh" alloy "$ALLOY_VERSION"
-step "mimir image" "$repo/scripts/build-component-image.sh" mimir "$MIMIR_VERSION"
+step "cortex image" "$repo/scripts/build-component-image.sh" cortex "$CORTEX_VERSION"
 step "alloy image" "$repo/scripts/build-component-image.sh" alloy "$ALLOY_VERSION"
 step "python base image" "$repo/scripts/build-python-base.sh" "$PYTHON_BASE_IMAGE"
 step "stub-llm image" build_service_image stub-llm
@@ -116,7 +118,9 @@ step "backend image" build_service_image backend
 
 cat >"$repo/.scanium-e2e.env" <<EOF
 # Written by scripts/provision.sh: the locally built images. Delete to use the official ones.
-SCANIUM_E2E_MIMIR_IMAGE=scanium-e2e/mimir:$MIMIR_VERSION
+# No registry here, so the store is Cortex built from the module proxy.
+SCANIUM_E2E_STORE=cortex
+SCANIUM_E2E_STORE_IMAGE=scanium-e2e/cortex:$CORTEX_VERSION
 SCANIUM_E2E_ALLOY_IMAGE=scanium-e2e/alloy:$ALLOY_VERSION
 SCANIUM_E2E_BACKEND_IMAGE=scanium-e2e/backend:dev
 SCANIUM_E2E_STUB_IMAGE=scanium-e2e/stub-llm:dev

@@ -1,8 +1,9 @@
 """Success criteria as small functions over a Pipeline.
 
-Each check polls Mimir with a deadline through `polling.poll`. When it fails, the message
-is built by `diagnose`: the broken hop, what it saw, and the last query and value. A hard
-error (Alloy reports an HTTP error status for its scrape) ends the wait at once.
+Each check polls the store (Mimir or Cortex) with a deadline through `polling.poll`. When
+it fails, the message is built by `diagnose`: the broken hop, what it saw, and the last
+query and value. A hard error (Alloy reports an HTTP error status for its scrape) ends the
+wait at once.
 """
 
 from __future__ import annotations
@@ -100,8 +101,8 @@ def pipeline_hard_error(pipeline: Pipeline) -> None:
     - Alloy's scrape got an HTTP error status (403, 404, 500) from the target; connection
       errors are not hard (the backend may be restarting);
     - Alloy scrapes the target fine, but under another job name than the contract's;
-    - Alloy's remote write failed or dropped samples, or Mimir discarded some (only in a
-      stack we started: a shared Mimir's counters hold other tenants' history).
+    - Alloy's remote write failed or dropped samples, or the store discarded some (only in
+      a stack we started: a shared store's counters hold other tenants' history).
     """
     try:
         targets = pipeline.alloy.scrape_targets(pipeline.contract.scrape.component)
@@ -127,7 +128,7 @@ def pipeline_hard_error(pipeline: Pipeline) -> None:
 
 
 def wait_for_up(pipeline: Pipeline) -> PollResult[list[Sample]]:
-    """`up{job=...} == 1` in Mimir for this run's scrape of the backend."""
+    """`up{job=...} == 1` in the store for this run's scrape of the backend."""
     query = pipeline.selector("up")
 
     def probe() -> list[Sample]:
@@ -140,7 +141,7 @@ def wait_for_up(pipeline: Pipeline) -> PollResult[list[Sample]]:
         pipeline,
         probe,
         lambda samples: any(sample.value == 1 for sample in samples),
-        what=f"`{query} == 1` in Mimir",
+        what=f"`{query} == 1` in {pipeline.store_name}",
         describe=describe_samples,
         query=query,
     )
@@ -204,8 +205,9 @@ def wait_for_counts(
             # Counters only grow: a count above the ledger, or under labels the ledger
             # cannot explain (a missing or renamed label), will never come right.
             raise HardError(
-                f"Mimir counts what the ledger cannot explain: expected "
-                f"{describe_counts(expected)}, Mimir has {describe_counts(increase)}"
+                f"{pipeline.store_name} counts what the ledger cannot explain: expected "
+                f"{describe_counts(expected)}, {pipeline.store_name} has "
+                f"{describe_counts(increase)}"
             )
         if not holds(increase):
             pipeline_hard_error(pipeline)
@@ -372,14 +374,14 @@ def run_series(pipeline: Pipeline, run: TrafficRun) -> list[dict[str, str]]:
     wait_for_planned(pipeline, run, "requests")
     series = leaks.series_of_run(pipeline.mimir, pipeline.scope(), pipeline.started_at, utc_now())
     if not series:
-        raise fail_with_diagnosis(pipeline, "no series of this run in Mimir")
+        raise fail_with_diagnosis(pipeline, f"no series of this run in {pipeline.store_name}")
     return series
 
 
 def no_secrets_in_labels(pipeline: Pipeline, run: TrafficRun, series: list[dict[str, str]]) -> None:
     """No canary, key or secret-shaped text in any label name or value of this run."""
     found = leaks.scan_series_labels(series, planted_secrets(pipeline, run))
-    leaks.fail_on_leaks("secrets in Mimir labels", found, pipeline.masker)
+    leaks.fail_on_leaks("secrets in the store's labels", found, pipeline.masker)
 
 
 def no_secrets_in_metrics_text(pipeline: Pipeline, run: TrafficRun) -> None:

@@ -4,7 +4,7 @@ The hops, in the order data flows:
   1. backend /metrics     - does the backend serve its metrics over plain HTTP?
   2. Alloy's scrape       - what does Alloy's component API say about the target?
   3. remote write         - do Alloy's own counters show failed or dropped samples?
-  4. Mimir ingestion      - does Mimir count discarded samples?
+  4. store ingestion      - does the store (Mimir, Cortex) count discarded samples?
   5. the query            - the series is missing: why (metric, label or value never seen)?
 Each hop reports what it saw, so a failure message shows evidence, not just a verdict.
 """
@@ -30,7 +30,7 @@ HOP_NAMES = (
     "backend /metrics",
     "Alloy scrape",
     "remote write",
-    "Mimir ingestion",
+    "store ingestion",
     "query",
 )
 
@@ -167,12 +167,12 @@ def hop_remote_write(pipeline: Pipeline) -> HopReport:
 
 
 def hop_mimir_ingestion(pipeline: Pipeline) -> HopReport:
-    """Hop 4: Mimir's discarded-samples counters, by reason."""
+    """Hop 4: the store's discarded-samples counters, by reason (same names in both)."""
     try:
         text = pipeline.mimir.own_metrics()
         samples = parse_samples(text)
     except EndpointError as exc:
-        return HopReport(4, HOP_NAMES[3], "unknown", f"Mimir /metrics: {exc}")
+        return HopReport(4, HOP_NAMES[3], "unknown", f"{pipeline.store_name} /metrics: {exc}")
     discarded: dict[str, float] = {}
     for sample in samples:
         if sample.name == "cortex_discarded_samples_total" and sample.value:
@@ -184,7 +184,10 @@ def hop_mimir_ingestion(pipeline: Pipeline) -> HopReport:
     if discarded:
         reasons = ", ".join(f"{reason}={count:g}" for reason, count in sorted(discarded.items()))
         return HopReport(
-            4, HOP_NAMES[3], "broken", f"Mimir discarded samples ({reasons}); received={received:g}"
+            4,
+            HOP_NAMES[3],
+            "broken",
+            f"{pipeline.store_name} discarded samples ({reasons}); received={received:g}",
         )
     return HopReport(4, HOP_NAMES[3], "ok", f"received={received:g} samples, none discarded")
 
@@ -239,11 +242,11 @@ def diagnose(
     ingestion = hop_mimir_ingestion(pipeline)
     remote_write = hop_remote_write(pipeline)
     if ingestion.status == "broken" and remote_write.status == "broken":
-        # Samples Mimir refused fail in Alloy too: the cause is Mimir's, not the sending.
+        # Samples the store refused fail in Alloy too: the cause is the store's.
         remote_write = dataclasses.replace(
             remote_write,
             status="consequence",
-            detail=remote_write.detail + " (Mimir refused them: see hop 4)",
+            detail=remote_write.detail + f" ({pipeline.store_name} refused them: see hop 4)",
         )
     return Diagnosis(
         hops=(

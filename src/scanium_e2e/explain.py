@@ -170,7 +170,7 @@ def _metric_missing(window: _Window, selector: Selector, base: str) -> str:
     name = selector.name or base
     message = f"`{name}`: metric never seen {window.describe()}"
     if window.client.label_names(match=base):
-        message += "; Mimir has series of it outside this window (it stopped, or started later)"
+        message += "; the store has series of it outside this window (it stopped, or started later)"
     if selector.name:
         known = window.client.metric_names(window.start, window.end)
         similar = difflib.get_close_matches(selector.name, known, n=3, cutoff=SIMILAR_NAME_CUTOFF)

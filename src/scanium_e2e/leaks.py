@@ -72,14 +72,14 @@ def scan_series_labels(series: list[dict[str, str]], secrets: Iterable[str]) -> 
             if (name, value) in seen:
                 continue
             seen.add((name, value))
-            leaks.extend(scan_text(f"Mimir label {metric}{{{name}=...}}", f"{name}={value}", known))
+            leaks.extend(scan_text(f"store label {metric}{{{name}=...}}", f"{name}={value}", known))
     return leaks
 
 
 def series_of_run(
     client: MimirClient, scope_matchers: str, start: datetime, end: datetime
 ) -> list[dict[str, str]]:
-    """Every series of this run in Mimir (all metric names)."""
+    """Every series of this run in the store (all metric names)."""
     return client.series("{" + scope_matchers + "}", start, end)
 
 

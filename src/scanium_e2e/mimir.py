@@ -1,4 +1,4 @@
-"""The one query client over Mimir's Prometheus API.
+"""The one query client over the store's Prometheus API (Mimir, or Cortex in its place).
 
 prometheus-api-client does the HTTP; this module adds the tenant header, the path prefix,
 fail-fast connection handling and results shaped for the checks (`Sample`, `Series`).
@@ -57,11 +57,11 @@ class QueryRecord:
 
 
 class QueryError(EndpointError):
-    """Mimir answered the query with an error (bad PromQL, limits, 4xx/5xx)."""
+    """The store answered the query with an error (bad PromQL, limits, 4xx/5xx)."""
 
 
 class MimirClient:
-    """Queries Mimir (or any Prometheus-compatible API) for the checks."""
+    """Queries the store (Mimir, Cortex or any Prometheus-compatible API) for the checks."""
 
     def __init__(
         self,
@@ -70,7 +70,10 @@ class MimirClient:
         prefix: str = "/prometheus",
         tenant: str = "",
         timeout_s: float = 10.0,
+        name: str = "the store",
     ) -> None:
+        # What messages call the store: the product that actually runs ("Cortex", ...).
+        self.name = name
         self.base_url = base_url.rstrip("/")
         self.api_url = self.base_url + prefix.rstrip("/")
         headers = {"X-Scope-OrgID": tenant} if tenant else {}
@@ -98,16 +101,18 @@ class MimirClient:
             result = fn(*args, **kwargs)
         except requests.ConnectionError as exc:
             raise TransientError(
-                f"Mimir at {self.base_url} is unreachable ({_reason(exc)})"
+                f"{self.name} at {self.base_url} is unreachable ({_reason(exc)})"
             ) from None
         except requests.Timeout:
-            raise TransientError(f"Mimir at {self.base_url} did not answer in time") from None
+            raise TransientError(f"{self.name} at {self.base_url} did not answer in time") from None
         except PrometheusApiClientException as exc:
             message = str(exc)
             self._remember(kind, query, message)
             if "HTTP Status Code 5" in message:
-                raise TransientError(f"Mimir answered {message[:300]}") from None
-            raise QueryError(f"Mimir rejected the {kind} `{query}`: {message[:500]}") from None
+                raise TransientError(f"{self.name} answered {message[:300]}") from None
+            raise QueryError(
+                f"{self.name} rejected the {kind} `{query}`: {message[:500]}"
+            ) from None
         self._remember(kind, query, result)
         return result
 
@@ -157,7 +162,7 @@ class MimirClient:
         return [str(value) for value in raw]
 
     def metric_names(self, start: datetime | None = None, end: datetime | None = None) -> list[str]:
-        """Every metric name Mimir knows (in the window, when given)."""
+        """Every metric name the store knows (in the window, when given)."""
         return self.label_values("__name__", start=start, end=end)
 
     def _get(
@@ -187,21 +192,23 @@ class MimirClient:
         return self._call(kind, f"{path} {query}".strip(), fetch)
 
     def ready(self) -> str:
-        """Mimir's /ready answer; raises TransientError until it is 200 'ready'."""
+        """The store's /ready answer; raises TransientError until it is 200 'ready'."""
         try:
             response = self._session.get(self.base_url + "/ready", timeout=self._timeout_s)
         except requests.RequestException as exc:
-            raise TransientError(f"Mimir /ready unreachable ({_reason(exc)})") from None
+            raise TransientError(f"{self.name} /ready unreachable ({_reason(exc)})") from None
         if response.status_code != 200:
-            raise TransientError(f"Mimir /ready: HTTP {response.status_code} {response.text[:200]}")
+            raise TransientError(
+                f"{self.name} /ready: HTTP {response.status_code} {response.text[:200]}"
+            )
         return response.text.strip()
 
     def own_metrics(self) -> str:
-        """Mimir's own /metrics text (discarded samples and the like)."""
+        """The store's own /metrics text (discarded samples and the like)."""
         try:
             response = self._session.get(self.base_url + "/metrics", timeout=self._timeout_s)
         except requests.RequestException as exc:
-            raise EndpointError(f"Mimir /metrics unreachable ({_reason(exc)})") from None
+            raise EndpointError(f"{self.name} /metrics unreachable ({_reason(exc)})") from None
         return response.text
 
 

@@ -1,8 +1,8 @@
 """The pipeline under verification: endpoints, clients and the scope of this run.
 
-A `Pipeline` is what checks and diagnosis take: the settings, the contract, a Mimir query
-client, an Alloy client and the stack. It also knows how to scope a selector to this run,
-so that runs never read each other's data.
+A `Pipeline` is what checks and diagnosis take: the settings, the contract, a query client
+over the store, an Alloy client and the stack. It also knows how to scope a selector to
+this run, so that runs never read each other's data.
 """
 
 from __future__ import annotations
@@ -43,11 +43,19 @@ class Pipeline:
             contract=contract,
             stack=stack,
             mimir=MimirClient(
-                endpoints.mimir_url, prefix=settings.mimir_prefix, tenant=settings.tenant
+                endpoints.mimir_url,
+                prefix=settings.mimir_prefix,
+                tenant=settings.tenant,
+                name=settings.store_kind.product,
             ),
             alloy=AlloyClient(endpoints.alloy_url),
             masker=masker,
         )
+
+    @property
+    def store_name(self) -> str:
+        """What messages call the store ("Cortex", "Grafana Mimir")."""
+        return self.mimir.name
 
     @property
     def endpoints(self) -> StackEndpoints:

@@ -105,8 +105,8 @@ VARIANTS: tuple[Variant, ...] = (
     Variant(
         name="api-key-in-label",
         breaks="the caller's API key leaks into the route label",
-        expect_check="no secret in Mimir labels",
-        expect_diagnosis=("secrets in Mimir labels", "route"),
+        expect_check="no secret in the store's labels",
+        expect_diagnosis=("secrets in the store's labels", "route"),
         backend_patches=(
             Patch(
                 "http_observer.py",
@@ -119,8 +119,8 @@ VARIANTS: tuple[Variant, ...] = (
     Variant(
         name="raw-url-route",
         breaks="the raw URL (path and query) as the route label",
-        expect_check="no secret in Mimir labels",
-        expect_diagnosis=("secrets in Mimir labels", "route"),
+        expect_check="no secret in the store's labels",
+        expect_diagnosis=("secrets in the store's labels", "route"),
         backend_patches=(
             Patch(
                 "http_observer.py",
@@ -144,11 +144,11 @@ VARIANTS: tuple[Variant, ...] = (
         overrides={"SCANIUM_E2E_REMOTE_WRITE_URL": "http://mimir:9009/api/v1/pushh"},
     ),
     Variant(
-        name="mimir-rejects",
-        breaks="Mimir rejects samples (per-tenant series limit of 1)",
+        name="store-rejects",
+        breaks="the store rejects samples (per-tenant series limit of 1)",
         expect_check="",
-        expect_diagnosis=("Broken hop: 4. Mimir ingestion", "per_user_series_limit"),
-        overrides={"SCANIUM_E2E_MIMIR_MAX_SERIES": "1"},
+        expect_diagnosis=("Broken hop: 4. store ingestion", "per_user_series_limit"),
+        overrides={"SCANIUM_E2E_STORE_MAX_SERIES": "1"},
     ),
     Variant(
         name="dashboard-metric",
@@ -256,7 +256,7 @@ def suite_checks(pipeline: Pipeline, dashboard: Path) -> Iterator[SuiteCheck]:
     series: list[list[dict[str, str]]] = []
     yield "series of the run", lambda: series.append(checks.run_series(pipeline, runs[0]))
     yield (
-        "no secret in Mimir labels",
+        "no secret in the store's labels",
         lambda: checks.no_secrets_in_labels(pipeline, runs[0], series[0]),
     )
     yield "no secret in /metrics", lambda: checks.no_secrets_in_metrics_text(pipeline, runs[0])

@@ -15,12 +15,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from scanium_e2e.errors import ConfigurationError
+from scanium_e2e.stack.store import STORES, StoreKind
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PROVISIONED_ENV_FILE = REPO_ROOT / ".scanium-e2e.env"
 
 # The images Scanium runs in production; users with a registry get these by default.
-OFFICIAL_MIMIR_IMAGE = "grafana/mimir:2.12.0"
+# The store's image follows the store setting (stack/store.py).
 OFFICIAL_ALLOY_IMAGE = "grafana/alloy:v1.0.0"
 # Our own services are built from fixtures/*/Dockerfile under these names when missing.
 DEFAULT_BACKEND_IMAGE = "scanium-e2e/backend:dev"
@@ -102,7 +103,8 @@ def _secret_from(env: Mapping[str, str], name: str) -> str:
 class Images:
     """Container images of the started stack."""
 
-    mimir: str = OFFICIAL_MIMIR_IMAGE
+    # Empty: the store kind's default image.
+    store: str = ""
     alloy: str = OFFICIAL_ALLOY_IMAGE
     backend: str = DEFAULT_BACKEND_IMAGE
     stub_llm: str = DEFAULT_STUB_IMAGE
@@ -122,6 +124,8 @@ class Settings:
     """Everything a run needs to know, built once and handed down."""
 
     stack_mode: str = "testcontainers"
+    # Which store a started stack runs: "mimir" (official image) or "cortex" (built here).
+    store: str = "mimir"
     images: Images = field(default_factory=Images)
     external: ExternalEndpoints = field(default_factory=ExternalEndpoints)
     # A unique label per run, so runs never read each other's data.
@@ -176,7 +180,7 @@ class Settings:
 
         values: dict[str, object] = {}
         images = Images(
-            mimir=get("MIMIR_IMAGE", OFFICIAL_MIMIR_IMAGE),
+            store=get("STORE_IMAGE"),
             alloy=get("ALLOY_IMAGE", OFFICIAL_ALLOY_IMAGE),
             backend=get("BACKEND_IMAGE", DEFAULT_BACKEND_IMAGE),
             stub_llm=get("STUB_IMAGE", DEFAULT_STUB_IMAGE),
@@ -189,6 +193,7 @@ class Settings:
         )
         for key, name in (
             ("stack_mode", "STACK"),
+            ("store", "STORE"),
             ("run_id", "RUN_ID"),
             ("project_name", "PROJECT"),
             ("mimir_prefix", "MIMIR_PREFIX"),
@@ -231,6 +236,11 @@ class Settings:
             raise ConfigurationError(
                 f"stack mode {self.stack_mode!r} is unknown: use one of {', '.join(STACK_MODES)}."
             )
+        if self.store not in STORES:
+            raise ConfigurationError(
+                f"store {self.store!r} is unknown: SCANIUM_E2E_STORE (or --store) must be one "
+                f"of {', '.join(STORES)}."
+            )
         if self.provider not in PROVIDERS:
             raise ConfigurationError(
                 f"provider {self.provider!r} is unknown: use one of {', '.join(PROVIDERS)}."
@@ -261,6 +271,27 @@ class Settings:
             # A started stack gets a fresh key per run: it doubles as a leak canary.
             return dataclasses.replace(self, api_key=f"sk-e2e-{secrets.token_hex(12)}")
         return self
+
+    @property
+    def store_kind(self) -> StoreKind:
+        """The kind of store this run's stack runs."""
+        return STORES[self.store]
+
+    @property
+    def store_image(self) -> str:
+        """The store's image: the setting, else the store kind's default."""
+        return self.images.store or self.store_kind.default_image
+
+    @property
+    def store_title(self) -> str:
+        """What messages call the store: the product and version that actually ran.
+
+        An external deployment's store is whatever the user runs; its product is named
+        by the store setting, without a version the suite cannot know.
+        """
+        if self.external_mode:
+            return self.store_kind.product
+        return self.store_kind.title(self.store_image)
 
     @property
     def compose_project(self) -> str:

@@ -7,12 +7,15 @@ from pathlib import Path
 import pytest
 
 from scanium_e2e.errors import ConfigurationError
-from scanium_e2e.settings import OFFICIAL_ALLOY_IMAGE, OFFICIAL_MIMIR_IMAGE, Settings
+from scanium_e2e.settings import OFFICIAL_ALLOY_IMAGE, Settings
+from scanium_e2e.stack.store import STORES
 
 
 def test_defaults_are_the_official_images_and_a_fresh_key() -> None:
     settings = Settings.from_env({})
-    assert settings.images.mimir == OFFICIAL_MIMIR_IMAGE
+    assert settings.store == "mimir"
+    assert settings.store_image == "grafana/mimir:2.12.0"
+    assert settings.store_title == "Grafana Mimir 2.12.0"
     assert settings.images.alloy == OFFICIAL_ALLOY_IMAGE
     assert settings.api_key.startswith("sk-e2e-")
     assert settings.api_key != Settings.from_env({}).api_key
@@ -21,12 +24,12 @@ def test_defaults_are_the_official_images_and_a_fresh_key() -> None:
 
 def test_environment_and_overrides() -> None:
     env = {
-        "SCANIUM_E2E_MIMIR_IMAGE": "local/mimir:1",
+        "SCANIUM_E2E_STORE_IMAGE": "local/mimir:1",
         "SCANIUM_E2E_SCRAPE_INTERVAL": "2",
         "SCANIUM_E2E_RUN_ID": "from-env",
     }
     settings = Settings.from_env(env, overrides={"run_id": "from-option", "provider": None})
-    assert settings.images.mimir == "local/mimir:1"
+    assert settings.store_image == "local/mimir:1"
     assert settings.scrape_interval_s == 2.0
     assert settings.run_id == "from-option"
     assert settings.provider == "openai"
@@ -83,3 +86,27 @@ def test_env_file_fills_gaps(tmp_path: Path) -> None:
 def test_bad_values(env: dict[str, str], message: str) -> None:
     with pytest.raises(ConfigurationError, match=message):
         Settings.from_env(env)
+
+
+def test_cortex_is_named_as_cortex_with_its_own_config() -> None:
+    settings = Settings.from_env({"SCANIUM_E2E_STORE": "cortex"})
+    assert settings.store_image == "scanium-e2e/cortex:v1.21.1"
+    assert settings.store_title == "Cortex v1.21.1 (Mimir-compatible)"
+    assert settings.store_kind.config_file.name == "cortex.yaml"
+    assert settings.store_kind.config_file.is_file()
+    assert "Mimir" not in settings.store_kind.product
+
+
+def test_store_option_wins_over_the_environment() -> None:
+    settings = Settings.from_env({"SCANIUM_E2E_STORE": "cortex"}, overrides={"store": "mimir"})
+    assert settings.store_kind is STORES["mimir"]
+    assert settings.store_kind.config_file.name == "mimir.yaml"
+
+
+def test_unknown_store_names_the_allowed_values() -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        Settings.from_env({"SCANIUM_E2E_STORE": "prometheus"})
+    message = str(caught.value)
+    assert "'prometheus'" in message
+    assert "mimir, cortex" in message
+    assert "\n" not in message

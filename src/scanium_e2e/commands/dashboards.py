@@ -167,8 +167,13 @@ def run(args: argparse.Namespace, client: QueryClient | None = None) -> int:
     owned = client is None
     if client is None:
         _check_url(args.mimir_url)
+        # --mimir-url names the user's store: Mimir, or any Prometheus-compatible API.
         client = MimirClient(
-            args.mimir_url, prefix=args.prefix, tenant=args.tenant, timeout_s=args.timeout
+            args.mimir_url,
+            prefix=args.prefix,
+            tenant=args.tenant,
+            timeout_s=args.timeout,
+            name="Mimir",
         )
     where = args.mimir_url.rstrip("/") + args.prefix
     try:

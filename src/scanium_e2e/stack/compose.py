@@ -30,7 +30,7 @@ from scanium_e2e.settings import Settings
 from scanium_e2e.stack import StackEndpoints
 from scanium_e2e.stack.readiness import wait_until_ready
 
-SERVICES = ("stub-llm", "backend", "mimir", "alloy")
+SERVICES = ("stub-llm", "backend", "store", "alloy")
 OWNER_LABEL = "scanium-e2e.owner-pid"
 
 
@@ -151,7 +151,8 @@ class ComposeStack:
             "SCANIUM_E2E_TENANT": s.tenant or "anonymous",
             "SCANIUM_E2E_SCRAPE_INTERVAL": interval,
             "SCANIUM_E2E_SCRAPE_TIMEOUT": _duration(min(s.scrape_interval_s, 10.0)),
-            "SCANIUM_E2E_MIMIR_IMAGE": s.images.mimir,
+            "SCANIUM_E2E_STORE_IMAGE": s.store_image,
+            "SCANIUM_E2E_STORE_CONFIG": str(s.store_kind.config_file),
             "SCANIUM_E2E_ALLOY_IMAGE": s.images.alloy,
             "SCANIUM_E2E_BACKEND_IMAGE": s.images.backend,
             "SCANIUM_E2E_STUB_IMAGE": s.images.stub_llm,
@@ -235,12 +236,15 @@ class ComposeStack:
             # `up --detach`: pulls official images and builds ours only when missing.
             self._compose.start()
         except subprocess.CalledProcessError as exc:
+            s = self.settings
             detail = self.masker.mask((exc.stderr or b"").decode(errors="replace").strip())
             self.stop()
             raise StackError(
                 f"`docker compose up` failed for project {self.project_name}: "
-                f"{detail[-1500:]}. Without a registry the images must exist locally (run "
-                "scripts/provision.sh, or set SCANIUM_E2E_*_IMAGE to images you have)."
+                f"{detail[-1500:]}. Without a registry the images must exist locally, the "
+                f"store's too ({s.store_title}: {s.store_image}; SCANIUM_E2E_STORE="
+                f"{s.store}): run scripts/provision.sh, which builds Cortex and selects it, or "
+                "set SCANIUM_E2E_STORE and SCANIUM_E2E_*_IMAGE to images you have."
             ) from None
         self.timings["up"] = time.monotonic() - began
         self.endpoints = self._resolve_endpoints()
@@ -249,6 +253,7 @@ class ComposeStack:
                 self.endpoints,
                 tenant=self.settings.tenant,
                 mimir_prefix=self.settings.mimir_prefix,
+                store_name=self.settings.store_kind.product,
                 timeout_s=self.settings.ready_timeout_s,
             )
         except (PollTimeout, PollAborted) as exc:
@@ -282,7 +287,7 @@ class ComposeStack:
         return StackEndpoints(
             backend_url=url("backend", 8080),
             alloy_url=url("alloy", 12345),
-            mimir_url=url("mimir", 9009),
+            mimir_url=url("store", 9009),
             stub_url=url("stub-llm", 8000),
             scrape_target=target,
         )

@@ -43,7 +43,7 @@ class ExternalStack:
             ("backend", self.endpoints.backend_url + "/health", lambda r: r.status_code == 200),
             ("Alloy", self.endpoints.alloy_url + "/-/ready", lambda r: r.status_code == 200),
             (
-                "Mimir",
+                self.settings.store_kind.product,
                 mimir_query,
                 lambda r: r.status_code == 200 and r.json().get("status") == "success",
             ),

@@ -37,16 +37,21 @@ def _mimir_ready(client: MimirClient) -> Callable[[], str]:
 
 
 def wait_until_ready(
-    endpoints: StackEndpoints, *, tenant: str, mimir_prefix: str, timeout_s: float
+    endpoints: StackEndpoints,
+    *,
+    tenant: str,
+    mimir_prefix: str,
+    timeout_s: float,
+    store_name: str = "the store",
 ) -> dict[str, float]:
-    """Wait for Mimir, Alloy, the backend (and the stub) at once; returns seconds per service.
+    """Wait for the store, Alloy, the backend (and the stub) at once; seconds per service.
 
     Raises PollTimeout naming the first service that did not become ready.
     """
-    mimir = MimirClient(endpoints.mimir_url, prefix=mimir_prefix, tenant=tenant)
+    mimir = MimirClient(endpoints.mimir_url, prefix=mimir_prefix, tenant=tenant, name=store_name)
     alloy = AlloyClient(endpoints.alloy_url)
     probes: dict[str, Callable[[], str]] = {
-        "mimir": _mimir_ready(mimir),
+        "store": _mimir_ready(mimir),
         "alloy": alloy.ready,
         "backend": _http_ok(endpoints.backend_url + "/health"),
     }
