@@ -120,7 +120,7 @@ cat >"$repo/.scanium-e2e.env" <<EOF
 # Written by scripts/provision.sh: the locally built images. Delete to use the official ones.
 # No registry here, so the store is Cortex built from the module proxy.
 SCANIUM_E2E_STORE=cortex
-SCANIUM_E2E_STORE_IMAGE=scanium-e2e/cortex:$CORTEX_VERSION
+SCANIUM_E2E_CORTEX_IMAGE=scanium-e2e/cortex:$CORTEX_VERSION
 SCANIUM_E2E_ALLOY_IMAGE=scanium-e2e/alloy:$ALLOY_VERSION
 SCANIUM_E2E_BACKEND_IMAGE=scanium-e2e/backend:dev
 SCANIUM_E2E_STUB_IMAGE=scanium-e2e/stub-llm:dev

@@ -103,8 +103,10 @@ def _secret_from(env: Mapping[str, str], name: str) -> str:
 class Images:
     """Container images of the started stack."""
 
-    # Empty: the store kind's default image.
-    store: str = ""
+    # One image per kind of store (empty: the kind's default); the store setting picks one,
+    # so switching SCANIUM_E2E_STORE never pairs one store's image with another's config.
+    mimir: str = ""
+    cortex: str = ""
     alloy: str = OFFICIAL_ALLOY_IMAGE
     backend: str = DEFAULT_BACKEND_IMAGE
     stub_llm: str = DEFAULT_STUB_IMAGE
@@ -180,7 +182,8 @@ class Settings:
 
         values: dict[str, object] = {}
         images = Images(
-            store=get("STORE_IMAGE"),
+            mimir=get("MIMIR_IMAGE"),
+            cortex=get("CORTEX_IMAGE"),
             alloy=get("ALLOY_IMAGE", OFFICIAL_ALLOY_IMAGE),
             backend=get("BACKEND_IMAGE", DEFAULT_BACKEND_IMAGE),
             stub_llm=get("STUB_IMAGE", DEFAULT_STUB_IMAGE),
@@ -279,8 +282,9 @@ class Settings:
 
     @property
     def store_image(self) -> str:
-        """The store's image: the setting, else the store kind's default."""
-        return self.images.store or self.store_kind.default_image
+        """The store's image: SCANIUM_E2E_<STORE>_IMAGE, else the store kind's default."""
+        chosen: str = getattr(self.images, self.store)
+        return chosen or self.store_kind.default_image
 
     @property
     def store_title(self) -> str:

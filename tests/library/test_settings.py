@@ -24,7 +24,7 @@ def test_defaults_are_the_official_images_and_a_fresh_key() -> None:
 
 def test_environment_and_overrides() -> None:
     env = {
-        "SCANIUM_E2E_STORE_IMAGE": "local/mimir:1",
+        "SCANIUM_E2E_MIMIR_IMAGE": "local/mimir:1",
         "SCANIUM_E2E_SCRAPE_INTERVAL": "2",
         "SCANIUM_E2E_RUN_ID": "from-env",
     }
@@ -110,3 +110,12 @@ def test_unknown_store_names_the_allowed_values() -> None:
     assert "'prometheus'" in message
     assert "mimir, cortex" in message
     assert "\n" not in message
+
+
+def test_each_store_has_its_own_image_variable() -> None:
+    env = {"SCANIUM_E2E_CORTEX_IMAGE": "local/cortex:1", "SCANIUM_E2E_MIMIR_IMAGE": "local/m:2"}
+    assert Settings.from_env({**env, "SCANIUM_E2E_STORE": "cortex"}).store_image == "local/cortex:1"
+    assert Settings.from_env({**env, "SCANIUM_E2E_STORE": "mimir"}).store_image == "local/m:2"
+    # A provisioned Cortex image never stands in for Mimir.
+    only_cortex = {"SCANIUM_E2E_CORTEX_IMAGE": "local/cortex:1"}
+    assert Settings.from_env(only_cortex).store_image == "grafana/mimir:2.12.0"

@@ -2,13 +2,15 @@
 
 One compose file serves Testcontainers and `docker compose up` alike. Every knob is an
 interpolation variable, passed here through a private env file (it holds the run's API
-key, so it is mode 0600 and removed on stop). Like grafana/e2e's scenarios, a start first
-removes the leftovers of an earlier crashed run of the same project, and stop is
-idempotent.
+key, so it is mode 0600 and removed on stop); the env file also names the compose project
+(`COMPOSE_PROJECT_NAME`), so Testcontainers' DockerCompose is used as it is. Like
+grafana/e2e's scenarios, a start first removes the leftovers of an earlier crashed run of
+the same project, and stop is idempotent.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import shutil
@@ -17,18 +19,15 @@ import tempfile
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
-from functools import cached_property
 from pathlib import Path
 
 from testcontainers.compose import DockerCompose
 
 from scanium_e2e.errors import StackError
-from scanium_e2e.polling import PollAborted, PollTimeout
 from scanium_e2e.secrets import Masker
 from scanium_e2e.settings import Settings
 from scanium_e2e.stack import StackEndpoints
-from scanium_e2e.stack.readiness import wait_until_ready
+from scanium_e2e.stack.readiness import ServicesNotReady, wait_until_ready
 
 SERVICES = ("stub-llm", "backend", "store", "alloy")
 OWNER_LABEL = "scanium-e2e.owner-pid"
@@ -48,16 +47,11 @@ def _alive(pid: int) -> bool:
 LOG_TAIL_LINES = 25
 
 
-@dataclass
-class _ProjectCompose(DockerCompose):
-    """DockerCompose with an explicit project name (`-p`), so stacks never collide."""
-
-    project_name: str = "scanium-e2e"
-
-    @cached_property
-    def compose_command_property(self) -> list[str]:
-        command: list[str] = DockerCompose.compose_command_property.func(self)  # type: ignore[attr-defined]
-        return [*command[:2], "-p", self.project_name, *command[2:]]
+def _compose_for(context: Path, files: Sequence[str], env_file: Path) -> DockerCompose:
+    """A DockerCompose whose env file names its project (COMPOSE_PROJECT_NAME)."""
+    return DockerCompose(
+        context=str(context), compose_file_name=list(files), env_file=str(env_file), wait=False
+    )
 
 
 def _duration(seconds: float) -> str:
@@ -109,15 +103,12 @@ class ComposeStack:
         self.masker = masker or Masker(settings.secrets())
         self.timings: dict[str, float] = {}
         self._workdir = Path(tempfile.mkdtemp(prefix=f"{self.project_name}-"))
-        self._compose = _ProjectCompose(
-            context=str(settings.compose_file.parent),
-            compose_file_name=[
-                settings.compose_file.name,
-                *(str(path.resolve()) for path in extra_compose_files),
-            ],
-            env_file=str(self._write_env_file()),
-            wait=False,
-            project_name=self.project_name,
+        self._files = [
+            settings.compose_file.name,
+            *(str(path.resolve()) for path in extra_compose_files),
+        ]
+        self._compose = _compose_for(
+            settings.compose_file.parent, self._files, self._write_env_file()
         )
         self._stopped = False
         self.endpoints = StackEndpoints(backend_url="", alloy_url="", mimir_url="")
@@ -144,6 +135,7 @@ class ComposeStack:
         s = self.settings
         interval = _duration(s.scrape_interval_s)
         values = {
+            "COMPOSE_PROJECT_NAME": self.project_name,
             "SCANIUM_E2E_API_KEY": s.api_key,
             "SCANIUM_E2E_BEARER_TOKEN": s.bearer_token,
             "SCANIUM_E2E_PROVIDER": s.provider,
@@ -168,17 +160,6 @@ class ComposeStack:
         lines = [f"{key}={value}" for key, value in self._interpolation().items()]
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")
         return path
-
-    def _compose_run(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-        command = [*self._compose.compose_command_property, *args]
-        return subprocess.run(
-            command,
-            cwd=self._compose.context,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
 
     def remove_leftovers(self) -> None:
         """Remove the stacks of earlier runs that crashed or were killed.
@@ -209,22 +190,17 @@ class ComposeStack:
             if project and owner.isdigit() and int(owner) > 0 and not _alive(int(owner)):
                 stale.add(project)
         for project in sorted(stale):
-            subprocess.run(
-                [
-                    "docker",
-                    "compose",
-                    "-p",
-                    project,
-                    "down",
-                    "--volumes",
-                    "--remove-orphans",
-                    "--timeout",
-                    "2",
-                ],
-                capture_output=True,
-                timeout=120,
-                check=False,
+            env_file = self._workdir / f"leftover-{project}.env"
+            # `down` interpolates the file too: the required key needs a (dummy) value.
+            env_file.write_text(
+                f"COMPOSE_PROJECT_NAME={project}\nSCANIUM_E2E_API_KEY=leftover\n",
+                encoding="utf-8",
             )
+            leftover = _compose_for(self.settings.compose_file.parent, self._files, env_file)
+            # CalledProcessError: nothing of it left to remove.
+            with contextlib.suppress(subprocess.CalledProcessError):
+                leftover.stop()
+            env_file.unlink(missing_ok=True)
 
     def start(self) -> StackEndpoints:
         """Start every service, wait until each is really ready, and return the endpoints."""
@@ -256,12 +232,15 @@ class ComposeStack:
                 store_name=self.settings.store_kind.product,
                 timeout_s=self.settings.ready_timeout_s,
             )
-        except (PollTimeout, PollAborted) as exc:
-            service = exc.what.split()[0]
-            tail = self.log_tail(service)
+        except ServicesNotReady as exc:
+            names = ", ".join(exc.failures)
+            parts = [
+                f"{service}: {failure}. Last {LOG_TAIL_LINES} lines of its log:\n"
+                + self.log_tail(service)
+                for service, failure in exc.failures.items()
+            ]
             raise StackError(
-                f"the stack did not become ready: {exc}. Last {LOG_TAIL_LINES} lines of "
-                f"{service}'s log:\n{tail}"
+                f"the stack did not become ready ({names}):\n" + "\n".join(parts)
             ) from None
         self.timings.update({f"ready:{name}": seconds for name, seconds in ready.items()})
         self.timings["start_to_ready"] = time.monotonic() - began
@@ -297,8 +276,11 @@ class ComposeStack:
 
         Masked unless the caller scans for leaks, which needs the raw text.
         """
-        result = self._compose_run("logs", "--no-color", "--no-log-prefix", service, timeout=60)
-        text = result.stdout + result.stderr
+        try:
+            stdout, stderr = self._compose.get_logs(service)
+        except subprocess.CalledProcessError as exc:
+            stdout, stderr = "", f"(no log: `docker compose logs {service}` exit {exc.returncode})"
+        text = stdout + stderr
         return self.masker.mask(text) if masked else text
 
     def log_tail(self, service: str, lines: int = LOG_TAIL_LINES) -> str:
@@ -323,7 +305,9 @@ class ComposeStack:
         if self._stopped:
             return
         self._stopped = True
-        self._compose_run("down", "--volumes", "--remove-orphans", "--timeout", "2")
+        # CalledProcessError: already gone (removed by hand, or never created).
+        with contextlib.suppress(subprocess.CalledProcessError):
+            self._compose.stop()
         shutil.rmtree(self._workdir, ignore_errors=True)
 
 

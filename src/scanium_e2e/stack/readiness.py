@@ -9,8 +9,16 @@ import httpx
 
 from scanium_e2e.alloy import AlloyClient
 from scanium_e2e.mimir import MimirClient
-from scanium_e2e.polling import TransientError, poll
+from scanium_e2e.polling import PollAborted, PollTimeout, TransientError, poll
 from scanium_e2e.stack import StackEndpoints
+
+
+class ServicesNotReady(Exception):
+    """One or more services did not become ready; `failures` maps each to its wait's error."""
+
+    def __init__(self, failures: dict[str, PollTimeout | PollAborted]) -> None:
+        self.failures = failures
+        super().__init__("; ".join(f"{name}: {exc}" for name, exc in failures.items()))
 
 
 def _http_ok(url: str) -> Callable[[], str]:
@@ -46,7 +54,7 @@ def wait_until_ready(
 ) -> dict[str, float]:
     """Wait for the store, Alloy, the backend (and the stub) at once; seconds per service.
 
-    Raises PollTimeout naming the first service that did not become ready.
+    Raises ServicesNotReady naming every service that did not become ready.
     """
     mimir = MimirClient(endpoints.mimir_url, prefix=mimir_prefix, tenant=tenant, name=store_name)
     alloy = AlloyClient(endpoints.alloy_url)
@@ -72,7 +80,16 @@ def wait_until_ready(
     try:
         with ThreadPoolExecutor(max_workers=len(probes)) as pool:
             futures = {name: pool.submit(wait, name) for name in probes}
-            return {name: future.result() for name, future in futures.items()}
+            timings: dict[str, float] = {}
+            failures: dict[str, PollTimeout | PollAborted] = {}
+            for name, future in futures.items():
+                try:
+                    timings[name] = future.result()
+                except (PollTimeout, PollAborted) as exc:
+                    failures[name] = exc
+            if failures:
+                raise ServicesNotReady(failures)
+            return timings
     finally:
         mimir.close()
         alloy.close()
