@@ -132,6 +132,7 @@ DL_JSON="$LOG_DIR/$KEY.download.json"
 if ! (cd "$CACHE/work" && "$GO" mod download -json "$MODULE@$QUERY") >"$DL_JSON" 2>>"$LOG"; then
     cat "$DL_JSON" >>"$LOG"
     err=$(sed -n 's/^[[:space:]]*"Error": "\(.*\)",\{0,1\}$/\1/p' "$DL_JSON" | sed 's/\\n/ /g; s/\\t/ /g')
+    err=${err%.}
     # One paragraph, and no retry with other versions: a refusal by the proxy is final.
     die "the Go module proxy refused $MODULE@$QUERY, answering: ${err:-see $LOG}. This build needs exactly that version (pinned in scripts/provision.sh); the proxy serves only the versions it holds and a refusal is final, so do not guess another. Either use a machine whose proxy serves it, set SCANIUM_E2E_${NAME^^}_VERSION to a version the proxy serves and re-run, or skip provisioning and run the official images where a container registry is reachable."
 fi
