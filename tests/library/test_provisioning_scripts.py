@@ -10,19 +10,23 @@ REPO = Path(__file__).resolve().parents[2]
 BUILD = REPO / "scripts" / "build-go-component.sh"
 
 # A go command that answers `go mod download -json` the way the proxy's refusal looks.
+REFUSAL = (
+    "github.com/cortexproject/cortex@v1.99.0: 403 Forbidden\\n"
+    "\\tserver response: This module version is not available."
+)
 FAKE_GO = """#!/usr/bin/env bash
 if [[ $1 == mod && $2 == download ]]; then
   cat <<'JSON'
 {
 	"Path": "github.com/cortexproject/cortex",
 	"Version": "v1.99.0",
-	"Error": "github.com/cortexproject/cortex@v1.99.0: 403 Forbidden\\n\\tserver response: This module version is not available."
+	"Error": "REFUSAL"
 }
 JSON
   exit 1
 fi
 echo "go version go1.26.8 linux/amd64"
-"""
+""".replace("REFUSAL", REFUSAL)
 
 
 def _build(tmp_path: Path, *args: str, go: Path | None = None) -> subprocess.CompletedProcess[str]:
