@@ -251,7 +251,7 @@ def anchored_regex(pattern: str) -> re.Pattern[str]:
     try:
         return re.compile(f"(?:{pattern})", re.DOTALL)
     except re.error as exc:
-        raise PromQLSyntaxError(f"invalid regex {pattern!r}: {exc}") from None
+        raise PromQLSyntaxError(f"invalid regex {pattern!r}: {exc}", pattern) from None
 
 
 def parse_duration(text: str) -> float:
@@ -263,7 +263,7 @@ def parse_duration(text: str) -> float:
         pass
     parts = _DURATION_PART.findall(text)
     if not parts or "".join(n + u for n, u in parts) != text:
-        raise PromQLSyntaxError(f"{text!r} is not a duration (use e.g. 15s, 5m, 1h30m)")
+        raise PromQLSyntaxError(f"{text!r} is not a duration (use e.g. 15s, 5m, 1h30m)", text)
     return sum(int(number) * _DURATION_UNITS[unit] for number, unit in parts)
 
 
@@ -293,8 +293,12 @@ def analyse(expr: str) -> Analysis:
     bad syntax, unbalanced parentheses or braces, unterminated strings, malformed matchers,
     unknown functions, or wrong argument types (`sum(x[5m])`).
     """
+    tree = _parse(expr)
     walker = _Walker()
-    walker.visit(_parse(expr), ())
+    try:
+        walker.visit(tree, ())
+    except RecursionError:
+        raise PromQLSyntaxError("expression nested too deeply to read", expr) from None
     return walker.result()
 
 
