@@ -1,16 +1,26 @@
-"""A small PromQL reader: the selectors, matchers and groupings of an expression.
+"""PromQL read by a real parser: the selectors, matchers and groupings of an expression.
 
-Not a full parser. It tokenises PromQL (strings, durations, comments, ranges) and tracks
-which function or aggregation each parenthesis belongs to. That is enough to explain an
-empty result pint-style (which metric, label or value is missing) and to list the metrics
-a dashboard uses, without being fooled by braces inside strings or by nested calls.
+`analyse` parses with the `promql-parser` package (a port of Prometheus' own parser, so
+syntax and types are checked: `this is not promql` or `sum(x[5m])` is an error) and walks
+its AST into the small model below: each vector selector with its matchers, range, and
+the calls, aggregations and parentheses around it, and each `by`/`without` grouping. That
+is enough to explain an empty result pint-style (which metric, label or value is missing)
+and to list the metrics a dashboard uses.
+
+Two gaps of the library are bridged here: raw (backquoted) strings holding a backslash
+are re-quoted as double-quoted strings, and functions Prometheus still accepts but the
+library lacks (`holt_winters`) are registered with it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
+from datetime import timedelta
 from functools import lru_cache
+
+import promql_parser as pp
 
 AGGREGATIONS = frozenset(
     {
@@ -25,50 +35,46 @@ TWO_SAMPLE_FUNCTIONS = frozenset(
 )  # fmt: skip
 # Functions whose first string argument names a label they create.
 LABEL_CREATING_FUNCTIONS = frozenset({"label_replace", "label_join", "count_values"})
-_BINARY_KEYWORDS = frozenset({"and", "or", "unless", "bool", "atan2"})
-_MATCHING_KEYWORDS = frozenset({"on", "ignoring", "group_left", "group_right"})
-_NUMBER_WORDS = frozenset({"inf", "nan"})
-_MATCH_OPS = ("=", "!=", "=~", "!~")
+# promql_parser.MatchOp is not hashable: pairs, compared with ==.
+_MATCH_OPS = (
+    (pp.MatchOp.Equal, "="), (pp.MatchOp.NotEqual, "!="),
+    (pp.MatchOp.Re, "=~"), (pp.MatchOp.NotRe, "!~"),
+)  # fmt: skip
 _LEGACY_NAME = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
-
-_TOKEN = re.compile(
-    r"""
-    (?P<ws>\s+)
-    | (?P<comment>\#[^\n]*)
-    | (?P<string>"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|`[^`]*`)
-    | (?P<range>\[[^\]\[]*\])
-    | (?P<duration>(?:\d+(?:ms|[smhdwy]))+(?![\w:]))
-    | (?P<number>0[xX][0-9a-fA-F]+|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)
-    | (?P<ident>[a-zA-Z_:][a-zA-Z0-9_:]*)
-    | (?P<op>==|!=|=~|!~|>=|<=|[=<>+\-*/%^@])
-    | (?P<punct>[{}(),])
-    | (?P<other>.)
-    """,
-    re.VERBOSE | re.DOTALL,
+# Only to find backquoted strings (a backquote inside "..." or a comment is not one).
+_STRING_OR_COMMENT = re.compile(
+    r""" "(?:[^"\\\n]|\\.)*" | '(?:[^'\\\n]|\\.)*' | `[^`]*` | \#[^\n]* """, re.VERBOSE
 )
 _DURATION_PART = re.compile(r"(\d+)(ms|[smhdwy])")
 _DURATION_UNITS = {
     "ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 31536000,
 }  # fmt: skip
-_ESCAPES = {
-    "a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v",
-    "\\": "\\", '"': '"', "'": "'",
-}  # fmt: skip
+# Functions Prometheus (2.x; Mimir) accepts that promql-parser does not know.
+_EXTRA_FUNCTIONS = (
+    pp.Function(
+        "holt_winters",
+        [pp.ValueType.Matrix, pp.ValueType.Scalar, pp.ValueType.Scalar],
+        pp.ValueType.Vector,
+    ),
+)
+
+
+def _register_extra_functions() -> None:
+    for function in _EXTRA_FUNCTIONS:
+        # ValueError: a later release of the library has it built in.
+        with contextlib.suppress(ValueError):
+            pp.register_extra_functions([function])
+
+
+_register_extra_functions()
 
 
 class PromQLSyntaxError(ValueError):
-    """The expression is not PromQL this reader can follow (unbalanced, unterminated...)."""
+    """Not valid PromQL (or a regex, or a duration); `expr` is the text that was rejected."""
 
-
-@dataclass(frozen=True)
-class Token:
-    """One lexical token; `value` is the decoded text of a string literal."""
-
-    kind: str
-    text: str
-    start: int
-    end: int
-    value: str = ""
+    def __init__(self, message: str, expr: str = "") -> None:
+        super().__init__(message)
+        self.expr = expr
 
 
 @dataclass(frozen=True)
@@ -115,7 +121,11 @@ class Scope:
 
 @dataclass(frozen=True)
 class Selector:
-    """A vector selector: `metric{label="value"}[5m]`, and the calls around it."""
+    """A vector selector: `metric{label="value"}[5m]`, and the calls around it.
+
+    `text` is the selector written back as PromQL, without range, offset or `@` (the
+    parser keeps no source positions): `metric{a="1", b=~"x|y"}`.
+    """
 
     metric: str
     matchers: tuple[Matcher, ...]
@@ -157,7 +167,7 @@ class Selector:
         innermost = self.scopes[0].function
         return innermost if innermost.lower() in TWO_SAMPLE_FUNCTIONS else ""
 
-    def promql(self, *, only_name: bool = False) -> str:
+    def promql(self, *, only_name: bool = False, separator: str = ",") -> str:
         """The selector as PromQL (no range); with `only_name`, without label matchers."""
         matchers = list(self.name_matchers if only_name else self.matchers)
         metric = self.metric
@@ -165,7 +175,7 @@ class Selector:
             # A UTF-8 name (Prometheus 3) only works as a matcher inside the braces.
             matchers.insert(0, Matcher("__name__", "=", metric))
             metric = ""
-        inner = ",".join(m.promql() for m in matchers)
+        inner = separator.join(m.promql() for m in matchers)
         if metric:
             return f"{metric}{{{inner}}}" if inner else metric
         return f"{{{inner}}}" if inner else ""
@@ -195,71 +205,38 @@ class Analysis:
         return frozenset(s.name for s in self.selectors if s.name)
 
 
-@dataclass
-class _Frame:
-    id: int
-    function: str
-    mode: str = ""
-    labels: list[str] = field(default_factory=list)
-    created: list[str] = field(default_factory=list)
-    strings_seen: int = 0
+def _parse(expr: str) -> pp.Expr:
+    """The library's AST of `expr`; PromQLSyntaxError when it is not PromQL."""
+    try:
+        return pp.parse(expr)
+    except ValueError as exc:
+        requoted = _requote_raw_strings(expr)
+        if requoted != expr:
+            with contextlib.suppress(ValueError):
+                return pp.parse(requoted)
+        raise PromQLSyntaxError(f"invalid PromQL: {exc}", expr) from None
 
-    def freeze(self) -> Scope:
-        return Scope(self.id, self.function, self.mode, tuple(self.labels), tuple(self.created))
 
+def _requote_raw_strings(expr: str) -> str:
+    """`expr` with each backquoted string holding a backslash written double-quoted.
 
-def tokenize(expr: str) -> list[Token]:
-    """The tokens of `expr`, without whitespace and comments."""
-    tokens: list[Token] = []
-    for match in _TOKEN.finditer(expr):
-        kind = match.lastgroup or "other"
+    promql-parser decodes escapes in raw strings too (`\\.` is "unknown escape
+    sequence"), where Prometheus keeps them as written.
+    """
+
+    def requote(match: re.Match[str]) -> str:
         text = match.group()
-        if kind in ("ws", "comment"):
-            continue
-        if kind == "other" and text in "\"'`":
-            raise PromQLSyntaxError(f"unterminated string starting at offset {match.start()}")
-        if kind == "other" and text == "[":
-            raise PromQLSyntaxError(f"unterminated range starting at offset {match.start()}")
-        value = unquote(text) if kind == "string" else ""
-        tokens.append(Token(kind, text, match.start(), match.end(), value))
-    return tokens
+        return quote(text[1:-1]) if text.startswith("`") and "\\" in text else text
+
+    return _STRING_OR_COMMENT.sub(requote, expr)
 
 
 def unquote(literal: str) -> str:
     """The value of a PromQL string literal (Go escapes; backquotes are raw)."""
-    quote_char, body = literal[0], literal[1:-1]
-    if quote_char == "`":
-        return body
-    out: list[str] = []
-    i = 0
-    while i < len(body):
-        char = body[i]
-        if char != "\\" or i + 1 >= len(body):
-            out.append(char)
-            i += 1
-            continue
-        nxt = body[i + 1]
-        if nxt in _ESCAPES:
-            out.append(_ESCAPES[nxt])
-            i += 2
-        elif nxt in "xuU":
-            width = {"x": 2, "u": 4, "U": 8}[nxt]
-            digits = body[i + 2 : i + 2 + width]
-            try:
-                out.append(chr(int(digits, 16)))
-                i += 2 + width
-            except ValueError:
-                out.append(body[i : i + 2])
-                i += 2
-        elif nxt in "01234567" and re.fullmatch(r"[0-7]{3}", body[i + 1 : i + 4]):
-            out.append(chr(int(body[i + 1 : i + 4], 8)))
-            i += 4
-        else:
-            # Prometheus rejects unknown escapes; keep them so the regex still reads as
-            # written and Mimir reports the error itself.
-            out.append(body[i : i + 2])
-            i += 2
-    return "".join(out)
+    node = _parse(literal)
+    if not isinstance(node, pp.StringLiteral):
+        raise PromQLSyntaxError(f"not a string literal: {literal}", literal)
+    return node.val
 
 
 def quote(value: str) -> str:
@@ -274,7 +251,7 @@ def anchored_regex(pattern: str) -> re.Pattern[str]:
     try:
         return re.compile(f"(?:{pattern})", re.DOTALL)
     except re.error as exc:
-        raise PromQLSyntaxError(f"invalid regex {pattern!r}: {exc}") from None
+        raise PromQLSyntaxError(f"invalid regex {pattern!r}: {exc}", pattern) from None
 
 
 def parse_duration(text: str) -> float:
@@ -286,7 +263,7 @@ def parse_duration(text: str) -> float:
         pass
     parts = _DURATION_PART.findall(text)
     if not parts or "".join(n + u for n, u in parts) != text:
-        raise PromQLSyntaxError(f"{text!r} is not a duration (use e.g. 15s, 5m, 1h30m)")
+        raise PromQLSyntaxError(f"{text!r} is not a duration (use e.g. 15s, 5m, 1h30m)", text)
     return sum(int(number) * _DURATION_UNITS[unit] for number, unit in parts)
 
 
@@ -305,13 +282,24 @@ def format_duration(seconds: float) -> str:
     return "".join(out)
 
 
+def _match_op(op: pp.MatchOp) -> str:
+    return next(text for known, text in _MATCH_OPS if known == op)
+
+
 def analyse(expr: str) -> Analysis:
     """The selectors and groupings of a PromQL expression.
 
-    Raises PromQLSyntaxError for unbalanced parentheses or braces, unterminated strings,
-    or a malformed label matcher.
+    Raises PromQLSyntaxError (carrying `expr`) for anything Prometheus' parser rejects:
+    bad syntax, unbalanced parentheses or braces, unterminated strings, malformed matchers,
+    unknown functions, or wrong argument types (`sum(x[5m])`).
     """
-    return _Reader(expr).read()
+    tree = _parse(expr)
+    walker = _Walker()
+    try:
+        walker.visit(tree, ())
+    except RecursionError:
+        raise PromQLSyntaxError("expression nested too deeply to read", expr) from None
+    return walker.result()
 
 
 def selectors(expr: str) -> tuple[Selector, ...]:
@@ -324,212 +312,90 @@ def metric_names(expr: str) -> frozenset[str]:
     return analyse(expr).metric_names
 
 
-class _Reader:
-    def __init__(self, expr: str) -> None:
-        self.expr = expr
-        self.tokens = tokenize(expr)
-        self.pos = 0
-        self.stack: list[_Frame] = []
-        self.frames: list[_Frame] = []
-        self.found: list[tuple[str, tuple[Matcher, ...], str, str, list[_Frame]]] = []
-        self.pending_call = ""
-        self.pending_grouping: tuple[str, list[str]] | None = None
-        self.last_closed: _Frame | None = None
+class _Walker:
+    """Depth-first over the AST; scopes are numbered in the order their `(` appears."""
 
-    def peek(self, offset: int = 0) -> Token | None:
-        index = self.pos + offset
-        return self.tokens[index] if index < len(self.tokens) else None
+    def __init__(self) -> None:
+        self.scopes: list[Scope] = []
+        self.found: list[Selector] = []
 
-    def is_punct(self, token: Token | None, text: str) -> bool:
-        return token is not None and token.kind == "punct" and token.text == text
+    def scope(self, function: str, mode: str = "", labels: tuple[str, ...] = (),
+              created: tuple[str, ...] = ()) -> Scope:  # fmt: skip
+        scope = Scope(len(self.scopes), function, mode, labels, created)
+        self.scopes.append(scope)
+        return scope
 
-    def read(self) -> Analysis:
-        while self.pos < len(self.tokens):
-            token = self.tokens[self.pos]
-            closed_just_before = self.last_closed
-            self.last_closed = None
-            if token.kind == "ident":
-                self.ident(token, closed_just_before)
-            elif self.is_punct(token, "{"):
-                self.selector("", token.start)
-            elif self.is_punct(token, "("):
-                self.open()
-            elif self.is_punct(token, ")"):
-                self.close(token)
-            elif token.kind == "string":
-                self.string(token)
-                self.pos += 1
-            else:
-                self.pos += 1
-        if self.stack:
-            raise PromQLSyntaxError("unclosed parenthesis")
-        return self.result()
+    def visit(self, node: object, around: tuple[Scope, ...]) -> None:
+        """Record the selectors under `node`; `around` is innermost first."""
+        if isinstance(node, pp.VectorSelector):
+            self.selector(node, None, around)
+        elif isinstance(node, pp.MatrixSelector):
+            self.selector(node.vector_selector, node.range, around)
+        elif isinstance(node, pp.Call):
+            name = node.func.name
+            strings = [a.val for a in node.args if isinstance(a, pp.StringLiteral)]
+            created = tuple(strings[:1]) if name in LABEL_CREATING_FUNCTIONS else ()
+            inner = (self.scope(name, created=created), *around)
+            for arg in node.args:
+                self.visit(arg, inner)
+        elif isinstance(node, pp.AggregateExpr):
+            self.aggregation(node, around)
+        elif isinstance(node, pp.ParenExpr):
+            self.visit(node.expr, (self.scope(""), *around))
+        elif isinstance(node, pp.BinaryExpr):
+            self.visit(node.lhs, around)
+            self.visit(node.rhs, around)
+        elif isinstance(node, pp.UnaryExpr | pp.SubqueryExpr):
+            self.visit(node.expr, around)
+        # Number and string literals select nothing.
 
-    def ident(self, token: Token, closed_just_before: _Frame | None) -> None:
-        word = token.text.lower()
-        nxt = self.peek(1)
-        if word in ("by", "without") and self.is_punct(nxt, "("):
-            self.pos += 1
-            labels = self.label_list()
-            if self.pending_call:
-                self.pending_grouping = (word, labels)
-            elif closed_just_before is not None and closed_just_before.function:
-                closed_just_before.mode, closed_just_before.labels = word, labels
-            return
-        if word in _MATCHING_KEYWORDS:
-            self.pos += 1
-            if self.is_punct(self.peek(), "("):
-                self.label_list()
-            return
-        if word in _BINARY_KEYWORDS or word in _NUMBER_WORDS:
-            self.pos += 1
-            return
-        if word == "offset":
-            self.pos += 1
-            return
-        if self.is_punct(nxt, "("):
-            self.pending_call = token.text
-            self.pos += 1
-            return
-        if word in AGGREGATIONS and nxt is not None and nxt.text.lower() in ("by", "without"):
-            self.pending_call = token.text
-            self.pos += 1
-            return
-        self.pos += 1
-        self.selector(token.text, token.start)
+    def aggregation(self, node: pp.AggregateExpr, around: tuple[Scope, ...]) -> None:
+        op = str(node.op)
+        mode = ""
+        labels: tuple[str, ...] = ()
+        if node.modifier is not None:
+            mode = "by" if node.modifier.type == pp.AggModifierType.By else "without"
+            labels = tuple(node.modifier.labels)
+        param = node.param
+        created: tuple[str, ...] = ()
+        if op.lower() in LABEL_CREATING_FUNCTIONS and isinstance(param, pp.StringLiteral):
+            created = (param.val,)
+        inner = (self.scope(op, mode, labels, created), *around)
+        if param is not None:
+            self.visit(param, inner)
+        self.visit(node.expr, inner)
 
-    def open(self) -> None:
-        frame = _Frame(len(self.frames), self.pending_call)
-        if self.pending_grouping is not None:
-            frame.mode, frame.labels = self.pending_grouping
-        self.pending_call, self.pending_grouping = "", None
-        self.frames.append(frame)
-        self.stack.append(frame)
-        self.pos += 1
-
-    def close(self, token: Token) -> None:
-        if not self.stack:
-            raise PromQLSyntaxError(f"unbalanced ')' at offset {token.start}")
-        self.last_closed = self.stack.pop()
-        self.pos += 1
-
-    def string(self, token: Token) -> None:
-        if not self.stack:
-            return
-        frame = self.stack[-1]
-        frame.strings_seen += 1
-        if frame.function.lower() in LABEL_CREATING_FUNCTIONS and frame.strings_seen == 1:
-            frame.created.append(token.value)
-
-    def label_list(self) -> list[str]:
-        """Read `( a, b, "c" )` starting at the `(`; returns the names."""
-        start = self.peek()
-        self.pos += 1
-        labels: list[str] = []
-        while True:
-            token = self.peek()
-            if token is None:
-                offset = start.start if start else 0
-                raise PromQLSyntaxError(f"unclosed label list at offset {offset}")
-            self.pos += 1
-            if self.is_punct(token, ")"):
-                return labels
-            if token.kind == "ident":
-                labels.append(token.text)
-            elif token.kind == "string":
-                labels.append(token.value)
-            elif not self.is_punct(token, ","):
-                raise PromQLSyntaxError(
-                    f"unexpected {token.text!r} in a label list at offset {token.start}"
-                )
-
-    def selector(self, metric: str, start: int) -> None:
-        matchers: tuple[Matcher, ...] = ()
-        end = self.tokens[self.pos - 1].end if metric else start
-        if self.is_punct(self.peek(), "{"):
-            matchers, end, quoted_name = self.matchers()
-            metric = metric or quoted_name
-        range_text = ""
-        nxt = self.peek()
-        if nxt is not None and nxt.kind == "range":
-            range_text = nxt.text[1:-1].strip()
-            self.pos += 1
-        if metric or matchers:
-            self.found.append(
-                (metric, matchers, self.expr[start:end], range_text, list(self.stack))
+    def selector(
+        self, node: pp.VectorSelector, range_: timedelta | None, around: tuple[Scope, ...]
+    ) -> None:
+        range_s = range_.total_seconds() if range_ is not None else None
+        # `{a="1" or b="2"}` (Prometheus 3) selects the union: one Selector per branch.
+        groups = node.matchers.or_matchers or [node.matchers.matchers]
+        for group in groups:
+            matchers = tuple(Matcher(m.name, _match_op(m.op), m.value) for m in group)
+            selector = Selector(
+                metric=node.name or "",
+                matchers=matchers,
+                text="",
+                range_text=format_duration(range_s) if range_s is not None else "",
+                range_s=range_s,
+                scopes=around,
             )
-
-    def matchers(self) -> tuple[tuple[Matcher, ...], int, str]:
-        open_brace = self.peek()
-        assert open_brace is not None
-        self.pos += 1
-        out: list[Matcher] = []
-        quoted_name = ""
-        while True:
-            token = self.peek()
-            if token is None:
-                raise PromQLSyntaxError(f"unclosed '{{' at offset {open_brace.start}")
-            if self.is_punct(token, "}"):
-                self.pos += 1
-                return tuple(out), token.end, quoted_name
-            if self.is_punct(token, ","):
-                self.pos += 1
-                continue
-            op = self.peek(1)
-            if token.kind == "string" and (self.is_punct(op, ",") or self.is_punct(op, "}")):
-                quoted_name = token.value  # Prometheus 3: {"metric.name", label="x"}
-                self.pos += 1
-                continue
-            value = self.peek(2)
-            if (
-                token.kind not in ("ident", "string")
-                or op is None
-                or op.text not in _MATCH_OPS
-                or value is None
-                or value.kind != "string"
-            ):
-                raise PromQLSyntaxError(
-                    f"malformed label matcher at offset {token.start}: "
-                    f"{self.expr[token.start : token.start + 40]!r}"
-                )
-            name = token.text if token.kind == "ident" else token.value
-            out.append(Matcher(name, op.text, value.value))
-            self.pos += 3
+            self.found.append(replace(selector, text=selector.promql(separator=", ")))
 
     def result(self) -> Analysis:
-        scopes = {frame.id: frame.freeze() for frame in self.frames}
-        found: list[Selector] = []
-        for metric, matchers, text, range_text, stack in self.found:
-            range_s: float | None = None
-            if range_text and ":" not in range_text:
-                try:
-                    range_s = parse_duration(range_text)
-                except PromQLSyntaxError:
-                    range_s = None
-            found.append(
-                Selector(
-                    metric=metric,
-                    matchers=matchers,
-                    text=text,
-                    range_text=range_text if range_s is not None else "",
-                    range_s=range_s,
-                    scopes=tuple(scopes[frame.id] for frame in reversed(stack)),
-                )
-            )
         groupings = tuple(
             Grouping(
-                operator=frame.function,
-                mode=frame.mode,
-                labels=tuple(frame.labels),
-                scope_id=frame.id,
-                selectors=tuple(
-                    s for s in found if any(scope.id == frame.id for scope in s.scopes)
-                ),
+                operator=scope.function,
+                mode=scope.mode,
+                labels=scope.labels,
+                scope_id=scope.id,
+                selectors=tuple(s for s in self.found if any(c.id == scope.id for c in s.scopes)),
             )
-            for frame in self.frames
-            if frame.mode
+            for scope in self.scopes
+            if scope.mode
         )
-        return Analysis(tuple(found), groupings)
+        return Analysis(tuple(self.found), groupings)
 
 
 def labels_reaching(selector: Selector, scope_id: int, metric_labels: set[str]) -> set[str]:

@@ -4,16 +4,76 @@ Range queries have data when every selector in them matches a stored series (a r
 function needs a series with at least two samples), which is all the dashboard checker
 asks of Mimir. `count_over_time(...)` answers with each matched series' sample count.
 Exact queries can be given canned answers (or exceptions) in `responses`.
+
+Queries are parsed with promql-parser directly and matched by the few lines below, never
+by `scanium_e2e.promql` (the code under test). What the library rejects, the fake rejects
+as Mimir would (QueryError, bad_data).
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
+import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import promql_parser as pp
+
 from scanium_e2e.mimir import QueryError, Sample, Series
-from scanium_e2e.promql import Selector, analyse
+
+# Range functions that return nothing for a series with fewer than 2 samples in the range.
+RATE_LIKE = frozenset(
+    {"rate", "irate", "increase", "delta", "idelta", "deriv", "predict_linear",
+     "holt_winters", "double_exponential_smoothing"}
+)  # fmt: skip
+with contextlib.suppress(ValueError):  # Mimir knows holt_winters; the library may not.
+    pp.register_extra_functions(
+        [
+            pp.Function(
+                "holt_winters",
+                [pp.ValueType.Matrix, pp.ValueType.Scalar, pp.ValueType.Scalar],
+                pp.ValueType.Vector,
+            )
+        ]
+    )
+
+
+def _parse(query: str, what: str) -> pp.Expr:
+    try:
+        return pp.parse(query)
+    except ValueError as exc:
+        raise QueryError(f"Mimir rejected {what}`{query}`: bad_data: parse error: {exc}") from None
+
+
+def _selectors(node: object, samples: int = 1) -> Iterator[tuple[pp.VectorSelector, int]]:
+    """Each vector selector under `node`, with the samples a series needs to count."""
+    if isinstance(node, pp.VectorSelector):
+        yield node, samples
+    elif isinstance(node, pp.MatrixSelector):
+        yield node.vector_selector, samples
+    elif isinstance(node, pp.Call):
+        for arg in node.args:
+            yield from _selectors(arg, 2 if node.func.name in RATE_LIKE else 1)
+    elif isinstance(node, pp.AggregateExpr):
+        yield from _selectors(node.param)
+        yield from _selectors(node.expr)
+    elif isinstance(node, pp.BinaryExpr):
+        yield from _selectors(node.lhs)
+        yield from _selectors(node.rhs)
+    elif isinstance(node, pp.ParenExpr | pp.UnaryExpr | pp.SubqueryExpr):
+        yield from _selectors(node.expr)
+
+
+def _matches(matcher: pp.Matcher, labels: dict[str, str]) -> bool:
+    value = labels.get(matcher.name, "")
+    if matcher.op == pp.MatchOp.Equal:
+        return value == matcher.value
+    if matcher.op == pp.MatchOp.NotEqual:
+        return value != matcher.value
+    found = re.fullmatch(f"(?:{matcher.value})", value, re.DOTALL) is not None
+    return found if matcher.op == pp.MatchOp.Re else not found
 
 
 @dataclass
@@ -43,23 +103,23 @@ class FakeMimir:
     def _visible(self, windowed: bool) -> list[FakeSeries]:
         return [s for s in self.stored if s.in_window or not windowed]
 
-    def _matching(self, selector: Selector, windowed: bool = True) -> list[FakeSeries]:
+    def _matching(self, selector: pp.VectorSelector, windowed: bool = True) -> list[FakeSeries]:
+        groups = selector.matchers.or_matchers or [selector.matchers.matchers]
         found = []
         for candidate in self._visible(windowed):
             labels = candidate.labels
-            if selector.metric and labels.get("__name__") != selector.metric:
+            if selector.name and labels.get("__name__") != selector.name:
                 continue
-            if all(m.matches(labels.get(m.name, "")) for m in selector.matchers):
+            if any(all(_matches(m, labels) for m in group) for group in groups):
                 found.append(candidate)
         return found
 
     def _select(self, match: str, windowed: bool) -> list[FakeSeries]:
         if not match:
             return self._visible(windowed)
-        try:
-            (selector,) = analyse(match).selectors
-        except ValueError as exc:
-            raise QueryError(f"Mimir rejected `{match}`: bad_data: {exc}") from None
+        selector = _parse(match, "")
+        if not isinstance(selector, pp.VectorSelector):
+            raise QueryError(f"Mimir rejected `{match}`: bad_data: not a series selector")
         return self._matching(selector, windowed)
 
     def instant(self, query: str, at: datetime | None = None) -> list[Sample]:
@@ -86,15 +146,14 @@ class FakeMimir:
                 '(b\'{"status":"error","errorType":"bad_data","error":"parse error: '
                 "unexpected character: \\'$\\'\"}')"
             )
-        found = analyse(query).selectors
+        found = list(_selectors(_parse(query, "the range query ")))
         point = end.timestamp()
         if query.startswith("count_over_time("):
             return [
                 Series(dict(s.labels), [(point, float(s.samples))])
-                for s in self._matching(found[0])
+                for s in self._matching(found[0][0])
             ]
-        for selector in found:
-            needed = 2 if selector.two_sample_function else 1
+        for selector, needed in found:
             if not [s for s in self._matching(selector) if s.samples >= needed]:
                 return []
         return [Series({}, [(point, 1.0)])] if found else [Series({}, [(point, math.nan)])]

@@ -114,6 +114,12 @@ def test_unparsable_expression() -> None:
     assert reason.startswith("could not read the expression")
 
 
+def test_words_and_mistyped_arguments_are_not_read_as_selectors() -> None:
+    for expr in ("this is not promql", "sum(x[5m] offset 1m)"):
+        (reason,) = explain(expr)
+        assert reason.startswith("could not read the expression to explain it (invalid PromQL")
+
+
 def test_rejected_explanation_query_becomes_a_reason() -> None:
     client = fake()
     client.responses["count_over_time(sparse_total[4s])"] = QueryError("Mimir rejected it: boom")

@@ -107,6 +107,37 @@ def test_malformed_expressions_raise(expr: str) -> None:
         analyse(expr)
 
 
+@pytest.mark.parametrize(
+    ("expr", "reason"),
+    [
+        ("this is not promql", "invalid promql query"),
+        ("sum(x[5m] offset 1m)", "expected type vector in aggregation expression, got matrix"),
+    ],
+)
+def test_invalid_promql_is_reported_with_the_expression(expr: str, reason: str) -> None:
+    with pytest.raises(PromQLSyntaxError, match=reason) as caught:
+        analyse(expr)
+    assert caught.value.expr == expr
+
+
+def test_raw_string_with_a_backslash_and_holt_winters_are_read() -> None:
+    (found,) = selectors(r'holt_winters(x{a=~`v\d+\.\d+`, b=`c"d`}[10m], 0.5, 0.1)')
+    assert found.matchers == (Matcher("a", "=~", r"v\d+\.\d+"), Matcher("b", "=", 'c"d'))
+    assert found.two_sample_function == "holt_winters" and found.range_s == 600
+    # A backquote inside a double-quoted string is not a raw string.
+    (quoted,) = selectors(r'x{a="`\\`", b=`\`}')
+    assert [m.value for m in quoted.matchers] == ["`\\`", "\\"]
+
+
+def test_or_inside_braces_is_one_selector_per_branch() -> None:
+    first, second = selectors('up{job="a", env="p" or job="b"}')
+    assert (first.name, first.matchers) == (
+        "up",
+        (Matcher("job", "=", "a"), Matcher("env", "=", "p")),
+    )
+    assert (second.name, second.matchers) == ("up", (Matcher("job", "=", "b"),))
+
+
 def test_labels_reaching_through_inner_aggregations() -> None:
     analysis = analyse(
         "sum by (provider) (sum by (status) (x)) + "
