@@ -23,6 +23,8 @@
 #   SCANIUM_E2E_GO             go command to start from (default: go on PATH, else /usr/local/go/bin/go)
 #   SCANIUM_E2E_GOTOOLCHAIN    override the toolchain (e.g. go1.22.12, or "local")
 #   SCANIUM_E2E_BUILD_PARALLEL go build -p value (default 2)
+#   SCANIUM_E2E_GOMODCACHE     module and toolchain cache (default $CACHE/go/mod)
+#   SCANIUM_E2E_GOCACHE        compiled-package cache (default $CACHE/go/build)
 #   SCANIUM_E2E_KEEP_WORK=1    keep the work dir after a successful build
 set -euo pipefail
 
@@ -84,7 +86,12 @@ if [[ -z $GO ]]; then
     else die "no go command found (set SCANIUM_E2E_GO or put go on PATH)"; fi
 fi
 [[ -x $GO ]] || die "go command '$GO' is not executable"
-export CGO_ENABLED=0 GOFLAGS="-mod=mod -buildvcs=false" GOWORK=off
+# -modcacherw: the module cache under $CACHE stays deletable with a plain rm -rf.
+export CGO_ENABLED=0 GOFLAGS="-mod=mod -buildvcs=false -modcacherw" GOWORK=off
+# Modules, toolchains and compiled packages live in the cache too, so an empty
+# SCANIUM_E2E_CACHE really is a cold build (the go command's own caches would hide it).
+export GOMODCACHE=${SCANIUM_E2E_GOMODCACHE:-$CACHE/go/mod}
+export GOCACHE=${SCANIUM_E2E_GOCACHE:-$CACHE/go/build}
 # The machine default GOTOOLCHAIN=local would block the toolchain switch.
 export GOTOOLCHAIN=local
 
