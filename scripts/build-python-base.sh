@@ -11,6 +11,14 @@ if docker image inspect "$image" >/dev/null 2>&1; then
 fi
 command -v debootstrap >/dev/null || { echo "debootstrap is missing: apt-get install -y debootstrap" >&2; exit 1; }
 root="$cache/rootfs/python-base-bookworm"
+# An interrupted debootstrap leaves the host's /proc (and maybe /sys) mounted inside the
+# rootfs: unmount whatever is under it before removing it, and on any exit.
+unmount_under() {
+  awk -v r="$1" 'index($2, r "/") == 1 { print $2 }' /proc/mounts | sort -r |
+    while read -r mount; do umount -l "$mount" || true; done
+}
+trap 'unmount_under "$root"' EXIT
+unmount_under "$root"
 rm -rf "$root"
 mkdir -p "$root"
 mirror="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
