@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -230,9 +229,6 @@ def last_log_line(
         if any(level in line for level in levels) and any(topic in line for topic in topics):
             return line.strip()[:400]
     return ""
-
-
-HopProbe = Callable[[Pipeline], HopReport]
 
 
 def diagnose(
