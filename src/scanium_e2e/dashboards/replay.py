@@ -63,11 +63,6 @@ class PanelResult:
     reasons: list[str] = field(default_factory=list)
 
     @property
-    def panel_id(self) -> int | None:
-        """The panel id in the dashboard JSON."""
-        return self.panel.id
-
-    @property
     def label(self) -> str:
         """The id as the report shows it: `7`, or `7[openai]` for a repeat."""
         base = str(self.panel.id) if self.panel.id is not None else "-"
