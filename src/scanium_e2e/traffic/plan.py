@@ -89,14 +89,3 @@ class TrafficPlan:
     def fault_for(self, index: int) -> str:
         """The fault of the `index`-th provider error (cycling through `faults`)."""
         return self.faults[index % len(self.faults)]
-
-    @property
-    def planned_requests(self) -> int:
-        """Requests of the plan itself, canary requests not included."""
-        return (
-            self.successes
-            + self.provider_errors
-            + self.validation_errors
-            + self.unauthorized
-            + self.unknown_route
-        )
