@@ -50,7 +50,6 @@ class RemoteWriteCounters:
     failed: float
     dropped: float
     retried: float
-    last_error_status: str = ""
 
 
 class AlloyClient:
