@@ -28,8 +28,3 @@ def parse_samples(text: str) -> list[TextSample]:
         ]
     except (ValueError, TypeError) as exc:
         raise EndpointError(f"not Prometheus text exposition: {exc}") from None
-
-
-def metric_family_names(text: str) -> set[str]:
-    """Names of the metric families declared in `text`."""
-    return {family.name for family in text_string_to_metric_families(text)}
