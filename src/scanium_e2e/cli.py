@@ -35,12 +35,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in COMMANDS:
-        try:
-            module = importlib.import_module(f"scanium_e2e.commands.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"scanium_e2e.commands.{name}":
-                continue
-            raise
+        # Every listed command ships with the package: a missing module is a broken
+        # install, and an ImportError says so instead of the command quietly vanishing.
+        module = importlib.import_module(f"scanium_e2e.commands.{name}")
         module.register(subparsers)
     return parser
 
