@@ -1,7 +1,7 @@
 """One `Settings` object, built once from pytest options and the environment.
 
 Nothing else in the library reads the environment: the stack, traffic and checks all take
-their configuration from here (DESIGN.md, "Data flow").
+their configuration from here, handed down from the one place that builds it.
 """
 
 from __future__ import annotations
