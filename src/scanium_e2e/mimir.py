@@ -13,7 +13,6 @@ from typing import Any
 
 import requests
 from prometheus_api_client import PrometheusConnect
-from prometheus_api_client.exceptions import PrometheusApiClientException
 from urllib3.util.retry import Retry
 
 from scanium_e2e.errors import EndpointError
@@ -56,12 +55,78 @@ class QueryRecord:
     result: str
 
 
-class QueryError(EndpointError):
-    """The store answered the query with an error (bad PromQL, limits, 4xx/5xx)."""
+class _StoreAnswer:
+    """What the store said when it refused a Prometheus API request (status and body)."""
+
+    status: int
+    error_type: str
+    error: str
+
+    @property
+    def reason(self) -> str:
+        """`bad_data: parse error ...`: the store's own words, with its error type."""
+        return f"{self.error_type}: {self.error}" if self.error_type else self.error
+
+
+class QueryError(_StoreAnswer, EndpointError):
+    """The store refused a query (4xx): bad PromQL, a limit, a wrong prefix or tenant.
+
+    `status`, `error_type` and `error` are the store's answer (`errorType` and `error` of
+    its JSON body); the message is rendered from them. A bare `QueryError("message")` (as
+    test doubles raise) has no answer and shows the message as its reason.
+    """
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        status: int = 0,
+        error_type: str = "",
+        error: str = "",
+        store: str = "the store",
+        kind: str = "query",
+        query: str = "",
+    ) -> None:
+        self.status, self.error_type, self.error = status, error_type, error or message
+        self.store, self.kind, self.query = store, kind, query
+        self._message = message
+        super().__init__(message or error)
+
+    def about(self, kind: str, query: str) -> QueryError:
+        """The same refusal, naming the request it answered."""
+        return QueryError(
+            self._message,
+            status=self.status,
+            error_type=self.error_type,
+            error=self.error,
+            store=self.store,
+            kind=kind,
+            query=query,
+        )
+
+    def __str__(self) -> str:
+        if self._message:
+            return self._message
+        what = f"the {self.kind} `{self.query}`" if self.query else f"the {self.kind}"
+        return f"{self.store} rejected {what}: {self.reason}"
+
+
+class StoreUnavailable(_StoreAnswer, TransientError):
+    """The store answered 5xx (starting, overloaded, a querier down): polling keeps waiting."""
+
+    def __init__(self, store: str, status: int, error_type: str, error: str) -> None:
+        self.status, self.error_type, self.error = status, error_type, error
+        super().__init__(f"{store} answered HTTP {status}: {self.reason}")
 
 
 class MimirClient:
-    """Queries the store (Mimir, Cortex or any Prometheus-compatible API) for the checks."""
+    """Queries the store (Mimir, Cortex or any Prometheus-compatible API) for the checks.
+
+    Every request, the library's and /ready or /metrics alike, goes over one
+    `requests.Session` carrying the tenant header; a response hook on it turns a refusal
+    of the Prometheus API into `QueryError` (4xx) or `StoreUnavailable` (5xx) before the
+    library sees the response.
+    """
 
     def __init__(
         self,
@@ -76,20 +141,33 @@ class MimirClient:
         self.name = name
         self.base_url = base_url.rstrip("/")
         self.api_url = self.base_url + prefix.rstrip("/")
-        headers = {"X-Scope-OrgID": tenant} if tenant else {}
+        self._session = requests.Session()
+        if tenant:
+            self._session.headers["X-Scope-OrgID"] = tenant
+        self._session.hooks["response"].append(self._refusal)
         # No retries inside the client: polling is the one place that waits.
         self._prom = PrometheusConnect(
-            url=self.api_url, headers=headers, retry=Retry(total=0), timeout=int(timeout_s)
+            url=self.api_url, session=self._session, retry=Retry(total=0), timeout=int(timeout_s)
         )
-        self._session = requests.Session()
-        self._session.headers.update(headers)
         self._timeout_s = timeout_s
         self.history: list[QueryRecord] = []
 
     def close(self) -> None:
         """Release HTTP connections."""
         self._prom.close()
-        self._session.close()
+
+    def _refusal(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
+        """Raise the store's refusal of a Prometheus API request as a structured error."""
+        if not response.url.startswith(self.api_url + "/api/"):
+            return  # /ready and /metrics judge their own answers
+        if response.status_code == 200 or response.is_redirect:
+            return
+        error_type, error = _refusal_body(response)
+        if response.status_code >= 500:
+            raise StoreUnavailable(self.name, response.status_code, error_type, error)
+        raise QueryError(
+            status=response.status_code, error_type=error_type, error=error, store=self.name
+        )
 
     def _remember(self, kind: str, query: str, result: object) -> None:
         text = repr(result)
@@ -105,14 +183,11 @@ class MimirClient:
             ) from None
         except requests.Timeout:
             raise TransientError(f"{self.name} at {self.base_url} did not answer in time") from None
-        except PrometheusApiClientException as exc:
-            message = str(exc)
-            self._remember(kind, query, message)
-            if "HTTP Status Code 5" in message:
-                raise TransientError(f"{self.name} answered {message[:300]}") from None
-            raise QueryError(
-                f"{self.name} rejected the {kind} `{query}`: {message[:500]}"
-            ) from None
+        except (QueryError, StoreUnavailable) as exc:
+            self._remember(kind, query, f"HTTP {exc.status}: {exc.reason}")
+            if isinstance(exc, QueryError):
+                raise exc.about(kind, query) from None
+            raise
         self._remember(kind, query, result)
         return result
 
@@ -138,7 +213,9 @@ class MimirClient:
 
     def series(self, match: str, start: datetime, end: datetime) -> list[dict[str, str]]:
         """Label sets of the series matching `match` in [start, end]."""
-        raw = self._get("series", "/api/v1/series", match, [("match[]", match)], start, end)
+        raw = self._call(
+            "series", match, self._prom.get_series, start, end, params={"match[]": match}
+        )
         return [dict(item) for item in raw]
 
     def label_values(
@@ -149,47 +226,22 @@ class MimirClient:
         end: datetime | None = None,
     ) -> list[str]:
         """Values of `label`, optionally only on series matching `match`."""
-        params = [("match[]", match)] if match else []
-        raw = self._get("label values", f"/api/v1/label/{label}/values", match, params, start, end)
+        params = _window(match, start, end)
+        query = f"{label} {match}".strip()
+        raw = self._call("label values", query, self._prom.get_label_values, label, params=params)
         return [str(value) for value in raw]
 
     def label_names(
         self, match: str = "", start: datetime | None = None, end: datetime | None = None
     ) -> list[str]:
         """Label names, optionally only on series matching `match`."""
-        params = [("match[]", match)] if match else []
-        raw = self._get("label names", "/api/v1/labels", match, params, start, end)
+        params = _window(match, start, end)
+        raw = self._call("label names", match, self._prom.get_label_names, params=params)
         return [str(value) for value in raw]
 
     def metric_names(self, start: datetime | None = None, end: datetime | None = None) -> list[str]:
         """Every metric name the store knows (in the window, when given)."""
         return self.label_values("__name__", start=start, end=end)
-
-    def _get(
-        self,
-        kind: str,
-        path: str,
-        query: str,
-        params: list[tuple[str, str]],
-        start: datetime | None,
-        end: datetime | None,
-    ) -> Any:
-        if start is not None:
-            params.append(("start", f"{start.timestamp():.3f}"))
-        if end is not None:
-            params.append(("end", f"{end.timestamp():.3f}"))
-
-        def fetch() -> Any:
-            response = self._session.get(
-                self.api_url + path, params=params, timeout=self._timeout_s
-            )
-            if response.status_code != 200:
-                raise PrometheusApiClientException(
-                    f"HTTP Status Code {response.status_code} ({response.text[:300]!r})"
-                )
-            return response.json().get("data", [])
-
-        return self._call(kind, f"{path} {query}".strip(), fetch)
 
     def ready(self) -> str:
         """The store's /ready answer; raises TransientError until it is 200 'ready'."""
@@ -210,6 +262,27 @@ class MimirClient:
         except requests.RequestException as exc:
             raise EndpointError(f"{self.name} /metrics unreachable ({_reason(exc)})") from None
         return response.text
+
+
+def _window(match: str, start: datetime | None, end: datetime | None) -> dict[str, str]:
+    params = {"match[]": match} if match else {}
+    if start is not None:
+        params["start"] = f"{start.timestamp():.3f}"
+    if end is not None:
+        params["end"] = f"{end.timestamp():.3f}"
+    return params
+
+
+def _refusal_body(response: requests.Response) -> tuple[str, str]:
+    """`errorType` and `error` of a Prometheus API error body, or the body text cut short."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict) and body.get("error"):
+        return str(body.get("errorType") or ""), str(body["error"])
+    text = response.text.strip()
+    return "", text[:300] + " ..." if len(text) > 300 else text or response.reason or ""
 
 
 def _reason(exc: Exception) -> str:
