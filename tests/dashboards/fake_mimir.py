@@ -40,11 +40,18 @@ with contextlib.suppress(ValueError):  # Mimir knows holt_winters; the library m
     )
 
 
-def _parse(query: str, what: str) -> pp.Expr:
+def rejected(query: str, kind: str, error: str) -> QueryError:
+    """Mimir's 400 answer to a query it cannot run, as MimirClient raises it."""
+    return QueryError(
+        status=400, error_type="bad_data", error=error, store="Mimir", kind=kind, query=query
+    )
+
+
+def _parse(query: str, kind: str) -> pp.Expr:
     try:
         return pp.parse(query)
     except ValueError as exc:
-        raise QueryError(f"Mimir rejected {what}`{query}`: bad_data: parse error: {exc}") from None
+        raise rejected(query, kind, f"parse error: {exc}") from None
 
 
 def _selectors(node: object, samples: int = 1) -> Iterator[tuple[pp.VectorSelector, int]]:
@@ -117,9 +124,9 @@ class FakeMimir:
     def _select(self, match: str, windowed: bool) -> list[FakeSeries]:
         if not match:
             return self._visible(windowed)
-        selector = _parse(match, "")
+        selector = _parse(match, "selector")
         if not isinstance(selector, pp.VectorSelector):
-            raise QueryError(f"Mimir rejected `{match}`: bad_data: not a series selector")
+            raise rejected(match, "selector", "not a series selector")
         return self._matching(selector, windowed)
 
     def instant(self, query: str, at: datetime | None = None) -> list[Sample]:
@@ -141,12 +148,8 @@ class FakeMimir:
         if canned is not None:
             return canned
         if "$" in query:
-            raise QueryError(
-                f"Mimir rejected the range query `{query}`: HTTP Status Code 400 "
-                '(b\'{"status":"error","errorType":"bad_data","error":"parse error: '
-                "unexpected character: \\'$\\'\"}')"
-            )
-        found = list(_selectors(_parse(query, "the range query ")))
+            raise rejected(query, "range query", "parse error: unexpected character: '$'")
+        found = list(_selectors(_parse(query, "range query")))
         point = end.timestamp()
         if query.startswith("count_over_time("):
             return [

@@ -200,7 +200,9 @@ def test_failed_query_falls_back_to_saved_current_with_a_note() -> None:
 
 
 def _raise(*args: object, **kwargs: object) -> list[str]:
-    raise QueryError("Mimir rejected the label values: HTTP Status Code 422")
+    raise QueryError(
+        status=422, error_type="execution", error="too many series", kind="label values"
+    )
 
 
 def test_query_with_no_values_is_noted() -> None:

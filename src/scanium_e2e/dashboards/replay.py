@@ -10,9 +10,6 @@ without PromQL (text, library panels, other data sources) are `skipped` with a r
 
 from __future__ import annotations
 
-import ast
-import json
-import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -32,9 +29,6 @@ ERROR = "error"
 ALLOWED_EMPTY = "allowed-empty"
 SKIPPED = "skipped"
 FAILING = frozenset({EMPTY, ERROR})
-
-_MIMIR_BODY = re.compile(r"\((b?(?:'.*'|\".*\"))\)\s*$", re.S)
-_MIMIR_CUT_ERROR = re.compile(r'"error"\s*:\s*"(.+)$', re.S)
 
 
 @dataclass
@@ -276,7 +270,7 @@ class _Replayer:
             series = self.client.range(expanded.text, start, end, timing.step_s)
         except QueryError as exc:
             outcome.status = ERROR
-            outcome.detail = mimir_message(str(exc))
+            outcome.detail = exc.reason
             if unknown:
                 outcome.detail += f" (unknown variable {unknown})"
             return outcome
@@ -328,24 +322,3 @@ def _summarise(verdict: PanelResult, skipped: list[str]) -> PanelResult:
                 verdict.reasons.append(reason)
     return verdict
 
-
-def mimir_message(text: str) -> str:
-    """Mimir's own `errorType: error` out of a QueryError message, when it carries one.
-
-    prometheus-api-client puts the response body in the message as a bytes repr, which
-    MimirClient may have cut short; a cut body still yields the start of the error.
-    """
-    body = _MIMIR_BODY.search(text)
-    if body:
-        try:
-            raw = ast.literal_eval(body.group(1))
-            decoded = json.loads(raw.decode() if isinstance(raw, bytes) else str(raw))
-        except (ValueError, SyntaxError, UnicodeDecodeError):
-            decoded = None
-        if isinstance(decoded, dict) and decoded.get("error"):
-            kind = decoded.get("errorType")
-            return f"{kind}: {decoded['error']}" if kind else str(decoded["error"])
-    cut = _MIMIR_CUT_ERROR.search(text)
-    if cut:
-        return cut.group(1).replace("\\'", "'") + " ..."
-    return text
