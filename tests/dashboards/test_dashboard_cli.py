@@ -9,6 +9,7 @@ import pytest
 from dashboard_fixtures import END, REPO, START
 from fake_mimir import FakeMimir, contract_series
 from local_process import free_port
+from store_stub import serve_store
 
 from scanium_e2e.cli import build_parser, main
 from scanium_e2e.commands.dashboards import run
@@ -100,6 +101,16 @@ def test_unreachable_mimir_exits_2_quickly(capsys: pytest.CaptureFixture[str]) -
     err = usage_error([str(FIXTURE), "--mimir-url", f"http://127.0.0.1:{port}"], capsys)
     assert f"Mimir at http://127.0.0.1:{port} is unreachable (connection refused)" in err
     assert "check --mimir-url" in err
+
+
+def test_a_store_refusing_the_preflight_exits_2_with_its_status_and_words(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with serve_store() as store:
+        store.answers["/prometheus/api/v1/labels"] = [(401, "no org id\n")]
+        err = usage_error([str(FIXTURE), "--mimir-url", store.url, *WINDOW], capsys)
+    assert "/prometheus does not answer like a Prometheus API (HTTP 401: no org id)" in err
+    assert "--tenant" in err
 
 
 def test_not_a_url_exits_2(capsys: pytest.CaptureFixture[str]) -> None:

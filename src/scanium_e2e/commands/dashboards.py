@@ -147,10 +147,15 @@ def _preflight(client: QueryClient, where: str, start: datetime, end: datetime) 
         ) from None
     except QueryError as exc:
         raise EndpointError(
-            f"{where} does not answer like a Prometheus API ({exc}); check --mimir-url, "
+            f"{where} does not answer like a Prometheus API ({_refusal(exc)}); check --mimir-url, "
             "--prefix (Mimir serves queries under /prometheus) and --tenant (a multi-tenant "
             "Mimir answers 401 without one)."
         ) from None
+
+
+def _refusal(exc: QueryError) -> str:
+    """`HTTP 404: <the store's words>`, or the reason alone when no status came with it."""
+    return f"HTTP {exc.status}: {exc.reason}" if exc.status else exc.reason
 
 
 def run(args: argparse.Namespace, client: QueryClient | None = None) -> int:
