@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
-import functools
 import json
 import math
 import os
@@ -44,10 +43,9 @@ import tempfile
 import threading
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -58,7 +56,6 @@ if str(REPO_ROOT / "src") not in sys.path:
 os.environ.setdefault("TESTCONTAINERS_RYUK_DISABLED", "true")
 os.environ.setdefault("TESTCONTAINERS_HOST_OVERRIDE", "127.0.0.1")
 
-from scanium_e2e import traffic_run  # noqa: E402
 from scanium_e2e.checks import (  # noqa: E402
     COUNT_ROLES,
     TrafficRun,
@@ -85,6 +82,8 @@ INCIDENT = {"SCANIUM_E2E_BACKEND_EXEMPT_PATHS": "/health,/healthz,/readyz"}
 # Section 6: Alloy's own WAL truncation period, as production runs it.
 WAL_DEFAULT = {"SCANIUM_E2E_WAL_TRUNCATE_FREQUENCY": "2h"}
 TAIL_LINES = 60
+# The steps of run_traffic it times itself (TrafficRun.timings), in report order.
+TRAFFIC_STEPS = ("wave1_send_s", "wave1_visible_s", "wave2_send_s")
 
 
 # -- small helpers --------------------------------------------------------------------
@@ -174,36 +173,6 @@ def git_revision() -> str:
 def say(text: str = "") -> None:
     """Progress on stdout, flushed (the full run goes to a log under nohup)."""
     print(text, flush=True)
-
-
-@contextlib.contextmanager
-def timed_calls(module: ModuleType, names: Sequence[str]) -> Iterator[list[tuple[str, float]]]:
-    """Record (name, seconds) of each call to `module.<name>` made inside the block.
-
-    Used to split `run_traffic` into its steps without changing the library: the wrappers
-    only time and delegate, and the originals are restored on exit.
-    """
-    calls: list[tuple[str, float]] = []
-    originals: dict[str, Callable[..., Any]] = {name: getattr(module, name) for name in names}
-
-    def wrap(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
-        @functools.wraps(fn)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            started = time.monotonic()
-            try:
-                return fn(*args, **kwargs)
-            finally:
-                calls.append((name, time.monotonic() - started))
-
-        return wrapper
-
-    for name, fn in originals.items():
-        setattr(module, name, wrap(name, fn))
-    try:
-        yield calls
-    finally:
-        for name, fn in originals.items():
-            setattr(module, name, fn)
 
 
 # -- cold start: evict the images' files from the page cache ----------------------------
@@ -485,17 +454,10 @@ def verdict_run(
             up = wait_for_up(pipeline)
             green_at = time.monotonic()
             result["first_green"] = {"s": green_at - ready_at, "polls": up.attempts}
-            with timed_calls(
-                traffic_run, ("wait_for_up", "count_baselines", "send_traffic", "wait_for_counts")
-            ) as calls:
-                run = run_traffic(pipeline, session_plan(settings))
+            run = run_traffic(pipeline, session_plan(settings))
             traffic_at = time.monotonic()
-            steps = dict.fromkeys(("wave1_send_s", "wave1_visible_s", "wave2_send_s"), 0.0)
-            sends = [seconds for name, seconds in calls if name == "send_traffic"]
-            waits = [seconds for name, seconds in calls if name == "wait_for_counts"]
-            steps["wave1_send_s"] = sends[0] if sends else math.nan
-            steps["wave2_send_s"] = sends[1] if len(sends) > 1 else math.nan
-            steps["wave1_visible_s"] = waits[0] if waits else math.nan
+            # run_traffic times its own steps (TrafficRun.timings).
+            steps = {key: run.timings.get(key, math.nan) for key in TRAFFIC_STEPS}
             result["traffic"] = {
                 "s": traffic_at - green_at,
                 **steps,
