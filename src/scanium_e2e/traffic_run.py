@@ -6,11 +6,15 @@ sent faster than one scrape would leave every dashboard rate at zero. So a first
 wave creates the series; once Mimir shows it, the second wave adds the rest, and its
 increase is visible to every rate-based query (as it is in production, where the seed
 notes that panels need two scrapes).
+
+`run_traffic` records how long each wave took on the `TrafficRun` it returns (`timings`):
+sending wave 1, waiting until Mimir shows it, sending wave 2 (seconds, `time.monotonic`).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import time
 
 from scanium_e2e.checks import (
     TrafficRun,
@@ -74,16 +78,24 @@ def run_traffic(pipeline: Pipeline, plan: TrafficPlan) -> TrafficRun:
         canaries=False,
     )
     base_url = pipeline.endpoints.backend_url
+    timings: dict[str, float] = {}
+    began = time.monotonic()
     first = send_traffic(base_url, first_plan)
+    timings["wave1_send_s"] = time.monotonic() - began
     metric, by = count_queries(pipeline)["requests"]
+    expected = planned_counts(first, pipeline.contract)["requests"]
+    began = time.monotonic()
     wait_for_counts(
         pipeline,
         what="first traffic wave",
         metric=metric,
         by=by,
-        expected=planned_counts(first, pipeline.contract)["requests"],
+        expected=expected,
         baseline=baseline["requests"],
         exact=not pipeline.settings.external_mode,
     )
+    timings["wave1_visible_s"] = time.monotonic() - began
+    began = time.monotonic()
     second = send_traffic(base_url, second_plan)
-    return TrafficRun(ledger=merge_ledgers(first, second), baseline=baseline)
+    timings["wave2_send_s"] = time.monotonic() - began
+    return TrafficRun(ledger=merge_ledgers(first, second), baseline=baseline, timings=timings)

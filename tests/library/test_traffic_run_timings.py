@@ -1,0 +1,85 @@
+"""run_traffic records how long each of its two waves took on the TrafficRun it returns."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any, cast
+
+import pytest
+
+from scanium_e2e import traffic_run
+from scanium_e2e.checks import TrafficRun
+from scanium_e2e.pipeline import Pipeline
+from scanium_e2e.traffic import Ledger, TrafficPlan
+
+
+class Clock:
+    """A monotonic clock that moves only when a fake step says so."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def fake_pipeline() -> Pipeline:
+    return cast(
+        Pipeline,
+        SimpleNamespace(
+            endpoints=SimpleNamespace(backend_url="http://backend.invalid"),
+            contract=None,
+            settings=SimpleNamespace(external_mode=False),
+        ),
+    )
+
+
+def test_wave_timings_are_recorded(monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = Clock()
+    steps: list[str] = []
+    sends: list[TrafficPlan] = []
+
+    def wait_for_up(pipeline: Pipeline) -> None:
+        steps.append("up")
+        clock.advance(7.0)  # before the waves: not in any timing
+
+    def count_baselines(pipeline: Pipeline) -> dict[str, Any]:
+        steps.append("baseline")
+        clock.advance(11.0)
+        return {"requests": {}}
+
+    def send_traffic(base_url: str, plan: TrafficPlan) -> Ledger:
+        sends.append(plan)
+        steps.append(f"send{len(sends)}")
+        clock.advance(2.0 if len(sends) == 1 else 5.0)
+        return Ledger(run_id=plan.run_id, provider=plan.provider, base_url=base_url, started_at=0)
+
+    def wait_for_counts(pipeline: Pipeline, **kwargs: Any) -> dict[Any, float]:
+        steps.append("visible")
+        clock.advance(3.0)
+        return {}
+
+    monkeypatch.setattr(traffic_run, "time", clock)
+    monkeypatch.setattr(traffic_run, "wait_for_up", wait_for_up)
+    monkeypatch.setattr(traffic_run, "count_baselines", count_baselines)
+    monkeypatch.setattr(traffic_run, "send_traffic", send_traffic)
+    monkeypatch.setattr(traffic_run, "wait_for_counts", wait_for_counts)
+    monkeypatch.setattr(
+        traffic_run, "count_queries", lambda pipeline: {"requests": ("requests_total", ())}
+    )
+    monkeypatch.setattr(traffic_run, "planned_counts", lambda ledger, contract: {"requests": {}})
+
+    plan = TrafficPlan(api_key="key", run_id="run-timings", successes=3, provider_errors=2)
+    run = traffic_run.run_traffic(fake_pipeline(), plan)
+
+    assert steps == ["up", "baseline", "send1", "visible", "send2"]
+    assert run.timings == {"wave1_send_s": 2.0, "wave1_visible_s": 3.0, "wave2_send_s": 5.0}
+    assert [sent.successes for sent in sends] == [1, 2]
+
+
+def test_timings_default_to_empty() -> None:
+    run = TrafficRun(ledger=cast(Any, None), baseline={})
+    assert run.timings == {}
