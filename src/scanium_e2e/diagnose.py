@@ -217,7 +217,7 @@ def explain_missing(pipeline: Pipeline, query: str) -> str:
         reasons = explain_empty(pipeline.mimir, query, start, end)
     except (TransientError, EndpointError) as exc:
         return f"could not explain ({exc})"
-    return "; ".join(reasons) if reasons else "no explanation found"
+    return "; ".join(r.render() for r in reasons) if reasons else "no explanation found"
 
 
 def last_log_line(
