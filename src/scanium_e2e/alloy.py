@@ -8,6 +8,7 @@ which `_decode` flattens into plain Python values.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +21,10 @@ from scanium_e2e.polling import TransientError
 SCRAPE_COMPONENT = "prometheus.scrape.backend"
 REMOTE_WRITE_COMPONENT = "prometheus.remote_write.mimir"
 
+# Prometheus' scrape loop (which Alloy runs) reports a non-2xx answer as exactly
+# `server returned HTTP status <code> <reason>` (Go's resp.Status); nothing else has a code.
+_HTTP_STATUS = re.compile(r"\bHTTP status (\d{3})\b ?(.*)$", re.S)
+
 
 @dataclass(frozen=True)
 class ScrapeTarget:
@@ -30,6 +35,8 @@ class ScrapeTarget:
     last_error: str
     last_scrape: str
     labels: dict[str, str]
+    http_status: int | None = None
+    http_reason: str = ""
 
     @property
     def up(self) -> bool:
@@ -152,6 +159,17 @@ def _decode(value: Any) -> Any:
     return {key: _decode(item) for key, item in value.items()}
 
 
+def http_status_of(last_error: str) -> tuple[int | None, str]:
+    """The HTTP status code and reason phrase a scrape error reports, or (None, "").
+
+    Connection errors, timeouts and parse errors carry no status: they give (None, "").
+    """
+    found = _HTTP_STATUS.search(last_error)
+    if not found:
+        return None, ""
+    return int(found.group(1)), found.group(2).strip()
+
+
 def parse_scrape_targets(component_json: dict[str, Any]) -> list[ScrapeTarget]:
     """Targets from a `prometheus.scrape` component's debug info."""
     debug = _decode(component_json.get("debugInfo"))
@@ -169,13 +187,19 @@ def parse_scrape_targets(component_json: dict[str, Any]) -> list[ScrapeTarget]:
                 walk(child)
 
     walk(debug)
-    return [
-        ScrapeTarget(
-            url=str(item.get("url", "")),
-            health=str(item.get("health", "")),
-            last_error=str(item.get("last_error", "") or ""),
-            last_scrape=str(item.get("last_scrape", "") or ""),
-            labels={str(k): str(v) for k, v in (item.get("labels") or {}).items()},
+    targets = []
+    for item in found:
+        last_error = str(item.get("last_error", "") or "")
+        status, reason = http_status_of(last_error)
+        targets.append(
+            ScrapeTarget(
+                url=str(item.get("url", "")),
+                health=str(item.get("health", "")),
+                last_error=last_error,
+                last_scrape=str(item.get("last_scrape", "") or ""),
+                labels={str(k): str(v) for k, v in (item.get("labels") or {}).items()},
+                http_status=status,
+                http_reason=reason,
+            )
         )
-        for item in found
-    ]
+    return targets

@@ -23,8 +23,11 @@ from scanium_e2e.diagnose import (
     hop_mimir_ingestion,
     hop_remote_write,
     scrape_failure,
+    scrape_target_name,
+    wrong_job,
 )
 from scanium_e2e.errors import CheckFailed, EndpointError
+from scanium_e2e.findings import Finding, Kind
 from scanium_e2e.mimir import Sample, utc_now
 from scanium_e2e.pipeline import Pipeline
 from scanium_e2e.polling import (
@@ -110,14 +113,13 @@ def pipeline_hard_error(pipeline: Pipeline) -> None:
         targets = pipeline.alloy.scrape_targets(pipeline.contract.scrape.component)
     except (TransientError, EndpointError):
         targets = []
-    name = pipeline.endpoints.scrape_target + pipeline.contract.scrape.metrics_path
+    name = scrape_target_name(pipeline)
     for target in targets:
-        if not target.up and "HTTP status" in target.last_error:
-            raise HardError(scrape_failure(target, name))
-    job = pipeline.contract.scrape.job
-    if targets and all(t.up for t in targets) and all(t.labels.get("job") != job for t in targets):
-        jobs = sorted({t.labels.get("job", "") for t in targets})
-        raise HardError(f"Alloy scrapes {name} as job {jobs}, not job={job!r}")
+        if not target.up and target.http_status is not None:
+            raise HardError(scrape_failure(target, name).render())
+    mismatch = wrong_job(targets, pipeline.contract.scrape.job, name)
+    if mismatch is not None:
+        raise HardError(mismatch.render())
     if not pipeline.stack.started_here:
         return
     broken = [
@@ -126,7 +128,7 @@ def pipeline_hard_error(pipeline: Pipeline) -> None:
         if hop.status == "broken"
     ]
     if broken:
-        raise HardError(f"{broken[-1].name}: {broken[-1].detail}")
+        raise HardError(broken[-1].headline())
 
 
 def wait_for_up(pipeline: Pipeline) -> PollResult[list[Sample]]:
@@ -206,17 +208,21 @@ def wait_for_counts(
         if exact and any(increase.get(key, 0.0) > expected.get(key, 0.0) for key in increase):
             # Counters only grow: a count above the ledger, or under labels the ledger
             # cannot explain (a missing or renamed label), will never come right.
-            raise HardError(
-                f"{pipeline.store_name} counts what the ledger cannot explain: expected "
-                f"{describe_counts(expected)}, {pipeline.store_name} has "
-                f"{describe_counts(increase)}"
+            unexplained = Finding(
+                Kind.COUNTS_UNEXPLAINED,
+                subject=pipeline.store_name,
+                expected=describe_counts(expected),
+                seen=describe_counts(increase),
+                detail=query,
+                hop=5,
             )
+            raise HardError(unexplained.render())
         if not holds(increase):
             pipeline_hard_error(pipeline)
             # The traffic is sent: a family the backend does not expose will never arrive.
             exposed = hop_backend_metrics(pipeline, metric)
             if exposed.status == "broken":
-                raise HardError(f"{exposed.name}: {exposed.detail}")
+                raise HardError(exposed.headline())
         return increase
 
     # On failure, diagnose the first expected series itself: an empty selector lets the

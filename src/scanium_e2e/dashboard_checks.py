@@ -12,6 +12,7 @@ from pathlib import Path
 
 from scanium_e2e.checks import TrafficRun, poll_check
 from scanium_e2e.dashboards import DashboardResult, check_dashboard, format_report, load_dashboard
+from scanium_e2e.findings import Kind
 from scanium_e2e.mimir import utc_now
 from scanium_e2e.pipeline import Pipeline
 from scanium_e2e.polling import HardError
@@ -33,7 +34,7 @@ def replay_dashboard(pipeline: Pipeline, path: Path, run: TrafficRun) -> Dashboa
         # The traffic's first wave created every series it ever will: a metric Mimir has
         # never seen will not appear by waiting.
         for panel in result.failed:
-            if any("metric never seen" in reason for reason in panel.reasons):
+            if any(finding.kind == Kind.METRIC_NEVER_SEEN for finding in panel.findings):
                 raise HardError(f"panel {panel.title!r} is empty\n{format_report(result)}")
         return result
 

@@ -6,20 +6,21 @@ The hops, in the order data flows:
   3. remote write         - do Alloy's own counters show failed or dropped samples?
   4. store ingestion      - does the store (Mimir, Cortex) count discarded samples?
   5. the query            - the series is missing: why (metric, label or value never seen)?
-Each hop reports what it saw, so a failure message shows evidence, not just a verdict.
+Each hop reports what it saw as a Finding, so a failure message shows evidence, not just
+a verdict, and code can decide on the finding's kind instead of on its words.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 import httpx
 
 from scanium_e2e.alloy import ScrapeTarget
 from scanium_e2e.errors import EndpointError
+from scanium_e2e.findings import Finding, Kind
 from scanium_e2e.metrics_text import parse_samples
 from scanium_e2e.mimir import utc_now
 from scanium_e2e.pipeline import Pipeline
@@ -41,7 +42,16 @@ class HopReport:
     number: int
     name: str
     status: str  # "ok", "broken", "consequence" (of a later hop) or "unknown"
-    detail: str
+    finding: Finding
+
+    @property
+    def detail(self) -> str:
+        """What the hop saw, as text."""
+        return self.finding.render()
+
+    def headline(self) -> str:
+        """`remote write: ...` form, for a hard error."""
+        return f"{self.name}: {self.detail}"
 
     def line(self) -> str:
         """`hop 2 (Alloy scrape): broken - ...` form."""
@@ -70,20 +80,42 @@ class Diagnosis:
         return headline + "\n" + "\n".join("  " + hop.line() for hop in self.hops)
 
 
+def _hop(number: int, status: str, finding: Finding) -> HopReport:
+    return HopReport(number, HOP_NAMES[number - 1], status, replace(finding, hop=number))
+
+
 def _body_excerpt(response: httpx.Response) -> str:
     text = response.text.strip().replace("\n", " ")
     return text[:200]
 
 
-def scrape_failure(target: ScrapeTarget, target_name: str) -> str:
-    """The one-line cause for a failed scrape, naming the HTTP status when there is one."""
-    error = target.last_error
-    status = ""
-    if "HTTP status" in error:
-        status = error.split("HTTP status", 1)[1].strip()
-    if status:
-        return f"Alloy's scrape of {target_name} got HTTP {status} ({error})"
-    return f"Alloy's scrape of {target_name} failed: {error or 'health ' + target.health}"
+def scrape_failure(target: ScrapeTarget, target_name: str) -> Finding:
+    """The cause of a failed scrape: the HTTP status when Alloy got one, else its error."""
+    if target.http_status is not None:
+        return Finding(
+            Kind.HTTP_STATUS,
+            subject=target_name,
+            seen=f"{target.http_status} {target.http_reason}".strip(),
+            detail=target.last_error,
+            hop=2,
+        )
+    return Finding(
+        Kind.SCRAPE_FAILED,
+        subject=target_name,
+        seen=target.health,
+        detail=target.last_error or "health " + target.health,
+        hop=2,
+    )
+
+
+def wrong_job(targets: list[ScrapeTarget], job: str, target_name: str) -> Finding | None:
+    """Alloy scrapes the target fine, but under none of its targets is the contract's job."""
+    if not targets or not all(t.up for t in targets):
+        return None
+    jobs = sorted({t.labels.get("job", "") for t in targets})
+    if job in jobs:
+        return None
+    return Finding(Kind.WRONG_JOB, subject=target_name, expected=repr(job), seen=str(jobs), hop=2)
 
 
 def hop_backend_metrics(pipeline: Pipeline, metric: str | None) -> HopReport:
@@ -92,30 +124,29 @@ def hop_backend_metrics(pipeline: Pipeline, metric: str | None) -> HopReport:
     try:
         response = pipeline.backend_metrics()
     except httpx.TransportError as exc:
-        return HopReport(1, HOP_NAMES[0], "broken", f"GET {url} failed: {exc!s}")
+        return _hop(1, "broken", Finding(Kind.UNREACHABLE, subject=url, detail=str(exc)))
     if response.status_code != 200:
-        return HopReport(
-            1,
-            HOP_NAMES[0],
-            "broken",
-            f"GET {url} over plain HTTP answered HTTP {response.status_code}: "
-            f"{_body_excerpt(response)}",
+        status = Finding(
+            Kind.HTTP_STATUS,
+            subject=url,
+            expected="200",
+            seen=str(response.status_code),
+            detail=_body_excerpt(response),
         )
+        return _hop(1, "broken", status)
     try:
         samples = parse_samples(response.text)
     except EndpointError as exc:
-        return HopReport(1, HOP_NAMES[0], "broken", f"GET {url}: {exc}")
+        return _hop(1, "broken", Finding(Kind.UNPARSABLE, subject=url, detail=str(exc)))
     if metric:
         names = {sample.name for sample in samples}
         family = {metric, metric + "_bucket", metric + "_count", metric + "_sum"}
         if not names & family:
-            return HopReport(
-                1,
-                HOP_NAMES[0],
-                "broken",
-                f"GET {url} answered 200 with {len(samples)} samples but none of `{metric}`",
+            missing = Finding(
+                Kind.METRIC_NOT_EXPOSED, subject=url, expected=metric, seen=str(len(samples))
             )
-    return HopReport(1, HOP_NAMES[0], "ok", f"GET {url}: HTTP 200, {len(samples)} samples")
+            return _hop(1, "broken", missing)
+    return _hop(1, "ok", Finding(Kind.METRICS_SERVED, subject=url, seen=str(len(samples))))
 
 
 def hop_alloy_scrape(pipeline: Pipeline) -> HopReport:
@@ -124,23 +155,29 @@ def hop_alloy_scrape(pipeline: Pipeline) -> HopReport:
     try:
         targets = pipeline.alloy.scrape_targets(component)
     except (TransientError, EndpointError) as exc:
-        return HopReport(2, HOP_NAMES[1], "unknown", f"component API: {exc}")
+        unreachable = Finding(Kind.UNREACHABLE, subject="component API", detail=str(exc))
+        return _hop(2, "unknown", unreachable)
     if not targets:
-        return HopReport(2, HOP_NAMES[1], "broken", f"{component} has no targets")
-    target_name = pipeline.endpoints.scrape_target + pipeline.contract.scrape.metrics_path
+        return _hop(2, "broken", Finding(Kind.NO_TARGETS, subject=component))
+    target_name = scrape_target_name(pipeline)
     down = [t for t in targets if not t.up]
     if down:
-        return HopReport(2, HOP_NAMES[1], "broken", scrape_failure(down[0], target_name))
-    job = pipeline.contract.scrape.job
-    jobs = {t.labels.get("job", "") for t in targets}
-    if job not in jobs:
-        return HopReport(
-            2,
-            HOP_NAMES[1],
-            "broken",
-            f"Alloy scrapes {target_name} as job {sorted(jobs)}, not job={job!r}",
-        )
-    return HopReport(2, HOP_NAMES[1], "ok", "; ".join(t.describe() for t in targets))
+        return _hop(2, "broken", scrape_failure(down[0], target_name))
+    mismatch = wrong_job(targets, pipeline.contract.scrape.job, target_name)
+    if mismatch is not None:
+        return _hop(2, "broken", mismatch)
+    up = Finding(
+        Kind.TARGETS_UP,
+        subject=component,
+        seen=str(len(targets)),
+        detail="; ".join(t.describe() for t in targets),
+    )
+    return _hop(2, "ok", up)
+
+
+def scrape_target_name(pipeline: Pipeline) -> str:
+    """`scanium-backend:8080/metrics`: the target as failure messages name it."""
+    return pipeline.endpoints.scrape_target + pipeline.contract.scrape.metrics_path
 
 
 def hop_remote_write(pipeline: Pipeline) -> HopReport:
@@ -149,20 +186,26 @@ def hop_remote_write(pipeline: Pipeline) -> HopReport:
     try:
         counters = pipeline.alloy.remote_write_counters(component)
     except (TransientError, EndpointError) as exc:
-        return HopReport(3, HOP_NAMES[2], "unknown", f"Alloy /metrics: {exc}")
-    detail = (
-        f"{component}: sent={counters.sent:g} failed={counters.failed:g} "
+        unreachable = Finding(Kind.UNREACHABLE, subject="Alloy /metrics", detail=str(exc))
+        return _hop(3, "unknown", unreachable)
+    seen = (
+        f"sent={counters.sent:g} failed={counters.failed:g} "
         f"dropped={counters.dropped:g} retried={counters.retried:g}"
     )
     if counters.failed or counters.dropped:
         last = last_log_line(pipeline, "alloy", ("level=error", "level=warn"), ("remote", "push"))
-        return HopReport(
-            3, HOP_NAMES[2], "broken", detail + (f"; Alloy log: {last}" if last else "")
+        failed = Finding(
+            Kind.SAMPLES_FAILED,
+            subject=component,
+            expected="failed=0 dropped=0",
+            seen=seen,
+            detail=f"; Alloy log: {last}" if last else "",
         )
+        return _hop(3, "broken", failed)
     if not counters.sent:
         # Alloy replays its WAL for ~15 s after start before the first send.
-        return HopReport(3, HOP_NAMES[2], "unknown", detail + " (nothing sent yet)")
-    return HopReport(3, HOP_NAMES[2], "ok", detail)
+        return _hop(3, "unknown", Finding(Kind.NOTHING_SENT, subject=component, seen=seen))
+    return _hop(3, "ok", Finding(Kind.SAMPLES_SENT, subject=component, seen=seen))
 
 
 def hop_mimir_ingestion(pipeline: Pipeline) -> HopReport:
@@ -171,7 +214,10 @@ def hop_mimir_ingestion(pipeline: Pipeline) -> HopReport:
         text = pipeline.mimir.own_metrics()
         samples = parse_samples(text)
     except EndpointError as exc:
-        return HopReport(4, HOP_NAMES[3], "unknown", f"{pipeline.store_name} /metrics: {exc}")
+        unreachable = Finding(
+            Kind.UNREACHABLE, subject=f"{pipeline.store_name} /metrics", detail=str(exc)
+        )
+        return _hop(4, "unknown", unreachable)
     discarded: dict[str, float] = {}
     for sample in samples:
         if sample.name == "cortex_discarded_samples_total" and sample.value:
@@ -182,31 +228,36 @@ def hop_mimir_ingestion(pipeline: Pipeline) -> HopReport:
     )
     if discarded:
         reasons = ", ".join(f"{reason}={count:g}" for reason, count in sorted(discarded.items()))
-        return HopReport(
-            4,
-            HOP_NAMES[3],
-            "broken",
-            f"{pipeline.store_name} discarded samples ({reasons}); received={received:g}",
+        refused = Finding(
+            Kind.SAMPLES_DISCARDED,
+            subject=pipeline.store_name,
+            seen=reasons,
+            detail=f"received={received:g}",
         )
-    return HopReport(4, HOP_NAMES[3], "ok", f"received={received:g} samples, none discarded")
+        return _hop(4, "broken", refused)
+    accepted = Finding(
+        Kind.SAMPLES_ACCEPTED, subject=pipeline.store_name, seen=f"received={received:g}"
+    )
+    return _hop(4, "ok", accepted)
 
 
 def hop_query(pipeline: Pipeline, query: str | None) -> HopReport:
     """Hop 5: the query itself, and why it is empty when it is."""
     if not query:
-        return HopReport(5, HOP_NAMES[4], "unknown", "no query given")
+        return _hop(5, "unknown", Finding(Kind.NO_QUERY))
     try:
         result = pipeline.mimir.instant(query)
     except (TransientError, EndpointError) as exc:
-        return HopReport(5, HOP_NAMES[4], "broken", f"`{query}`: {exc}")
+        return _hop(5, "broken", Finding(Kind.QUERY_REJECTED, subject=query, detail=str(exc)))
     if result:
         shown = "; ".join(sample.describe() for sample in result[:5])
-        return HopReport(5, HOP_NAMES[4], "ok", f"`{query}` returned {len(result)}: {shown}")
-    reasons = explain_missing(pipeline, query)
-    return HopReport(5, HOP_NAMES[4], "broken", f"`{query}` is empty: {reasons}")
+        returned = Finding(Kind.QUERY_RETURNED, subject=query, seen=str(len(result)), detail=shown)
+        return _hop(5, "ok", returned)
+    empty = Finding(Kind.QUERY_EMPTY, subject=query, causes=tuple(explain_missing(pipeline, query)))
+    return _hop(5, "broken", empty)
 
 
-def explain_missing(pipeline: Pipeline, query: str) -> str:
+def explain_missing(pipeline: Pipeline, query: str) -> list[Finding]:
     """Why a query is empty, pint-style (metric, label or value never seen)."""
     from scanium_e2e.explain import explain_empty
 
@@ -215,8 +266,8 @@ def explain_missing(pipeline: Pipeline, query: str) -> str:
     try:
         reasons = explain_empty(pipeline.mimir, query, start, end)
     except (TransientError, EndpointError) as exc:
-        return f"could not explain ({exc})"
-    return "; ".join(reasons) if reasons else "no explanation found"
+        return [Finding(Kind.COULD_NOT_EXPLAIN, subject=query, detail=str(exc))]
+    return reasons or [Finding(Kind.UNEXPLAINED, subject=query)]
 
 
 def last_log_line(
@@ -239,10 +290,11 @@ def diagnose(
     remote_write = hop_remote_write(pipeline)
     if ingestion.status == "broken" and remote_write.status == "broken":
         # Samples the store refused fail in Alloy too: the cause is the store's.
-        remote_write = dataclasses.replace(
+        cause = f" ({pipeline.store_name} refused them: see hop 4)"
+        remote_write = replace(
             remote_write,
             status="consequence",
-            detail=remote_write.detail + f" ({pipeline.store_name} refused them: see hop 4)",
+            finding=replace(remote_write.finding, detail=remote_write.finding.detail + cause),
         )
     return Diagnosis(
         hops=(

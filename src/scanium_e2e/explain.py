@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from scanium_e2e.errors import EndpointError
+from scanium_e2e.findings import Finding, Kind, distinct
 from scanium_e2e.mimir import Sample, Series
 from scanium_e2e.promql import (
     Analysis,
@@ -99,28 +100,28 @@ def explain_empty(
     end: datetime,
     *,
     step_s: float | None = None,
-) -> list[str]:
-    """Reasons why `expr` returns nothing over [start, end], one sentence each.
+) -> list[Finding]:
+    """Findings on why `expr` returns nothing over [start, end], each rendering a sentence.
 
-    Never empty: when every selector matches data, the reason says the operators of the
+    Never empty: when every selector matches data, the finding says the operators of the
     expression (binary matching, filters) removed it. Raises TransientError when Mimir is
-    unreachable; a query Mimir rejects becomes a "could not check" reason.
+    unreachable; a query Mimir rejects becomes a "could not check" finding.
     """
     try:
         analysis = analyse(expr)
     except PromQLSyntaxError as exc:
-        return [f"could not read the expression to explain it ({exc})"]
+        return [Finding(Kind.UNREADABLE_EXPRESSION, subject=expr, detail=str(exc))]
     window = _Window(client, start, end, step_s)
-    reasons: list[str] = []
+    reasons: list[Finding] = []
     for selector in _unique(analysis.selectors):
         try:
             reasons.extend(_explain_selector(window, selector))
         except (EndpointError, PromQLSyntaxError) as exc:
-            reasons.append(f"could not check `{selector.text}`: {exc}")
+            reasons.append(Finding(Kind.COULD_NOT_CHECK, subject=selector.text, detail=str(exc)))
     reasons.extend(_explain_groupings(window, analysis))
     if not reasons:
         reasons.append(_operators_reason(analysis))
-    return list(dict.fromkeys(reasons))
+    return distinct(reasons)
 
 
 def _unique(found: Sequence[Selector]) -> list[Selector]:
@@ -132,25 +133,30 @@ def _unique(found: Sequence[Selector]) -> list[Selector]:
     return list(seen.values())
 
 
-def _explain_selector(window: _Window, selector: Selector) -> list[str]:
+def _explain_selector(window: _Window, selector: Selector) -> list[Finding]:
     base = selector.promql(only_name=True)
     if not base:
         # No metric name: nothing coarser to ask about than the selector itself.
         if window.client.series(selector.promql(), window.start, window.end):
             return _explain_samples(window, selector, matched=1)
-        return [f"`{selector.text}`: no series matches it {window.describe()}"]
+        return [Finding(Kind.SERIES_NEVER_SEEN, subject=selector.text, detail=window.describe())]
     names = window.names_of(base)
     if not names:
         return [_metric_missing(window, selector, base)]
     what = selector.name or base
-    problems: list[str] = []
+    problems: list[Finding] = []
     for matcher in selector.label_matchers:
         absent_ok = matcher.matches("")
         if matcher.name not in names:
             if not absent_ok:
                 problems.append(
-                    f"`{selector.text}`: label `{matcher.name}` never seen on `{what}` "
-                    f"{window.describe()} (its labels: {_labels(names)})"
+                    Finding(
+                        Kind.LABEL_NEVER_SEEN,
+                        subject=selector.text,
+                        expected=matcher.name,
+                        seen=_labels(names),
+                        detail=f"on `{what}` {window.describe()}",
+                    )
                 )
             continue
         values = window.client.label_values(
@@ -166,37 +172,33 @@ def _explain_selector(window: _Window, selector: Selector) -> list[str]:
     return _explain_samples(window, selector, matched=len(matched))
 
 
-def _metric_missing(window: _Window, selector: Selector, base: str) -> str:
+def _metric_missing(window: _Window, selector: Selector, base: str) -> Finding:
     name = selector.name or base
-    message = f"`{name}`: metric never seen {window.describe()}"
+    detail = window.describe()
     if window.client.label_names(match=base):
-        message += "; the store has series of it outside this window (it stopped, or started later)"
+        detail += "; the store has series of it outside this window (it stopped, or started later)"
     if selector.name:
         known = window.client.metric_names(window.start, window.end)
         similar = difflib.get_close_matches(selector.name, known, n=3, cutoff=SIMILAR_NAME_CUTOFF)
         if similar:
-            message += "; did you mean " + " or ".join(f"`{s}`" for s in similar) + "?"
-    return message
+            detail += "; did you mean " + " or ".join(f"`{s}`" for s in similar) + "?"
+    return Finding(Kind.METRIC_NEVER_SEEN, subject=name, detail=detail)
 
 
-def _value_missing(selector: Selector, what: str, matcher: Matcher, values: list[str]) -> str:
+def _value_missing(selector: Selector, what: str, matcher: Matcher, values: list[str]) -> Finding:
     seen = f"values seen: {_listed(values)}" if values else "no values seen"
     if matcher.op == "=":
-        return (
-            f"`{selector.text}`: `{matcher.promql()}` never seen on `{what}`; {matcher.name} {seen}"
-        )
-    if matcher.op == "=~":
-        return (
-            f"`{selector.text}`: `{matcher.promql()}` matches no value of `{matcher.name}` "
-            f"on `{what}`; {seen}"
-        )
-    return (
-        f"`{selector.text}`: `{matcher.promql()}` excludes every series of `{what}`; "
-        f"{matcher.name} {seen}"
-    )
+        kind, detail, seen = Kind.VALUE_NEVER_SEEN, f"on `{what}`", f"{matcher.name} {seen}"
+    elif matcher.op == "=~":
+        kind, detail = Kind.REGEX_MATCHES_NO_VALUE, f"of `{matcher.name}` on `{what}`"
+    else:
+        kind, detail, seen = Kind.MATCHER_EXCLUDES_ALL, f"of `{what}`", f"{matcher.name} {seen}"
+    return Finding(kind, subject=selector.text, expected=matcher.promql(), seen=seen, detail=detail)
 
 
-def _combination_missing(window: _Window, selector: Selector, base: str, what: str) -> list[str]:
+def _combination_missing(
+    window: _Window, selector: Selector, base: str, what: str
+) -> list[Finding]:
     """Each matcher passed on its own label's values; find out which fails on the series."""
     found = window.client.series(base, window.start, window.end)
     alone = [
@@ -218,12 +220,16 @@ def _combination_missing(window: _Window, selector: Selector, base: str, what: s
         pairs = ", ".join(f'{name}="{labels.get(name, "")}"' for name in wanted)
         combos[f"{{{pairs}}}"] = None
     return [
-        f"`{selector.text}`: each matcher matches some series of `{what}`, but no series "
-        f"matches all of them together; combinations seen: {_listed(list(combos), quoted=False)}"
+        Finding(
+            Kind.COMBINATION_NEVER_SEEN,
+            subject=selector.text,
+            seen=_listed(list(combos), quoted=False),
+            detail=f"of `{what}`",
+        )
     ]
 
 
-def _explain_samples(window: _Window, selector: Selector, *, matched: int) -> list[str]:
+def _explain_samples(window: _Window, selector: Selector, *, matched: int) -> list[Finding]:
     function = selector.two_sample_function
     if function and selector.range_s is not None:
         span = (window.end - window.start).total_seconds()
@@ -237,23 +243,30 @@ def _explain_samples(window: _Window, selector: Selector, *, matched: int) -> li
         most = max((v for s in counts for _, v in s.points if not math.isnan(v)), default=0.0)
         if most < 2:
             return [
-                f"`{selector.text}` has {matched} series, but at most {most:g} "
-                f"sample{'' if most == 1 else 's'} in any [{selector.range_text}] range: "
-                f"{function}() needs at least 2; make the "
-                "range span two scrapes or more (Grafana's $__rate_interval does, when the "
-                "data source's scrape interval is right)"
+                Finding(
+                    Kind.TOO_FEW_SAMPLES,
+                    subject=selector.text,
+                    expected=f"{function}() needs at least 2",
+                    seen=f"at most {most:g} sample{'' if most == 1 else 's'} in any "
+                    f"[{selector.range_text}] range",
+                    detail=str(matched),
+                )
             ]
     absent = [f for f in selector.functions if f.lower() in ("absent", "absent_over_time")]
     if absent:
         return [
-            f"`{selector.text}` has {matched} series, so {absent[0]}() returns nothing: "
-            "that is the healthy state"
+            Finding(
+                Kind.ABSENT_IS_HEALTHY,
+                subject=selector.text,
+                expected=f"{absent[0]}()",
+                seen=str(matched),
+            )
         ]
     return []
 
 
-def _explain_groupings(window: _Window, analysis: Analysis) -> list[str]:
-    reasons: list[str] = []
+def _explain_groupings(window: _Window, analysis: Analysis) -> list[Finding]:
+    reasons: list[Finding] = []
     for grouping in analysis.groupings:
         if grouping.mode != "by":
             continue  # `without` a label the series lack changes nothing
@@ -271,7 +284,7 @@ def _explain_groupings(window: _Window, analysis: Analysis) -> list[str]:
     return reasons
 
 
-def _grouping_reason(grouping: Grouping, selector: Selector, names: set[str]) -> list[str]:
+def _grouping_reason(grouping: Grouping, selector: Selector, names: set[str]) -> list[Finding]:
     available = labels_reaching(selector, grouping.scope_id, names)
     missing = [label for label in grouping.labels if label not in available]
     if not missing:
@@ -279,20 +292,20 @@ def _grouping_reason(grouping: Grouping, selector: Selector, names: set[str]) ->
     clause = f"{grouping.operator} by ({', '.join(grouping.labels)})"
     shown = ", ".join(f"`{label}`" for label in missing)
     return [
-        f"`{clause}` groups by {shown}, which `{selector.name or selector.text}` does not "
-        f"carry there (available: {_labels(sorted(available))}); every result "
-        "series has it empty"
+        Finding(
+            Kind.GROUPING_LABEL_MISSING,
+            subject=clause,
+            expected=shown,
+            seen=_labels(sorted(available)),
+            detail=f"`{selector.name or selector.text}`",
+        )
     ]
 
 
-def _operators_reason(analysis: Analysis) -> str:
+def _operators_reason(analysis: Analysis) -> Finding:
     if not analysis.selectors:
-        return "the expression selects no series (only constants or functions of time)"
-    return (
-        "every selector matches series in the window, so the operators emptied the result: "
-        "check binary-operator label matching (on/ignoring), comparison filters, and "
-        "offsets or @ modifiers"
-    )
+        return Finding(Kind.NO_SELECTORS)
+    return Finding(Kind.OPERATORS_EMPTIED)
 
 
 def _labels(names: Sequence[str]) -> str:

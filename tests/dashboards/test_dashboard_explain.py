@@ -24,7 +24,7 @@ def fake() -> FakeMimir:
 
 
 def explain(expr: str, client: FakeMimir | None = None) -> list[str]:
-    return explain_empty(client or fake(), expr, START, END)
+    return [finding.render() for finding in explain_empty(client or fake(), expr, START, END)]
 
 
 def test_metric_never_seen_suggests_a_close_name() -> None:

@@ -21,6 +21,7 @@ from scanium_e2e.dashboards.model import Dashboard, Panel, Target
 from scanium_e2e.dashboards.variables import ResolvedVariables, resolve_variables
 from scanium_e2e.errors import ConfigurationError
 from scanium_e2e.explain import QueryClient, explain_empty
+from scanium_e2e.findings import Finding, Kind, distinct
 from scanium_e2e.mimir import QueryError
 
 DATA = "data"
@@ -41,7 +42,12 @@ class TargetResult:
     status: str
     series: int = 0
     detail: str = ""
-    reasons: list[str] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def reasons(self) -> list[str]:
+        """Why the target is empty, as the report says it."""
+        return [finding.render() for finding in self.findings]
 
 
 @dataclass
@@ -54,7 +60,12 @@ class PanelResult:
     detail: str
     repeat_value: str = ""
     targets: list[TargetResult] = field(default_factory=list)
-    reasons: list[str] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def reasons(self) -> list[str]:
+        """Why the panel is empty, as the report says it."""
+        return [finding.render() for finding in self.findings]
 
     @property
     def label(self) -> str:
@@ -281,16 +292,17 @@ class _Replayer:
         outcome.status = EMPTY
         if series:
             outcome.detail = f"{len(series)} series, every value NaN"
-            outcome.reasons.append(
-                "every value is NaN: histogram_quantile() over buckets that did not increase "
-                "(no observations in the range), or a 0/0 division"
+            outcome.findings.append(
+                Finding(Kind.ALL_NAN, subject=expanded.text, seen=f"{len(series)} series")
             )
             return outcome
         outcome.detail = "no series"
         if unknown:
-            outcome.reasons.append(f"unknown variable {unknown} left in the query")
+            outcome.findings.append(
+                Finding(Kind.UNKNOWN_VARIABLE, subject=expanded.text, seen=unknown)
+            )
         if self.explain:
-            outcome.reasons.extend(
+            outcome.findings.extend(
                 explain_empty(self.client, expanded.text, start, end, step_s=None)
             )
         return outcome
@@ -316,9 +328,7 @@ def _summarise(verdict: PanelResult, skipped: list[str]) -> PanelResult:
         verdict.detail = "; ".join(dict.fromkeys(f"{t.ref_id or '?'}: {t.detail}" for t in empty))
     if skipped and replayed:
         verdict.detail += f" (skipped {'; '.join(skipped)})"
-    for outcome in empty if verdict.status == EMPTY else []:
-        for reason in outcome.reasons:
-            if reason not in verdict.reasons:
-                verdict.reasons.append(reason)
+    if verdict.status == EMPTY:
+        verdict.findings = distinct(f for outcome in empty for f in outcome.findings)
     return verdict
 

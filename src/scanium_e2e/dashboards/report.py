@@ -57,7 +57,7 @@ def format_report(result: DashboardResult) -> str:
         for target in panel.targets:
             if target.query:
                 lines.append(f"{indent}query {target.ref_id or '?'}: {_one_line(target.query)}")
-        lines.extend(f"{indent}why: {reason}" for reason in panel.reasons)
+        lines.extend(f"{indent}why: {finding.render()}" for finding in panel.findings)
     lines.extend(f"note: {note}" for note in dict.fromkeys(result.notes))
     lines.append("result: " + summary(result))
     return "\n".join(lines)

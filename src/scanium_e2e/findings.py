@@ -1,0 +1,158 @@
+"""A finding: what a check, an explanation or a hop of the diagnosis saw, as data.
+
+Code decides on a finding's fields (its `kind`, its `hop`); people read its rendering.
+Each kind has one template over the fields, so the wording lives here, once, and the
+producers fill in facts. `detail` holds the free-text rest of a sentence (an error's own
+text, optional clauses), which the templates place at its end.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Kind(StrEnum):
+    """Short stable identifiers of what was found."""
+
+    # hop 1, the backend's /metrics; hop 2, Alloy's scrape
+    UNREACHABLE = "unreachable"
+    HTTP_STATUS = "http-status"
+    UNPARSABLE = "unparsable"
+    METRIC_NOT_EXPOSED = "metric-not-exposed"
+    METRICS_SERVED = "metrics-served"
+    NO_TARGETS = "no-targets"
+    SCRAPE_FAILED = "scrape-failed"
+    WRONG_JOB = "wrong-job"
+    TARGETS_UP = "targets-up"
+    # hop 3, remote write; hop 4, store ingestion
+    SAMPLES_FAILED = "samples-failed"
+    NOTHING_SENT = "nothing-sent"
+    SAMPLES_SENT = "samples-sent"
+    SAMPLES_DISCARDED = "samples-discarded"
+    SAMPLES_ACCEPTED = "samples-accepted"
+    # hop 5, the query
+    NO_QUERY = "no-query"
+    QUERY_REJECTED = "query-rejected"
+    QUERY_RETURNED = "query-returned"
+    QUERY_EMPTY = "query-empty"
+    COUNTS_UNEXPLAINED = "counts-unexplained"
+    # why a query is empty (explain.py, dashboard replay)
+    UNREADABLE_EXPRESSION = "unreadable-expression"
+    COULD_NOT_CHECK = "could-not-check"
+    COULD_NOT_EXPLAIN = "could-not-explain"
+    UNEXPLAINED = "unexplained"
+    SERIES_NEVER_SEEN = "series-never-seen"
+    METRIC_NEVER_SEEN = "metric-never-seen"
+    LABEL_NEVER_SEEN = "label-never-seen"
+    VALUE_NEVER_SEEN = "value-never-seen"
+    REGEX_MATCHES_NO_VALUE = "regex-matches-no-value"
+    MATCHER_EXCLUDES_ALL = "matcher-excludes-all"
+    COMBINATION_NEVER_SEEN = "combination-never-seen"
+    TOO_FEW_SAMPLES = "too-few-samples"
+    ABSENT_IS_HEALTHY = "absent-is-healthy"
+    GROUPING_LABEL_MISSING = "grouping-label-missing"
+    NO_SELECTORS = "no-selectors"
+    OPERATORS_EMPTIED = "operators-emptied"
+    ALL_NAN = "all-nan"
+    UNKNOWN_VARIABLE = "unknown-variable"
+
+
+# (hop, kind) first, then (None, kind): a kind reads differently at some hops.
+_TEMPLATES: dict[tuple[int | None, Kind], str] = {
+    (1, Kind.UNREACHABLE): "GET {subject} failed: {detail}",
+    (1, Kind.HTTP_STATUS): "GET {subject} over plain HTTP answered HTTP {seen}: {detail}",
+    (None, Kind.UNPARSABLE): "GET {subject}: {detail}",
+    (None, Kind.METRIC_NOT_EXPOSED): "GET {subject} answered 200 with {seen} samples but none "
+    "of `{expected}`",
+    (None, Kind.METRICS_SERVED): "GET {subject}: HTTP 200, {seen} samples",
+    (2, Kind.HTTP_STATUS): "Alloy's scrape of {subject} got HTTP {seen} ({detail})",
+    (None, Kind.UNREACHABLE): "{subject}: {detail}",
+    (None, Kind.HTTP_STATUS): "{subject} answered HTTP {seen} ({detail})",
+    (None, Kind.NO_TARGETS): "{subject} has no targets",
+    (None, Kind.SCRAPE_FAILED): "Alloy's scrape of {subject} failed: {detail}",
+    (None, Kind.WRONG_JOB): "Alloy scrapes {subject} as job {seen}, not job={expected}",
+    (None, Kind.TARGETS_UP): "{detail}",
+    (None, Kind.SAMPLES_FAILED): "{subject}: {seen}{detail}",
+    (None, Kind.NOTHING_SENT): "{subject}: {seen} (nothing sent yet){detail}",
+    (None, Kind.SAMPLES_SENT): "{subject}: {seen}{detail}",
+    (None, Kind.SAMPLES_DISCARDED): "{subject} discarded samples ({seen}); {detail}",
+    (None, Kind.SAMPLES_ACCEPTED): "{seen} samples, none discarded",
+    (None, Kind.NO_QUERY): "no query given",
+    (None, Kind.QUERY_REJECTED): "`{subject}`: {detail}",
+    (None, Kind.QUERY_RETURNED): "`{subject}` returned {seen}: {detail}",
+    (None, Kind.QUERY_EMPTY): "`{subject}` is empty: {causes}",
+    (None, Kind.COUNTS_UNEXPLAINED): "{subject} counts what the ledger cannot explain: "
+    "expected {expected}, {subject} has {seen}",
+    (None, Kind.UNREADABLE_EXPRESSION): "could not read the expression to explain it ({detail})",
+    (None, Kind.COULD_NOT_CHECK): "could not check `{subject}`: {detail}",
+    (None, Kind.COULD_NOT_EXPLAIN): "could not explain ({detail})",
+    (None, Kind.UNEXPLAINED): "no explanation found",
+    (None, Kind.SERIES_NEVER_SEEN): "`{subject}`: no series matches it {detail}",
+    (None, Kind.METRIC_NEVER_SEEN): "`{subject}`: metric never seen {detail}",
+    (None, Kind.LABEL_NEVER_SEEN): "`{subject}`: label `{expected}` never seen {detail} "
+    "(its labels: {seen})",
+    (None, Kind.VALUE_NEVER_SEEN): "`{subject}`: `{expected}` never seen {detail}; {seen}",
+    (None, Kind.REGEX_MATCHES_NO_VALUE): "`{subject}`: `{expected}` matches no value {detail}; "
+    "{seen}",
+    (None, Kind.MATCHER_EXCLUDES_ALL): "`{subject}`: `{expected}` excludes every series "
+    "{detail}; {seen}",
+    (None, Kind.COMBINATION_NEVER_SEEN): "`{subject}`: each matcher matches some series "
+    "{detail}, but no series matches all of them together; combinations seen: {seen}",
+    (None, Kind.TOO_FEW_SAMPLES): "`{subject}` has {detail} series, but {seen}: {expected}; "
+    "make the range span two scrapes or more (Grafana's $__rate_interval does, when the data "
+    "source's scrape interval is right)",
+    (None, Kind.ABSENT_IS_HEALTHY): "`{subject}` has {seen} series, so {expected} returns "
+    "nothing: that is the healthy state",
+    (None, Kind.GROUPING_LABEL_MISSING): "`{subject}` groups by {expected}, which {detail} "
+    "does not carry there (available: {seen}); every result series has it empty",
+    (None, Kind.NO_SELECTORS): "the expression selects no series (only constants or "
+    "functions of time)",
+    (None, Kind.OPERATORS_EMPTIED): "every selector matches series in the window, so the "
+    "operators emptied the result: check binary-operator label matching (on/ignoring), "
+    "comparison filters, and offsets or @ modifiers",
+    (None, Kind.ALL_NAN): "every value is NaN: histogram_quantile() over buckets that did not "
+    "increase (no observations in the range), or a 0/0 division",
+    (None, Kind.UNKNOWN_VARIABLE): "unknown variable {seen} left in the query",
+}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One fact about the pipeline: at which hop, of what kind, about what.
+
+    `hop` is 1 (backend /metrics) to 5 (query), or None when the finding belongs to no
+    hop (an explanation of a dashboard query). `causes` are the findings that explain
+    this one (the reasons a query is empty).
+    """
+
+    kind: Kind
+    subject: str = ""
+    expected: str = ""
+    seen: str = ""
+    detail: str = ""
+    hop: int | None = None
+    causes: tuple[Finding, ...] = ()
+
+    def render(self) -> str:
+        """The finding as the sentence a failure message shows."""
+        template = _TEMPLATES.get((self.hop, self.kind)) or _TEMPLATES[(None, self.kind)]
+        return template.format(
+            subject=self.subject,
+            expected=self.expected,
+            seen=self.seen,
+            detail=self.detail,
+            causes="; ".join(cause.render() for cause in self.causes),
+        )
+
+    def __str__(self) -> str:
+        return self.render()
+
+
+def distinct(findings: Iterable[Finding]) -> list[Finding]:
+    """`findings` in order, without the ones that read the same as an earlier one."""
+    by_text: dict[str, Finding] = {}
+    for finding in findings:
+        by_text.setdefault(finding.render(), finding)
+    return list(by_text.values())

@@ -1,0 +1,113 @@
+"""A Pipeline stand-in for the diagnosis and the hard-error checks: canned answers per hop.
+
+Alloy's targets come from component JSON through the real `parse_scrape_targets`, so the
+HTTP status is read where it is in production; the backend's /metrics, Alloy's counters
+and the store's answers are plain values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from types import SimpleNamespace
+from typing import Any, cast
+
+import httpx
+
+from scanium_e2e.alloy import RemoteWriteCounters, ScrapeTarget, parse_scrape_targets
+from scanium_e2e.contract import ScrapeSpec
+from scanium_e2e.mimir import Sample
+from scanium_e2e.pipeline import Pipeline
+
+BACKEND_URL = "http://127.0.0.1:18080"
+METRICS = "# TYPE up gauge\nup 1\n# TYPE scanium_assistant_requests_total counter\n"
+METRICS += 'scanium_assistant_requests_total{provider="openai"} 3\n'
+
+
+def string(value: str) -> dict[str, Any]:
+    return {"type": "string", "value": value}
+
+
+def target_json(health: str, last_error: str = "", job: str = "scanium-backend") -> dict[str, Any]:
+    """One target block of a `prometheus.scrape` component, as Alloy encodes it."""
+    labels = {"type": "object", "value": [{"key": "job", "value": string(job)}]}
+    return {
+        "name": "target",
+        "type": "block",
+        "body": [
+            {"name": "url", "type": "attr", "value": string("http://scanium-backend:8080/metrics")},
+            {"name": "health", "type": "attr", "value": string(health)},
+            {"name": "labels", "type": "attr", "value": labels},
+            {"name": "last_error", "type": "attr", "value": string(last_error)},
+        ],
+    }
+
+
+@dataclass
+class FakeAlloy:
+    targets: list[dict[str, Any]] = field(default_factory=lambda: [target_json("up")])
+    counters: RemoteWriteCounters = field(
+        default_factory=lambda: RemoteWriteCounters(sent=10, failed=0, dropped=0, retried=0)
+    )
+    parsed: list[ScrapeTarget] | None = None
+
+    def scrape_targets(self, component_id: str) -> list[ScrapeTarget]:
+        if self.parsed is not None:
+            return self.parsed
+        return parse_scrape_targets({"debugInfo": self.targets})
+
+    def remote_write_counters(self, component_id: str) -> RemoteWriteCounters:
+        return self.counters
+
+    def component(self, component_id: str) -> dict[str, Any]:
+        return {"debugInfo": self.targets}
+
+
+@dataclass
+class FakeStore:
+    own: str = "cortex_distributor_received_samples_total 10\n"
+    results: dict[str, list[Sample]] = field(default_factory=dict)
+    name: str = "Grafana Mimir"
+
+    def own_metrics(self) -> str:
+        return self.own
+
+    def instant(self, query: str, at: datetime | None = None) -> list[Sample]:
+        return self.results.get(query, [])
+
+    def label_names(self, match: str = "", start: Any = None, end: Any = None) -> list[str]:
+        return []
+
+    def metric_names(self, start: Any = None, end: Any = None) -> list[str]:
+        return []
+
+
+def fake_pipeline(
+    *,
+    alloy: FakeAlloy | None = None,
+    store: FakeStore | None = None,
+    metrics_status: int = 200,
+    metrics_text: str = METRICS,
+    started_here: bool = True,
+) -> Pipeline:
+    """A Pipeline whose hops answer as given (by default: every hop healthy)."""
+    store = store or FakeStore()
+
+    def backend_metrics() -> httpx.Response:
+        return httpx.Response(metrics_status, text=metrics_text)
+
+    endpoints = SimpleNamespace(backend_url=BACKEND_URL, scrape_target="scanium-backend:8080")
+    stack = SimpleNamespace(
+        started_here=started_here, endpoints=endpoints, logs=lambda service, **kw: ""
+    )
+    pipeline = SimpleNamespace(
+        contract=SimpleNamespace(scrape=ScrapeSpec()),
+        alloy=alloy or FakeAlloy(),
+        mimir=store,
+        stack=stack,
+        endpoints=endpoints,
+        store_name=store.name,
+        started_at=datetime(2026, 11, 26, 10, tzinfo=UTC),
+        backend_metrics=backend_metrics,
+    )
+    return cast(Pipeline, pipeline)

@@ -1,0 +1,142 @@
+"""The diagnosis and the hard errors decide on findings and parsed fields, not on words."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from fake_pipeline import FakeAlloy, FakeStore, fake_pipeline, target_json
+
+from scanium_e2e.alloy import RemoteWriteCounters, ScrapeTarget
+from scanium_e2e.checks import pipeline_hard_error
+from scanium_e2e.diagnose import diagnose, hop_alloy_scrape, hop_backend_metrics
+from scanium_e2e.findings import Kind
+from scanium_e2e.polling import HardError
+
+FORBIDDEN = "server returned HTTP status 403 Forbidden"
+REFUSED = (
+    'Get "http://scanium-backend:8080/metrics": dial tcp 172.18.0.4:8080: connect: '
+    "connection refused"
+)
+
+
+def test_an_http_status_from_alloy_is_a_hard_error() -> None:
+    pipeline = fake_pipeline(alloy=FakeAlloy([target_json("down", FORBIDDEN)]))
+    with pytest.raises(HardError) as raised:
+        pipeline_hard_error(pipeline)
+    assert str(raised.value) == (
+        f"Alloy's scrape of scanium-backend:8080/metrics got HTTP 403 Forbidden ({FORBIDDEN})"
+    )
+
+
+def test_a_connection_error_is_waited_out() -> None:
+    # The backend may be restarting: no status, no hard error.
+    pipeline_hard_error(fake_pipeline(alloy=FakeAlloy([target_json("down", REFUSED)])))
+
+
+def test_the_decision_is_on_the_status_field_not_the_text() -> None:
+    words = "proxy said: HTTP status unknown"
+    without = ScrapeTarget("http://b/metrics", "down", words, "", {"job": "scanium-backend"})
+    pipeline_hard_error(fake_pipeline(alloy=FakeAlloy(parsed=[without])))
+    coded = ScrapeTarget(
+        "http://b/metrics", "down", "", "", {"job": "scanium-backend"}, http_status=500
+    )
+    with pytest.raises(HardError, match="got HTTP 500 "):
+        pipeline_hard_error(fake_pipeline(alloy=FakeAlloy(parsed=[coded])))
+
+
+def test_the_wrong_job_reads_the_same_in_the_hard_error_and_the_diagnosis() -> None:
+    pipeline = fake_pipeline(alloy=FakeAlloy([target_json("up", job="backend")]))
+    with pytest.raises(HardError) as raised:
+        pipeline_hard_error(pipeline)
+    hop = hop_alloy_scrape(pipeline)
+    assert hop.status == "broken" and hop.finding.kind == Kind.WRONG_JOB
+    assert hop.finding.expected == "'scanium-backend'" and hop.finding.seen == "['backend']"
+    assert (
+        str(raised.value)
+        == hop.detail
+        == (
+            "Alloy scrapes scanium-backend:8080/metrics as job ['backend'], "
+            "not job='scanium-backend'"
+        )
+    )
+
+
+def test_a_down_target_is_not_a_wrong_job() -> None:
+    pipeline = fake_pipeline(alloy=FakeAlloy([target_json("down", REFUSED, job="backend")]))
+    pipeline_hard_error(pipeline)
+    assert hop_alloy_scrape(pipeline).finding.kind == Kind.SCRAPE_FAILED
+
+
+def test_failed_samples_are_hard_only_in_a_stack_we_started() -> None:
+    counters = RemoteWriteCounters(sent=5, failed=2, dropped=0, retried=0)
+    with pytest.raises(HardError, match=r"^remote write: .* failed=2 "):
+        pipeline_hard_error(fake_pipeline(alloy=FakeAlloy(counters=counters)))
+    pipeline_hard_error(fake_pipeline(alloy=FakeAlloy(counters=counters), started_here=False))
+
+
+def test_the_seed_incident_names_hop_1_with_the_scrape_status_at_hop_2() -> None:
+    pipeline = fake_pipeline(
+        metrics_status=403,
+        metrics_text="HTTPS required",
+        alloy=FakeAlloy([target_json("down", FORBIDDEN)]),
+    )
+    diagnosis = diagnose(pipeline)
+    assert diagnosis.first_broken is not None
+    assert diagnosis.first_broken.finding.kind == Kind.HTTP_STATUS
+    assert [hop.finding.hop for hop in diagnosis.hops] == [1, 2, 3, 4, 5]
+    lines = diagnosis.render().splitlines()
+    assert lines[0] == (
+        "Broken hop: 1. backend /metrics: GET http://127.0.0.1:18080/metrics over plain HTTP "
+        "answered HTTP 403: HTTPS required"
+    )
+    assert lines[2] == (
+        "  hop 2 (Alloy scrape): broken - Alloy's scrape of scanium-backend:8080/metrics got "
+        f"HTTP 403 Forbidden ({FORBIDDEN})"
+    )
+
+
+def test_store_refusals_make_remote_write_failures_a_consequence() -> None:
+    store = FakeStore(
+        own='cortex_discarded_samples_total{reason="per_user_series_limit"} 4\n'
+        "cortex_distributor_received_samples_total 9\n"
+    )
+    counters = RemoteWriteCounters(sent=5, failed=2, dropped=0, retried=0)
+    diagnosis = diagnose(fake_pipeline(alloy=FakeAlloy(counters=counters), store=store))
+    remote_write, ingestion = diagnosis.hops[2], diagnosis.hops[3]
+    assert remote_write.status == "consequence"
+    assert remote_write.finding.kind == Kind.SAMPLES_FAILED
+    assert remote_write.detail.endswith("(Grafana Mimir refused them: see hop 4)")
+    assert ingestion.finding.kind == Kind.SAMPLES_DISCARDED
+    assert diagnosis.render().splitlines()[0] == (
+        "Broken hop: 4. store ingestion: Grafana Mimir discarded samples "
+        "(per_user_series_limit=4); received=9"
+    )
+
+
+def test_an_empty_query_carries_its_explanations_as_causes() -> None:
+    hop = diagnose(fake_pipeline(), query='nope{a="b"}').hops[4]
+    assert hop.status == "broken" and hop.finding.kind == Kind.QUERY_EMPTY
+    assert [cause.kind for cause in hop.finding.causes] == [Kind.METRIC_NEVER_SEEN]
+    assert hop.detail.startswith('`nope{a="b"}` is empty: `nope`: metric never seen between ')
+
+
+def test_a_family_the_backend_lacks_is_a_finding_of_hop_1() -> None:
+    hop = hop_backend_metrics(fake_pipeline(), "scanium_assistant_tokens_used")
+    assert hop.finding.kind == Kind.METRIC_NOT_EXPOSED
+    assert hop.finding.expected == "scanium_assistant_tokens_used"
+    assert hop.headline() == (
+        "backend /metrics: GET http://127.0.0.1:18080/metrics answered 200 with 2 samples but "
+        "none of `scanium_assistant_tokens_used`"
+    )
+
+
+def test_an_unreachable_backend() -> None:
+    pipeline = fake_pipeline()
+
+    def refused() -> httpx.Response:
+        raise httpx.ConnectError("[Errno 111] Connection refused")
+
+    pipeline.backend_metrics = refused
+    hop = hop_backend_metrics(pipeline, None)
+    assert hop.finding.kind == Kind.UNREACHABLE
+    assert hop.detail == "GET http://127.0.0.1:18080/metrics failed: [Errno 111] Connection refused"
