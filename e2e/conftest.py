@@ -13,8 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from scanium_e2e.artifacts import write_artifacts
-from scanium_e2e.checks import TrafficRun, settle_counts
+from scanium_e2e.checks.counts import settle_counts
 from scanium_e2e.cli import EXIT_BAD_INPUT, EXIT_STACK_FAILED
 from scanium_e2e.contract import Contract, load_contract
 from scanium_e2e.errors import ScaniumE2EError
@@ -25,7 +24,9 @@ from scanium_e2e.settings import Settings
 from scanium_e2e.stack import Stack
 from scanium_e2e.stack.compose import ComposeStack
 from scanium_e2e.stack.external import ExternalStack
-from scanium_e2e.traffic_run import run_traffic, session_plan
+from scanium_e2e.traffic.run import TrafficRun
+from scanium_e2e.traffic.session import run_traffic, session_plan
+from scanium_e2e.verdict.artifacts import write_artifacts
 
 
 def _options(config: pytest.Config) -> dict[str, object]:

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import pytest
 
-from scanium_e2e.checks import TrafficRun
-from scanium_e2e.dashboard_checks import replay_dashboard
+from scanium_e2e.checks.dashboards import replay_dashboard
 from scanium_e2e.dashboards import DashboardResult, Panel, load_dashboard
 from scanium_e2e.errors import CheckFailed
 from scanium_e2e.pipeline import Pipeline
 from scanium_e2e.settings import REPO_ROOT
+from scanium_e2e.traffic.run import TrafficRun
 
 DASHBOARD = REPO_ROOT / "fixtures" / "grafana" / "dashboards" / "openai-runtime.json"
 PANELS = [panel for panel in load_dashboard(DASHBOARD).panels if panel.targets]

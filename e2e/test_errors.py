@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-from scanium_e2e.checks import Counts, TrafficRun, wait_for_counts, wait_for_planned
+from scanium_e2e.checks.counts import wait_for_counts, wait_for_planned
 from scanium_e2e.pipeline import Pipeline
+from scanium_e2e.traffic.run import Counts, TrafficRun
 
 
 @pytest.fixture

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import math
 
-from scanium_e2e.checks import TrafficRun, wait_for_planned
+from scanium_e2e.checks.counts import wait_for_planned
 from scanium_e2e.pipeline import Pipeline
+from scanium_e2e.traffic.run import TrafficRun
 
 
 def test_latency_count_equals_the_ledger(pipeline: Pipeline, traffic: TrafficRun) -> None:
@@ -19,12 +20,12 @@ def test_latency_histogram_series_and_buckets(pipeline: Pipeline, traffic: Traff
     wait_for_planned(pipeline, traffic, "latency_count")
     spec = pipeline.contract.latency
     for suffix in ("_bucket", "_sum", "_count"):
-        assert pipeline.mimir.instant(pipeline.selector(spec.name + suffix)), (
+        assert pipeline.store.instant(pipeline.selector(spec.name + suffix)), (
             f"no {spec.name}{suffix} series for this run"
         )
     bounds = {
         sample.labels["le"]
-        for sample in pipeline.mimir.instant(pipeline.selector(spec.name + "_bucket"))
+        for sample in pipeline.store.instant(pipeline.selector(spec.name + "_bucket"))
     }
     assert {float(b) for b in bounds} == {*spec.buckets, math.inf}
 
@@ -38,6 +39,6 @@ def test_p95_latency_is_computable(pipeline: Pipeline, traffic: TrafficRun) -> N
         f"histogram_quantile(0.95, sum by (le) "
         f"(rate({pipeline.selector(spec.name + '_bucket')}[5m])))"
     )
-    result = pipeline.mimir.instant(query)
+    result = pipeline.store.instant(query)
     assert result, f"`{query}` is empty"
     assert math.isfinite(result[0].value) and result[0].value > 0, result[0].describe()

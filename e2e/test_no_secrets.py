@@ -10,27 +10,27 @@ from __future__ import annotations
 
 import pytest
 
-from scanium_e2e import checks
-from scanium_e2e.checks import TrafficRun
+from scanium_e2e.checks import no_secrets
 from scanium_e2e.pipeline import Pipeline
+from scanium_e2e.traffic.run import TrafficRun
 
 
 @pytest.fixture(scope="module")
 def series(pipeline: Pipeline, traffic: TrafficRun) -> list[dict[str, str]]:
     """Every series of this run in Mimir, once all the traffic is counted."""
-    return checks.run_series(pipeline, traffic)
+    return no_secrets.run_series(pipeline, traffic)
 
 
 def test_no_secret_in_store_labels(
     pipeline: Pipeline, traffic: TrafficRun, series: list[dict[str, str]]
 ) -> None:
     """No canary, key or secret-shaped text in any label name or value of this run."""
-    checks.no_secrets_in_labels(pipeline, traffic, series)
+    no_secrets.no_secrets_in_labels(pipeline, traffic, series)
 
 
 def test_no_secret_in_backend_metrics(pipeline: Pipeline, traffic: TrafficRun) -> None:
     """No canary, key or secret-shaped text in any line of the backend's /metrics."""
-    checks.no_secrets_in_metrics_text(pipeline, traffic)
+    no_secrets.no_secrets_in_metrics_text(pipeline, traffic)
 
 
 @pytest.mark.parametrize("service", ["backend", "alloy"])
@@ -38,9 +38,9 @@ def test_no_secret_in_logs(pipeline: Pipeline, traffic: TrafficRun, service: str
     """No canary, key or secret-shaped text in any line of the service's log."""
     if not pipeline.stack.started_here:
         pytest.skip("external mode: the deployment's logs are not reachable from here")
-    checks.no_secrets_in_log(pipeline, traffic, service)
+    no_secrets.no_secrets_in_log(pipeline, traffic, service)
 
 
 def test_series_budget_per_metric(pipeline: Pipeline, series: list[dict[str, str]]) -> None:
     """No metric has more series than its budget: unbounded labels would blow it."""
-    checks.series_within_budget(pipeline, series)
+    no_secrets.series_within_budget(pipeline, series)

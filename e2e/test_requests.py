@@ -3,8 +3,9 @@ and its increase equals the ledger exactly."""
 
 from __future__ import annotations
 
-from scanium_e2e.checks import TrafficRun, wait_for_planned
+from scanium_e2e.checks.counts import wait_for_planned
 from scanium_e2e.pipeline import Pipeline
+from scanium_e2e.traffic.run import TrafficRun
 
 
 def test_traffic_was_answered_as_planned(traffic: TrafficRun) -> None:
@@ -23,7 +24,7 @@ def test_request_series_carry_the_contract_labels(pipeline: Pipeline, traffic: T
     """Every label the contract names is on every series, with a non-empty value."""
     wait_for_planned(pipeline, traffic, "requests")
     spec = pipeline.contract.requests
-    samples = pipeline.mimir.instant(pipeline.selector(spec.name))
+    samples = pipeline.store.instant(pipeline.selector(spec.name))
     assert samples, f"no {spec.name} series for this run"
     for sample in samples:
         missing = [label for label in spec.labels if not sample.labels.get(label)]

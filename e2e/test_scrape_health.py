@@ -5,9 +5,9 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from scanium_e2e.checks import wait_for_up
-from scanium_e2e.diagnose import hop_alloy_scrape
+from scanium_e2e.checks.scrape import wait_for_up
 from scanium_e2e.pipeline import Pipeline
+from scanium_e2e.verdict.diagnose import hop_alloy_scrape
 
 PLAIN_HTTP_OPEN = ("/metrics", "/health", "/healthz", "/readyz")
 

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from scanium_e2e.checks import wait_for_up
+from scanium_e2e.checks.scrape import wait_for_up
 from scanium_e2e.contract import Contract
 from scanium_e2e.errors import CheckFailed
 from scanium_e2e.pipeline import Pipeline

@@ -6,8 +6,9 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from scanium_e2e.checks import TrafficRun, wait_for_planned
+from scanium_e2e.checks.counts import wait_for_planned
 from scanium_e2e.pipeline import Pipeline
+from scanium_e2e.traffic.run import TrafficRun
 
 
 def test_token_sums_equal_the_ledger(pipeline: Pipeline, traffic: TrafficRun) -> None:

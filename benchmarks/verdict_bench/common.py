@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.verdict_bench import REPO_ROOT
-from scanium_e2e.checks import COUNT_ROLES
+from scanium_e2e.checks.expectations import COUNT_ROLES
 from scanium_e2e.contract import Contract
 from scanium_e2e.secrets import Masker
 from scanium_e2e.settings import Settings

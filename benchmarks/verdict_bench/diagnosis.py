@@ -8,7 +8,7 @@ import time
 from typing import Any
 
 from benchmarks.verdict_bench.common import PROJECT, Bench, load_snapshot, new_run_id
-from scanium_e2e.checks import wait_for_up
+from scanium_e2e.checks.scrape import wait_for_up
 from scanium_e2e.errors import CheckFailed, ScaniumE2EError
 from scanium_e2e.pipeline import Pipeline
 from scanium_e2e.stack.compose import variant_stack

@@ -8,11 +8,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from benchmarks.verdict_bench.common import Bench, load_snapshot, percentile, say
-from scanium_e2e.checks import TrafficRun, count_baselines, wait_for_planned, wait_for_up
+from scanium_e2e.checks.counts import count_baselines, wait_for_planned
+from scanium_e2e.checks.scrape import wait_for_up
 from scanium_e2e.errors import CheckFailed, ScaniumE2EError
 from scanium_e2e.pipeline import Pipeline
 from scanium_e2e.stack.compose import ComposeStack
 from scanium_e2e.traffic import Ledger, TrafficPlan, send_traffic
+from scanium_e2e.traffic.run import TrafficRun
 
 
 def throughput_runs(

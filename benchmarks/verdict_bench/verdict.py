@@ -11,11 +11,12 @@ from typing import Any
 from benchmarks.verdict_bench.common import ROLES, Bench, fmt_s, load_snapshot
 from benchmarks.verdict_bench.memory import MemorySampler
 from benchmarks.verdict_bench.wal import alloy_wal_replay_s
-from scanium_e2e.checks import settle_counts, wait_for_planned, wait_for_up
+from scanium_e2e.checks.counts import settle_counts, wait_for_planned
+from scanium_e2e.checks.scrape import wait_for_up
 from scanium_e2e.errors import ScaniumE2EError
 from scanium_e2e.pipeline import Pipeline
 from scanium_e2e.stack.compose import ComposeStack
-from scanium_e2e.traffic_run import run_traffic, session_plan
+from scanium_e2e.traffic.session import run_traffic, session_plan
 
 # The steps of run_traffic it times itself (TrafficRun.timings), in report order.
 TRAFFIC_STEPS = ("wave1_send_s", "wave1_visible_s", "wave2_send_s")

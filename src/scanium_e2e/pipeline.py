@@ -12,9 +12,9 @@ from datetime import datetime
 
 import httpx
 
-from scanium_e2e.alloy import AlloyClient
+from scanium_e2e.clients.alloy import AlloyClient
+from scanium_e2e.clients.query import StoreClient, utc_now
 from scanium_e2e.contract import Contract
-from scanium_e2e.mimir import MimirClient, utc_now
 from scanium_e2e.secrets import Masker
 from scanium_e2e.settings import Settings
 from scanium_e2e.stack import Stack, StackEndpoints
@@ -27,7 +27,7 @@ class Pipeline:
     settings: Settings
     contract: Contract
     stack: Stack
-    mimir: MimirClient
+    store: StoreClient
     alloy: AlloyClient
     masker: Masker
     started_at: datetime = field(default_factory=utc_now)
@@ -42,7 +42,7 @@ class Pipeline:
             settings=settings,
             contract=contract,
             stack=stack,
-            mimir=MimirClient(
+            store=StoreClient(
                 endpoints.mimir_url,
                 prefix=settings.mimir_prefix,
                 tenant=settings.tenant,
@@ -55,7 +55,7 @@ class Pipeline:
     @property
     def store_name(self) -> str:
         """What messages call the store ("Cortex", "Grafana Mimir")."""
-        return self.mimir.name
+        return self.store.name
 
     @property
     def endpoints(self) -> StackEndpoints:
@@ -83,5 +83,5 @@ class Pipeline:
 
     def close(self) -> None:
         """Release the clients."""
-        self.mimir.close()
+        self.store.close()
         self.alloy.close()

@@ -18,15 +18,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from scanium_e2e import checks
-from scanium_e2e.checks import TrafficRun
+from scanium_e2e.checks import counts, expectations, no_secrets, scrape
 from scanium_e2e.contract import Contract
 from scanium_e2e.errors import ConfigurationError, ScaniumE2EError
 from scanium_e2e.pipeline import Pipeline
 from scanium_e2e.secrets import Masker
 from scanium_e2e.settings import REPO_ROOT, Settings
 from scanium_e2e.stack.compose import variant_stack
-from scanium_e2e.traffic_run import run_traffic, session_plan
+from scanium_e2e.traffic.run import TrafficRun
+from scanium_e2e.traffic.session import run_traffic, session_plan
 
 BACKEND_SOURCE = REPO_ROOT / "fixtures" / "backend" / "scanium_backend"
 DASHBOARD = REPO_ROOT / "fixtures" / "grafana" / "dashboards" / "openai-runtime.json"
@@ -234,40 +234,40 @@ SuiteCheck = tuple[str, Callable[[], object]]
 
 def suite_checks(pipeline: Pipeline, dashboard: Path) -> Iterator[SuiteCheck]:
     """The suite's checks in e2e order, as (name, thunk); later ones use earlier results."""
-    from scanium_e2e.dashboard_checks import replay_dashboard
+    from scanium_e2e.checks.dashboards import replay_dashboard
 
     settings = pipeline.settings
-    yield "up == 1", lambda: checks.wait_for_up(pipeline)
+    yield "up == 1", lambda: scrape.wait_for_up(pipeline)
     runs: list[TrafficRun] = []
     plan = session_plan(settings)
 
     def traffic() -> None:
         runs.append(run_traffic(pipeline, plan))
-        checks.settle_counts(pipeline, runs[0], checks.COUNT_ROLES)
+        counts.settle_counts(pipeline, runs[0], expectations.COUNT_ROLES)
 
     yield "traffic (first wave counted)", traffic
-    for role in checks.COUNT_ROLES:
+    for role in expectations.COUNT_ROLES:
         yield (
             f"{role} == ledger",
-            lambda role=role: checks.wait_for_planned(  # type: ignore[misc]
+            lambda role=role: counts.wait_for_planned(  # type: ignore[misc]
                 pipeline, runs[0], role
             ),
         )
     series: list[list[dict[str, str]]] = []
-    yield "series of the run", lambda: series.append(checks.run_series(pipeline, runs[0]))
+    yield "series of the run", lambda: series.append(no_secrets.run_series(pipeline, runs[0]))
     yield (
         "no secret in the store's labels",
-        lambda: checks.no_secrets_in_labels(pipeline, runs[0], series[0]),
+        lambda: no_secrets.no_secrets_in_labels(pipeline, runs[0], series[0]),
     )
-    yield "no secret in /metrics", lambda: checks.no_secrets_in_metrics_text(pipeline, runs[0])
+    yield "no secret in /metrics", lambda: no_secrets.no_secrets_in_metrics_text(pipeline, runs[0])
     for service in ("backend", "alloy"):
         yield (
             f"no secret in {service} log",
-            lambda service=service: checks.no_secrets_in_log(  # type: ignore[misc]
+            lambda service=service: no_secrets.no_secrets_in_log(  # type: ignore[misc]
                 pipeline, runs[0], service
             ),
         )
-    yield "series budget", lambda: checks.series_within_budget(pipeline, series[0])
+    yield "series budget", lambda: no_secrets.series_within_budget(pipeline, series[0])
     yield "dashboard panels", lambda: replay_dashboard(pipeline, dashboard, runs[0])
 
 

@@ -1,4 +1,4 @@
-"""An in-memory stand-in for MimirClient: a handful of series and canned answers.
+"""An in-memory stand-in for StoreClient: a handful of series and canned answers.
 
 Range queries have data when every selector in them matches a stored series (a rate-like
 function needs a series with at least two samples), which is all the dashboard checker
@@ -21,7 +21,7 @@ from datetime import datetime
 
 import promql_parser as pp
 
-from scanium_e2e.mimir import QueryError, Sample, Series
+from scanium_e2e.clients.query import QueryError, Sample, Series
 
 # Range functions that return nothing for a series with fewer than 2 samples in the range.
 RATE_LIKE = frozenset(
@@ -41,7 +41,7 @@ with contextlib.suppress(ValueError):  # Mimir knows holt_winters; the library m
 
 
 def rejected(query: str, kind: str, error: str) -> QueryError:
-    """Mimir's 400 answer to a query it cannot run, as MimirClient raises it."""
+    """Mimir's 400 answer to a query it cannot run, as StoreClient raises it."""
     return QueryError(
         status=400, error_type="bad_data", error=error, store="Mimir", kind=kind, query=query
     )

@@ -10,13 +10,14 @@ from typing import Any, cast
 import pytest
 from dashboard_fixtures import END, START
 
-from scanium_e2e import checks, dashboard_checks
-from scanium_e2e.checks import TrafficRun
+from scanium_e2e.checks import dashboards as dashboard_checks
+from scanium_e2e.checks import waits
 from scanium_e2e.dashboards import EMPTY, DashboardResult, PanelResult, parse_dashboard
 from scanium_e2e.dashboards.variables import ResolvedVariables
 from scanium_e2e.errors import CheckFailed
-from scanium_e2e.findings import Finding, Kind
 from scanium_e2e.pipeline import Pipeline
+from scanium_e2e.traffic.run import TrafficRun
+from scanium_e2e.verdict.findings import Finding, Kind
 
 DASHBOARD = parse_dashboard(
     {"title": "D", "panels": [{"id": 1, "title": "Requests", "type": "stat"}]}, source="d.json"
@@ -42,13 +43,13 @@ def replay(monkeypatch: pytest.MonkeyPatch, result: DashboardResult) -> tuple[st
     monkeypatch.setattr(dashboard_checks, "load_dashboard", lambda path: DASHBOARD)
     monkeypatch.setattr(dashboard_checks, "check_dashboard", canned)
     monkeypatch.setattr(
-        checks, "fail_with_diagnosis", lambda pipeline, headline, **kw: CheckFailed(headline)
+        waits, "fail_with_diagnosis", lambda pipeline, headline, **kw: CheckFailed(headline)
     )
     settings = SimpleNamespace(scrape_interval_s=15.0, data_timeout_s=0.6, poll_interval_s=0.1)
     pipeline = cast(
         Pipeline,
         SimpleNamespace(
-            settings=settings, contract=SimpleNamespace(allow_empty_panels=()), mimir=None
+            settings=settings, contract=SimpleNamespace(allow_empty_panels=()), store=None
         ),
     )
     ledger = SimpleNamespace(started_at=datetime(2026, 11, 26, 10, tzinfo=UTC).timestamp())

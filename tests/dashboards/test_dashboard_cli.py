@@ -12,7 +12,7 @@ from local_process import free_port
 from store_stub import serve_store
 
 from scanium_e2e.cli import build_parser, main
-from scanium_e2e.commands.dashboards import run
+from scanium_e2e.cli.dashboards import run
 
 FIXTURE = REPO / "fixtures" / "grafana" / "dashboards" / "openai-runtime.json"
 WINDOW = ["--start", START.isoformat(), "--end", END.isoformat()]

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dashboard_fixtures import END, START
 from fake_mimir import FakeMimir, series
 
-from scanium_e2e.explain import explain_empty
-from scanium_e2e.mimir import QueryError
+from scanium_e2e.clients.query import QueryError
+from scanium_e2e.verdict.empty_query import explain_empty
 
 REQUESTS = "scanium_assistant_requests_total"
 

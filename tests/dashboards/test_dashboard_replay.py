@@ -9,6 +9,7 @@ import pytest
 from dashboard_fixtures import END, JSON_DIR, START
 from fake_mimir import FakeMimir, contract_series
 
+from scanium_e2e.clients.query import QueryError, Series
 from scanium_e2e.dashboards import (
     ALLOWED_EMPTY,
     DATA,
@@ -22,7 +23,6 @@ from scanium_e2e.dashboards import (
     unused_allowances,
 )
 from scanium_e2e.errors import ConfigurationError
-from scanium_e2e.mimir import QueryError, Series
 from scanium_e2e.polling import TransientError
 
 

@@ -7,10 +7,10 @@ from typing import Any
 from dashboard_fixtures import END, JSON_DIR, START
 from fake_mimir import FakeMimir, series
 
+from scanium_e2e.clients.query import QueryError
 from scanium_e2e.dashboards import load_dashboard, parse_dashboard, resolve_variables
 from scanium_e2e.dashboards.model import Option
 from scanium_e2e.dashboards.variables import ResolvedVariables, custom_options, sort_options
-from scanium_e2e.mimir import QueryError
 
 REQUESTS = "scanium_assistant_requests_total"
 

@@ -14,9 +14,9 @@ from typing import Any, cast
 
 import httpx
 
-from scanium_e2e.alloy import RemoteWriteCounters, ScrapeTarget, parse_scrape_targets
+from scanium_e2e.clients.alloy import RemoteWriteCounters, ScrapeTarget, parse_scrape_targets
+from scanium_e2e.clients.query import Sample
 from scanium_e2e.contract import ScrapeSpec
-from scanium_e2e.mimir import Sample
 from scanium_e2e.pipeline import Pipeline
 
 BACKEND_URL = "http://127.0.0.1:18080"
@@ -103,7 +103,7 @@ def fake_pipeline(
     pipeline = SimpleNamespace(
         contract=SimpleNamespace(scrape=ScrapeSpec()),
         alloy=alloy or FakeAlloy(),
-        mimir=store,
+        store=store,
         stack=stack,
         endpoints=endpoints,
         store_name=store.name,

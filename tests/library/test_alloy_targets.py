@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from scanium_e2e.alloy import http_status_of, parse_scrape_targets
+from scanium_e2e.clients.alloy import http_status_of, parse_scrape_targets
 
 
 def attr(name: str, value: Any) -> dict[str, Any]:

@@ -9,5 +9,5 @@ from scanium_e2e import cli
 
 def test_a_missing_command_module_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(cli, "COMMANDS", (*cli.COMMANDS, "no_such_command"))
-    with pytest.raises(ModuleNotFoundError, match=r"scanium_e2e\.commands\.no_such_command"):
+    with pytest.raises(ModuleNotFoundError, match=r"scanium_e2e\.cli\.no_such_command"):
         cli.build_parser()

@@ -1,4 +1,4 @@
-"""MimirClient against a real local HTTP server: errors as fields, one session, the tenant."""
+"""StoreClient against a real local HTTP server: errors as fields, one session, the tenant."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from local_process import free_port
 from store_stub import StoreStub, prometheus_error, serve_store
 
-from scanium_e2e.mimir import MimirClient, QueryError, StoreUnavailable
+from scanium_e2e.clients.query import QueryError, StoreClient, StoreUnavailable
 from scanium_e2e.polling import TransientError, poll
 
 START = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
@@ -24,14 +24,14 @@ def store() -> Iterator[StoreStub]:
 
 
 @pytest.fixture
-def client(store: StoreStub) -> Iterator[MimirClient]:
-    client = MimirClient(store.url, tenant="team-a", timeout_s=5, name="Mimir")
+def client(store: StoreStub) -> Iterator[StoreClient]:
+    client = StoreClient(store.url, tenant="team-a", timeout_s=5, name="Mimir")
     yield client
     client.close()
 
 
 def test_a_400_with_a_prometheus_error_body_is_a_query_error_with_its_fields(
-    store: StoreStub, client: MimirClient
+    store: StoreStub, client: StoreClient
 ) -> None:
     error = "1:3: parse error: unexpected end of input inside braces"
     store.answers[f"{API}/query_range"] = [(400, prometheus_error("bad_data", error))]
@@ -45,7 +45,7 @@ def test_a_400_with_a_prometheus_error_body_is_a_query_error_with_its_fields(
 
 
 def test_a_4xx_without_a_json_body_carries_the_text_cut_short(
-    store: StoreStub, client: MimirClient
+    store: StoreStub, client: StoreClient
 ) -> None:
     store.answers[f"{API}/labels"] = [(401, "no org id\n" + "x" * 1000)]
     with pytest.raises(QueryError) as caught:
@@ -57,7 +57,7 @@ def test_a_4xx_without_a_json_body_carries_the_text_cut_short(
     assert str(exc).startswith("Mimir rejected the label names: no org id")
 
 
-def test_a_503_is_transient_and_polling_waits_it_out(store: StoreStub, client: MimirClient) -> None:
+def test_a_503_is_transient_and_polling_waits_it_out(store: StoreStub, client: StoreClient) -> None:
     busy = (503, prometheus_error("unavailable", "no queriers available"))
     ok = (200, {"status": "success", "data": {"resultType": "vector", "result": []}})
     store.answers[f"{API}/query"] = [busy, busy, ok]
@@ -80,7 +80,7 @@ def bool_true(_: object) -> bool:
 
 def test_connection_refused_is_transient() -> None:
     port = free_port()
-    client = MimirClient(f"http://127.0.0.1:{port}", timeout_s=2, name="Mimir")
+    client = StoreClient(f"http://127.0.0.1:{port}", timeout_s=2, name="Mimir")
     with pytest.raises(TransientError) as caught:
         client.series("up", START, END)
     assert str(caught.value) == (
@@ -92,7 +92,7 @@ def test_connection_refused_is_transient() -> None:
 
 
 def test_series_and_labels_go_through_the_library_on_one_session(
-    store: StoreStub, client: MimirClient
+    store: StoreStub, client: StoreClient
 ) -> None:
     store.answers[f"{API}/series"] = [
         (200, {"status": "success", "data": [{"__name__": "up", "job": "alloy"}]})
@@ -125,7 +125,7 @@ def test_series_and_labels_go_through_the_library_on_one_session(
     assert len({s.client_port for s in store.seen[:3]}) == 1
 
 
-def test_ready_and_metrics_judge_their_own_answers(store: StoreStub, client: MimirClient) -> None:
+def test_ready_and_metrics_judge_their_own_answers(store: StoreStub, client: StoreClient) -> None:
     store.answers["/ready"] = [(503, "Ingester not ready\n")]
     store.answers["/metrics"] = [(500, "oops\n")]
     with pytest.raises(TransientError) as caught:

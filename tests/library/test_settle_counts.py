@@ -8,10 +8,12 @@ from typing import Any, cast
 
 import pytest
 
-from scanium_e2e import checks
-from scanium_e2e.checks import COUNT_ROLES, Counts, TrafficRun, settle_counts, wait_for_planned
+from scanium_e2e.checks import counts
+from scanium_e2e.checks.counts import settle_counts, wait_for_planned
+from scanium_e2e.checks.expectations import COUNT_ROLES
 from scanium_e2e.errors import CheckFailed
 from scanium_e2e.pipeline import Pipeline
+from scanium_e2e.traffic.run import Counts, TrafficRun
 
 
 def fake_pipeline(*, errors_recorded: bool = True) -> Pipeline:
@@ -33,7 +35,7 @@ def test_roles_poll_at_the_same_time(monkeypatch: pytest.MonkeyPatch) -> None:
         barrier.wait()
         return {(role,): 1.0}
 
-    monkeypatch.setattr(checks, "_wait_for_planned", waits_for_the_others)
+    monkeypatch.setattr(counts, "_wait_for_planned", waits_for_the_others)
     run = fake_run()
     seconds = settle_counts(fake_pipeline(), run)
     assert set(seconds) == set(COUNT_ROLES)
@@ -50,7 +52,7 @@ def test_a_failure_stays_with_its_role(monkeypatch: pytest.MonkeyPatch) -> None:
             raise CheckFailed("tokens sum: Broken hop: 1. backend /metrics")
         return {("openai", "success"): 3.0}
 
-    monkeypatch.setattr(checks, "_wait_for_planned", tokens_missing)
+    monkeypatch.setattr(counts, "_wait_for_planned", tokens_missing)
     run = fake_run()
     settle_counts(fake_pipeline(), run)
     with pytest.raises(CheckFailed, match="Broken hop: 1"):
@@ -69,7 +71,7 @@ def test_errors_are_not_awaited_when_the_backend_records_none(
         polled.append(role)
         return {}
 
-    monkeypatch.setattr(checks, "_wait_for_planned", record)
+    monkeypatch.setattr(counts, "_wait_for_planned", record)
     settle_counts(fake_pipeline(errors_recorded=False), fake_run())
     assert sorted(polled) == sorted(role for role in COUNT_ROLES if role != "errors")
 
@@ -84,7 +86,7 @@ def test_threads_are_told_to_stop_when_settling_ends(monkeypatch: pytest.MonkeyP
         events.append(cancel)
         return {}
 
-    monkeypatch.setattr(checks, "_wait_for_planned", keep_event)
+    monkeypatch.setattr(counts, "_wait_for_planned", keep_event)
     settle_counts(fake_pipeline(), fake_run(), ["requests", "tokens_sum"])
     assert len(events) == 2 and all(event.is_set() for event in events)
 
@@ -98,6 +100,6 @@ def test_unsettled_roles_are_polled_on_demand(monkeypatch: pytest.MonkeyPatch) -
         calls.append((role, cancel))
         return {("openai",): 2.0}
 
-    monkeypatch.setattr(checks, "_wait_for_planned", direct)
+    monkeypatch.setattr(counts, "_wait_for_planned", direct)
     assert wait_for_planned(fake_pipeline(), fake_run(), "errors") == {("openai",): 2.0}
     assert calls == [("errors", None)]

@@ -7,10 +7,10 @@ from typing import Any, cast
 
 import pytest
 
-from scanium_e2e import traffic_run
-from scanium_e2e.checks import TrafficRun
 from scanium_e2e.pipeline import Pipeline
 from scanium_e2e.traffic import Ledger, TrafficPlan
+from scanium_e2e.traffic import session as traffic_run
+from scanium_e2e.traffic.run import TrafficRun
 
 
 class Clock:

@@ -7,9 +7,9 @@ from urllib.parse import parse_qs
 import httpx
 from traffic_harness import API_KEY, Served
 
-from scanium_e2e.canaries import PLACEMENTS, Canaries
 from scanium_e2e.secrets import find_secret_shapes
 from scanium_e2e.traffic import TrafficPlan, TrafficProgress, send_traffic
+from scanium_e2e.traffic.canaries import PLACEMENTS, Canaries
 
 
 def test_canaries_are_fresh_distinct_and_shaped_like_the_real_thing() -> None:

@@ -8,7 +8,7 @@
 Modules: `loading` (JSON -> Dashboard), `variables` (template variables), `interpolation`
 (`$var` forms and formats), `intervals` (step and `$__` macros), `datasources`, `replay`
 (the verdicts), `report` (the table). Empty-result explanations live in
-`scanium_e2e.explain`, the PromQL reader in `scanium_e2e.promql`.
+`scanium_e2e.verdict.empty_query`, the PromQL reader in `scanium_e2e.promql`.
 """
 
 from scanium_e2e.dashboards.interpolation import VariableValue, interpolate

@@ -14,15 +14,15 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from scanium_e2e.clients.query import QueryError
 from scanium_e2e.dashboards.datasources import MIXED, UNKNOWN, resolve_datasource
 from scanium_e2e.dashboards.interpolation import VariableValue, interpolate
 from scanium_e2e.dashboards.intervals import macros, query_timing
 from scanium_e2e.dashboards.model import Dashboard, Panel, Target
 from scanium_e2e.dashboards.variables import ResolvedVariables, resolve_variables
 from scanium_e2e.errors import ConfigurationError
-from scanium_e2e.explain import QueryClient, explain_empty
-from scanium_e2e.findings import Finding, Kind, distinct
-from scanium_e2e.mimir import QueryError
+from scanium_e2e.verdict.empty_query import QueryClient, explain_empty
+from scanium_e2e.verdict.findings import Finding, Kind, distinct
 
 DATA = "data"
 EMPTY = "empty"
@@ -331,4 +331,3 @@ def _summarise(verdict: PanelResult, skipped: list[str]) -> PanelResult:
     if verdict.status == EMPTY:
         verdict.findings = distinct(f for outcome in empty for f in outcome.findings)
     return verdict
-

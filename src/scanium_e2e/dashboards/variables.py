@@ -25,8 +25,8 @@ from scanium_e2e.dashboards.interpolation import (
 from scanium_e2e.dashboards.intervals import duration_or, macros, round_interval
 from scanium_e2e.dashboards.model import Dashboard, Option, Variable
 from scanium_e2e.errors import EndpointError
-from scanium_e2e.explain import QueryClient
 from scanium_e2e.promql import format_duration
+from scanium_e2e.verdict.empty_query import QueryClient
 
 # Grafana's metricFindQuery patterns (public/app/plugins/datasource/prometheus).
 _LABEL_VALUES = re.compile(r"^label_values\((?:(.+),\s*)?([a-zA-Z_$][a-zA-Z0-9_]*)\)\s*$", re.S)

@@ -7,8 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 
-from scanium_e2e.alloy import AlloyClient
-from scanium_e2e.mimir import MimirClient
+from scanium_e2e.clients.alloy import AlloyClient
+from scanium_e2e.clients.query import StoreClient
 from scanium_e2e.polling import PollAborted, PollTimeout, TransientError, poll
 from scanium_e2e.stack import StackEndpoints
 
@@ -34,7 +34,7 @@ def _http_ok(url: str) -> Callable[[], str]:
     return probe
 
 
-def _mimir_ready(client: MimirClient) -> Callable[[], str]:
+def _mimir_ready(client: StoreClient) -> Callable[[], str]:
     def probe() -> str:
         answer = client.ready()
         # /ready can pass before the query path works: one real query proves both.
@@ -56,7 +56,7 @@ def wait_until_ready(
 
     Raises ServicesNotReady naming every service that did not become ready.
     """
-    mimir = MimirClient(endpoints.mimir_url, prefix=mimir_prefix, tenant=tenant, name=store_name)
+    mimir = StoreClient(endpoints.mimir_url, prefix=mimir_prefix, tenant=tenant, name=store_name)
     alloy = AlloyClient(endpoints.alloy_url)
     probes: dict[str, Callable[[], str]] = {
         "store": _mimir_ready(mimir),

@@ -8,7 +8,7 @@ the requests and the CLI.
 
 from __future__ import annotations
 
-from scanium_e2e.canaries import Canaries
+from scanium_e2e.traffic.canaries import Canaries
 from scanium_e2e.traffic.ledger import Ledger, LedgerEntry
 from scanium_e2e.traffic.plan import FAULTS, KINDS, Fault, Kind, TrafficPlan
 from scanium_e2e.traffic.send import (

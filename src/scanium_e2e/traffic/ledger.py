@@ -14,8 +14,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Final, Literal, cast
 
-from scanium_e2e.canaries import Canaries
 from scanium_e2e.errors import ConfigurationError
+from scanium_e2e.traffic.canaries import Canaries
 from scanium_e2e.traffic.plan import KINDS, Kind
 
 AssistantStatus = Literal["success", "error"]

@@ -27,9 +27,9 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
-from scanium_e2e.canaries import Canaries
 from scanium_e2e.errors import ConfigurationError, EndpointError
 from scanium_e2e.secrets import Masker
+from scanium_e2e.traffic.canaries import Canaries
 from scanium_e2e.traffic.ledger import Ledger, LedgerEntry
 from scanium_e2e.traffic.plan import TrafficPlan
 from scanium_e2e.traffic.shapes import (

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any, Final
 
-from scanium_e2e.canaries import CANARY_HEADER, Canaries
+from scanium_e2e.traffic.canaries import CANARY_HEADER, Canaries
 from scanium_e2e.traffic.plan import Kind, TrafficPlan
 
 CHAT_PATH: Final = "/v1/assist/chat"

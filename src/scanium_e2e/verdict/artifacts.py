@@ -7,8 +7,8 @@ from pathlib import Path
 
 import httpx
 
-from scanium_e2e.diagnose import component_json, diagnose
 from scanium_e2e.pipeline import Pipeline
+from scanium_e2e.verdict.diagnose import component_json, diagnose
 
 
 def write_artifacts(pipeline: Pipeline) -> Path:
@@ -22,7 +22,7 @@ def write_artifacts(pipeline: Pipeline) -> Path:
     (folder / "alloy-component.json").write_text(mask(component_json(pipeline)), "utf-8")
     queries = [
         {"kind": record.kind, "query": record.query, "result": record.result}
-        for record in pipeline.mimir.history
+        for record in pipeline.store.history
     ]
     (folder / "queries.json").write_text(mask(json.dumps(queries, indent=2)), "utf-8")
     try:

@@ -119,7 +119,7 @@ class StoreUnavailable(_StoreAnswer, TransientError):
         super().__init__(f"{store} answered HTTP {status}: {self.reason}")
 
 
-class MimirClient:
+class StoreClient:
     """Queries the store (Mimir, Cortex or any Prometheus-compatible API) for the checks.
 
     Every request, the library's and /ready or /metrics alike, goes over one

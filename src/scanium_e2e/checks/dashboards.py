@@ -10,12 +10,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from scanium_e2e.checks import TrafficRun, poll_check
+from scanium_e2e.checks.waits import poll_check
+from scanium_e2e.clients.query import utc_now
 from scanium_e2e.dashboards import DashboardResult, check_dashboard, format_report, load_dashboard
-from scanium_e2e.findings import Kind
-from scanium_e2e.mimir import utc_now
 from scanium_e2e.pipeline import Pipeline
 from scanium_e2e.polling import HardError
+from scanium_e2e.traffic.run import TrafficRun
+from scanium_e2e.verdict.findings import Kind
 
 # Rates need a sample before the traffic: start the window a little earlier.
 WINDOW_LEAD = timedelta(minutes=2)
@@ -40,7 +41,7 @@ def replay_dashboard(pipeline: Pipeline, path: Path, run: TrafficRun) -> Dashboa
 
     def replay() -> DashboardResult:
         return check_dashboard(
-            pipeline.mimir,
+            pipeline.store,
             dashboard,
             start,
             utc_now(),

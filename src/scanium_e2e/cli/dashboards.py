@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlparse
 
+from scanium_e2e.clients.query import QueryError, StoreClient
 from scanium_e2e.dashboards import (
     check_dashboard,
     format_report,
@@ -21,10 +22,9 @@ from scanium_e2e.dashboards import (
     unused_allowances,
 )
 from scanium_e2e.errors import ConfigurationError, EndpointError
-from scanium_e2e.explain import QueryClient
-from scanium_e2e.mimir import MimirClient, QueryError
 from scanium_e2e.polling import TransientError
 from scanium_e2e.promql import PromQLSyntaxError, format_duration, parse_duration
+from scanium_e2e.verdict.empty_query import QueryClient
 
 EXIT_OK = 0
 EXIT_PANELS_FAILED = 1
@@ -173,7 +173,7 @@ def run(args: argparse.Namespace, client: QueryClient | None = None) -> int:
     if client is None:
         _check_url(args.mimir_url)
         # --mimir-url names the user's store: Mimir, or any Prometheus-compatible API.
-        client = MimirClient(
+        client = StoreClient(
             args.mimir_url,
             prefix=args.prefix,
             tenant=args.tenant,
@@ -200,7 +200,7 @@ def run(args: argparse.Namespace, client: QueryClient | None = None) -> int:
             results.append(result)
             print(format_report(result), end="\n\n", flush=True)
     finally:
-        if owned and isinstance(client, MimirClient):
+        if owned and isinstance(client, StoreClient):
             client.close()
     for key in unused_allowances(results, allow_empty):
         print(f"warning: --allow-empty {key!r} matches no panel", file=sys.stderr)

@@ -14,8 +14,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from scanium_e2e.clients.query import StoreClient
 from scanium_e2e.errors import CheckFailed
-from scanium_e2e.mimir import MimirClient
 from scanium_e2e.secrets import MASK, Masker, find_secret_shapes
 
 
@@ -77,7 +77,7 @@ def scan_series_labels(series: list[dict[str, str]], secrets: Iterable[str]) -> 
 
 
 def series_of_run(
-    client: MimirClient, scope_matchers: str, start: datetime, end: datetime
+    client: StoreClient, scope_matchers: str, start: datetime, end: datetime
 ) -> list[dict[str, str]]:
     """Every series of this run in the store (all metric names)."""
     return client.series("{" + scope_matchers + "}", start, end)

@@ -18,13 +18,13 @@ from datetime import timedelta
 
 import httpx
 
-from scanium_e2e.alloy import ScrapeTarget
+from scanium_e2e.clients.alloy import ScrapeTarget
+from scanium_e2e.clients.query import utc_now
 from scanium_e2e.errors import EndpointError
-from scanium_e2e.findings import Finding, Kind
 from scanium_e2e.metrics_text import parse_samples
-from scanium_e2e.mimir import utc_now
 from scanium_e2e.pipeline import Pipeline
 from scanium_e2e.polling import TransientError
+from scanium_e2e.verdict.findings import Finding, Kind
 
 HOP_NAMES = (
     "backend /metrics",
@@ -211,7 +211,7 @@ def hop_remote_write(pipeline: Pipeline) -> HopReport:
 def hop_mimir_ingestion(pipeline: Pipeline) -> HopReport:
     """Hop 4: the store's discarded-samples counters, by reason (same names in both)."""
     try:
-        text = pipeline.mimir.own_metrics()
+        text = pipeline.store.own_metrics()
         samples = parse_samples(text)
     except EndpointError as exc:
         unreachable = Finding(
@@ -246,7 +246,7 @@ def hop_query(pipeline: Pipeline, query: str | None) -> HopReport:
     if not query:
         return _hop(5, "unknown", Finding(Kind.NO_QUERY))
     try:
-        result = pipeline.mimir.instant(query)
+        result = pipeline.store.instant(query)
     except (TransientError, EndpointError) as exc:
         return _hop(5, "broken", Finding(Kind.QUERY_REJECTED, subject=query, detail=str(exc)))
     if result:
@@ -259,12 +259,12 @@ def hop_query(pipeline: Pipeline, query: str | None) -> HopReport:
 
 def explain_missing(pipeline: Pipeline, query: str) -> list[Finding]:
     """Why a query is empty, pint-style (metric, label or value never seen)."""
-    from scanium_e2e.explain import explain_empty
+    from scanium_e2e.verdict.empty_query import explain_empty
 
     end = utc_now()
     start = min(pipeline.started_at, end - timedelta(minutes=5))
     try:
-        reasons = explain_empty(pipeline.mimir, query, start, end)
+        reasons = explain_empty(pipeline.store, query, start, end)
     except (TransientError, EndpointError) as exc:
         return [Finding(Kind.COULD_NOT_EXPLAIN, subject=query, detail=str(exc))]
     return reasons or [Finding(Kind.UNEXPLAINED, subject=query)]

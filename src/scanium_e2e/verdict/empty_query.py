@@ -17,9 +17,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
 
+from scanium_e2e.clients.query import Sample, Series
 from scanium_e2e.errors import EndpointError
-from scanium_e2e.findings import Finding, Kind, distinct
-from scanium_e2e.mimir import Sample, Series
 from scanium_e2e.promql import (
     Analysis,
     Grouping,
@@ -29,6 +28,7 @@ from scanium_e2e.promql import (
     analyse,
     labels_reaching,
 )
+from scanium_e2e.verdict.findings import Finding, Kind, distinct
 
 MAX_LISTED = 10
 # High enough that `errors_total` is not offered for `requests_total`, low enough to catch
@@ -37,7 +37,7 @@ SIMILAR_NAME_CUTOFF = 0.88
 
 
 class QueryClient(Protocol):
-    """The read API of Mimir the checker needs; MimirClient and the test doubles have it."""
+    """The read API of Mimir the checker needs; StoreClient and the test doubles have it."""
 
     def instant(self, query: str, at: datetime | None = None) -> list[Sample]:
         """Instant vector of `query` at `at`."""

@@ -1,6 +1,6 @@
 """`scanium-e2e`: the command-line entry point.
 
-Each subcommand lives in `scanium_e2e.commands.<name>` with `register(subparsers)` and
+Each subcommand lives in `scanium_e2e.cli.<name>` with `register(subparsers)` and
 `run(args) -> int`. Errors the library raises on purpose (ScaniumE2EError) become one
 paragraph on stderr and exit code 2; they never surface as a traceback.
 """
@@ -37,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     for name in COMMANDS:
         # Every listed command ships with the package: a missing module is a broken
         # install, and an ImportError says so instead of the command quietly vanishing.
-        module = importlib.import_module(f"scanium_e2e.commands.{name}")
+        module = importlib.import_module(f"scanium_e2e.cli.{name}")
         module.register(subparsers)
     return parser
 

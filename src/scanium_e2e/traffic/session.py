@@ -16,17 +16,13 @@ from __future__ import annotations
 import dataclasses
 import time
 
-from scanium_e2e.checks import (
-    TrafficRun,
-    count_baselines,
-    count_queries,
-    planned_counts,
-    wait_for_counts,
-    wait_for_up,
-)
+from scanium_e2e.checks.counts import count_baselines, wait_for_counts
+from scanium_e2e.checks.expectations import count_queries, planned_counts
+from scanium_e2e.checks.scrape import wait_for_up
 from scanium_e2e.pipeline import Pipeline
 from scanium_e2e.settings import Settings
 from scanium_e2e.traffic import Ledger, TrafficPlan, send_traffic
+from scanium_e2e.traffic.run import TrafficRun
 
 
 def merge_ledgers(first: Ledger, second: Ledger) -> Ledger:

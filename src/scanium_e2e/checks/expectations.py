@@ -1,0 +1,56 @@
+"""What the ledger says each count must rise by: the arithmetic from what was sent."""
+
+from __future__ import annotations
+
+from scanium_e2e.contract import Contract
+from scanium_e2e.pipeline import Pipeline
+from scanium_e2e.traffic import Ledger
+from scanium_e2e.traffic.run import Counts
+
+
+def count_queries(pipeline: Pipeline) -> dict[str, tuple[str, tuple[str, ...]]]:
+    """Role -> (metric, grouping labels) of every count the ledger predicts."""
+    contract = pipeline.contract
+    return {
+        "requests": (contract.requests.name, ("provider", "status")),
+        "latency_count": (contract.latency.name + "_count", ("provider", "status")),
+        "tokens_sum": (contract.tokens.name + "_sum", ("provider", "token_type")),
+        "tokens_count": (contract.tokens.name + "_count", ("provider", "token_type")),
+        "errors": (contract.errors.name, ("provider",)),
+    }
+
+
+def planned_counts(ledger: Ledger, contract: Contract) -> dict[str, Counts]:
+    """What the traffic plan should add to each count, from what was *sent*.
+
+    Expectations come from the kinds of requests sent (a success, an injected provider
+    fault), not from the backend's answers, so a backend that mislabels its own outcome
+    cannot make its metrics look right.
+    """
+    provider = ledger.provider
+    successes = [entry for entry in ledger.entries if entry.kind == "success"]
+    errors = [entry for entry in ledger.entries if entry.kind == "provider_error"]
+    statuses: Counts = {}
+    if successes:
+        statuses[(provider, contract.status_success)] = float(len(successes))
+    if errors:
+        statuses[(provider, contract.status_error)] = float(len(errors))
+    tokens_in = sum(entry.planned_input_tokens or 0 for entry in successes)
+    tokens_out = sum(entry.planned_output_tokens or 0 for entry in successes)
+    per_type = {"input": tokens_in, "output": tokens_out, "total": tokens_in + tokens_out}
+    tokens_sum: Counts = {}
+    tokens_count: Counts = {}
+    if successes:
+        for token_type in contract.token_types:
+            tokens_sum[(provider, token_type)] = float(per_type.get(token_type, 0))
+            tokens_count[(provider, token_type)] = float(len(successes))
+    return {
+        "requests": statuses,
+        "latency_count": dict(statuses),
+        "tokens_sum": tokens_sum,
+        "tokens_count": tokens_count,
+        "errors": {(provider,): float(len(errors))} if errors else {},
+    }
+
+
+COUNT_ROLES = ("requests", "latency_count", "tokens_sum", "tokens_count", "errors")

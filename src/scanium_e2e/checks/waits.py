@@ -1,0 +1,95 @@
+"""How a check waits: poll with a deadline, end at once on a hard error, fail with a diagnosis.
+
+Every check polls the store (Mimir or Cortex) through `poll_check`; when it fails, the
+message is the broken hop, what it saw, and the last query and value (verdict.diagnose).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from scanium_e2e.errors import CheckFailed, EndpointError
+from scanium_e2e.pipeline import Pipeline
+from scanium_e2e.polling import (
+    HardError,
+    PollAborted,
+    PollResult,
+    PollTimeout,
+    TransientError,
+    poll,
+)
+from scanium_e2e.verdict.diagnose import (
+    diagnose,
+    hop_mimir_ingestion,
+    hop_remote_write,
+    scrape_failure,
+    scrape_target_name,
+    wrong_job,
+)
+
+T = TypeVar("T")
+
+
+def fail_with_diagnosis(
+    pipeline: Pipeline, headline: str, *, metric: str | None = None, query: str | None = None
+) -> CheckFailed:
+    """A CheckFailed whose message is `headline` plus the hop-by-hop diagnosis (masked)."""
+    report = diagnose(pipeline, metric=metric, query=query).render()
+    return CheckFailed(pipeline.masker.mask(f"{headline}\n{report}"))
+
+
+def poll_check(
+    pipeline: Pipeline,
+    probe: Callable[[], T],
+    until: Callable[[T], bool],
+    *,
+    what: str,
+    describe: Callable[[T], str],
+    metric: str | None = None,
+    query: str | None = None,
+    timeout_s: float | None = None,
+) -> PollResult[T]:
+    """Poll until `until` holds; on timeout or hard error raise CheckFailed with a diagnosis."""
+    try:
+        return poll(
+            probe,
+            until,
+            what=what,
+            timeout_s=timeout_s or pipeline.settings.data_timeout_s,
+            interval_s=pipeline.settings.poll_interval_s,
+            describe=describe,
+        )
+    except (PollTimeout, PollAborted) as exc:
+        raise fail_with_diagnosis(pipeline, str(exc), metric=metric, query=query) from None
+
+
+def pipeline_hard_error(pipeline: Pipeline) -> None:
+    """Raise HardError when a hop reports a fault that waiting will not cure.
+
+    - Alloy's scrape got an HTTP error status (403, 404, 500) from the target; connection
+      errors are not hard (the backend may be restarting);
+    - Alloy scrapes the target fine, but under another job name than the contract's;
+    - Alloy's remote write failed or dropped samples, or the store discarded some (only in
+      a stack we started: a shared store's counters hold other tenants' history).
+    """
+    try:
+        targets = pipeline.alloy.scrape_targets(pipeline.contract.scrape.component)
+    except (TransientError, EndpointError):
+        targets = []
+    name = scrape_target_name(pipeline)
+    for target in targets:
+        if not target.up and target.http_status is not None:
+            raise HardError(scrape_failure(target, name).render())
+    mismatch = wrong_job(targets, pipeline.contract.scrape.job, name)
+    if mismatch is not None:
+        raise HardError(mismatch.render())
+    if not pipeline.stack.started_here:
+        return
+    broken = [
+        hop
+        for hop in (hop_remote_write(pipeline), hop_mimir_ingestion(pipeline))
+        if hop.status == "broken"
+    ]
+    if broken:
+        raise HardError(broken[-1].headline())

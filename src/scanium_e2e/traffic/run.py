@@ -1,0 +1,24 @@
+"""What a session's traffic run returns: the ledger, the counts before it, the verdicts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from scanium_e2e.traffic.ledger import Ledger
+
+Counts = dict[tuple[str, ...], float]
+
+
+@dataclass(frozen=True)
+class TrafficRun:
+    """The traffic a session sent, Mimir's counts just before it, and settled count checks.
+
+    `settled` maps a count role to what `settle_counts` found: the counts, or the failure
+    that `wait_for_planned` re-raises for that role. `timings` holds the seconds of the steps
+    of `run_traffic` (`wave1_send_s`, `wave1_visible_s`, `wave2_send_s`).
+    """
+
+    ledger: Ledger
+    baseline: dict[str, Counts]
+    settled: dict[str, Counts | Exception] = field(default_factory=dict, compare=False)
+    timings: dict[str, float] = field(default_factory=dict, compare=False)
