@@ -198,8 +198,8 @@ class StoreClient:
         return [_sample(item) for item in raw if "value" in item]
 
     def range(self, query: str, start: datetime, end: datetime, step_s: float) -> list[Series]:
-        """Evaluate `query` over [start, end] with `step_s` resolution."""
-        step = f"{max(step_s, 1.0):g}s"
+        """Evaluate `query` over [start, end] with `step_s` resolution (see `step_param`)."""
+        step = step_param(step_s)
         raw = self._call(
             "range query", query, self._prom.custom_query_range, query, start, end, step
         )
@@ -262,6 +262,18 @@ class StoreClient:
         except requests.RequestException as exc:
             raise EndpointError(f"{self.name} /metrics unreachable ({_reason(exc)})") from None
         return response.text
+
+
+def step_param(step_s: float) -> str:
+    """A range query's `step` as the Prometheus API parses it: float seconds, whole ms.
+
+    The API reads `step` as a float (`1.2`) or a duration of whole units (`1200ms`); `1.2s`
+    is neither and is refused with 400 bad_data. Rounded up to a whole millisecond (at least
+    one), so a step chosen to stay under the 11,000-point limit stays under it.
+    """
+    millis = max(1, math.ceil(round(step_s * 1000, 6)))
+    seconds, rest = divmod(millis, 1000)
+    return f"{seconds}.{rest:03d}".rstrip("0").rstrip(".")
 
 
 def _window(match: str, start: datetime | None, end: datetime | None) -> dict[str, str]:

@@ -6,11 +6,14 @@ panel's, else the data source's scrape interval); the query's own min step raise
 
     $__rate_interval = max($__interval + scrape interval, 4 * scrape interval)
 
-where the scrape interval is the query's min step if set, else the data source's.
+where the scrape interval is the query's min step if set, else the data source's. Grafana
+counts intervals in whole milliseconds (`intervalMs`); so does this module, rounding up so
+the safe-resolution bound still holds.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -57,6 +60,11 @@ def calculate_interval(range_s: float, min_interval_s: float, max_data_points: i
     return round_interval(raw)
 
 
+def whole_ms(seconds: float) -> float:
+    """`seconds` rounded up to a whole millisecond (float noise such as 1.2000000002 aside)."""
+    return math.ceil(round(seconds * 1000, 6)) / 1000
+
+
 def rate_interval(interval_s: float, scrape_interval_s: float) -> float:
     """`max($__interval + scrape interval, 4 * scrape interval)`."""
     return max(interval_s + scrape_interval_s, 4 * scrape_interval_s)
@@ -94,7 +102,7 @@ def query_timing(
     )
     min_step = duration_or(target_min_step, 0.0)
     interval = calculate_interval(range_s, max(min_step, panel_interval), points)
-    interval = max(interval, range_s / SAFE_RESOLUTION)
+    interval = whole_ms(max(interval, range_s / SAFE_RESOLUTION))
     scrape = min_step or scrape_interval_s
     return QueryTiming(
         step_s=interval,
