@@ -2,17 +2,20 @@
 
 One test id per panel (one per instance of a repeated panel is in the report), so a
 failure reads like the dashboard a person would open: which panel says "No data", why,
-and the query that was replayed.
+and the query that was replayed. The dashboard is replayed once for all panels; each
+panel's test fails only for its own panel, and the whole table is printed once, in the
+terminal summary.
 """
 
 from __future__ import annotations
 
 import pytest
 
-from scanium_e2e.checks.dashboards import replay_dashboard
-from scanium_e2e.dashboards import DashboardResult, Panel, load_dashboard
+from scanium_e2e.checks.dashboards import DashboardReplay, settle_dashboard
+from scanium_e2e.dashboards import Panel, load_dashboard
 from scanium_e2e.errors import CheckFailed
 from scanium_e2e.pipeline import Pipeline
+from scanium_e2e.pytest_plugin import record_section
 from scanium_e2e.settings import REPO_ROOT
 from scanium_e2e.traffic.run import TrafficRun
 
@@ -21,29 +24,22 @@ PANELS = [panel for panel in load_dashboard(DASHBOARD).panels if panel.targets]
 
 
 @pytest.fixture(scope="module")
-def replayed(pipeline: Pipeline, traffic: TrafficRun) -> DashboardResult | CheckFailed:
-    """The dashboard replayed once every panel has data (or the failure, shared by all)."""
-    try:
-        return replay_dashboard(pipeline, DASHBOARD, traffic)
-    except CheckFailed as exc:
-        return exc
+def replayed(
+    pipeline: Pipeline, traffic: TrafficRun, pytestconfig: pytest.Config
+) -> DashboardReplay:
+    """The dashboard replayed in one wait; its whole table goes to the summary, once."""
+    replay = settle_dashboard(pipeline, DASHBOARD, traffic)
+    if replay.failure:
+        record_section(pytestconfig, f"dashboard replay: {replay.dashboard.title}", replay.failure)
+    return replay
 
 
 @pytest.mark.parametrize("panel", PANELS, ids=[f"{p.id}-{p.title}" for p in PANELS])
-def test_panel_has_data(replayed: DashboardResult | CheckFailed, panel: Panel) -> None:
+def test_panel_has_data(replayed: DashboardReplay, panel: Panel) -> None:
     """The panel's queries, variables expanded, return data over the run's window."""
-    title = panel.title
-    if isinstance(replayed, CheckFailed):
-        message = str(replayed)
-        # Show this panel's row of the report first, then everything.
-        mine = [line for line in message.splitlines() if title and title in line]
-        raise CheckFailed("\n".join([*mine, "", message]))
-    results = replayed.for_panel(title)
-    assert results, f"panel {title!r} was not replayed"
-    for result in results:
-        assert not result.failed, (
-            f"{result.title}: {result.status}: {result.detail} {result.reasons}"
-        )
+    failure = replayed.panel_failure(panel)
+    if failure:
+        raise CheckFailed(failure)
 
 
 def test_fixture_dashboard_has_the_seed_panels() -> None:

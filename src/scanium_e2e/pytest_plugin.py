@@ -1,4 +1,4 @@
-"""pytest hooks: secrets masked in every report, and skips failed on demand.
+"""pytest hooks: secrets masked in every report, skips failed on demand, summary sections.
 
 Masking happens on the report objects themselves, so terminal output, `--junitxml` and
 any other reporter see only masked text.
@@ -50,6 +50,18 @@ def record_mutation(config: pytest.Config, line: str) -> None:
     config.stash.setdefault(MUTATIONS_KEY, []).append(line)
 
 
+SECTIONS_KEY = pytest.StashKey[dict[str, str]]()
+
+
+def record_section(config: pytest.Config, title: str, text: str) -> None:
+    """Print `text` once, under `title`, in the terminal summary (secrets masked).
+
+    For what several tests share, such as a dashboard's whole table: each test's failure
+    then says only its own part.
+    """
+    config.stash.setdefault(SECTIONS_KEY, {})[title] = text
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Mutation variants are opt-in (--mutations); tests marked `late` run last.
 
@@ -65,8 +77,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """`mutation harness: killed N/M` with one line per variant."""
-    lines = terminalreporter.config.stash.get(MUTATIONS_KEY, [])
+    """The recorded sections, then `mutation harness: killed N/M` with one line per variant."""
+    config = terminalreporter.config
+    masker = session_masker(config)
+    for title, text in config.stash.get(SECTIONS_KEY, {}).items():
+        terminalreporter.section(title)
+        for line in masker.mask(text).splitlines():
+            terminalreporter.write_line(line)
+    lines = config.stash.get(MUTATIONS_KEY, [])
     if not lines:
         return
     killed = sum(1 for line in lines if line.startswith("killed"))

@@ -1,4 +1,4 @@
-"""replay_dashboard: which findings end the wait for a dashboard at once."""
+"""replay_dashboard and settle_dashboard: what ends the wait, and whose failure is whose."""
 
 from __future__ import annotations
 
@@ -12,7 +12,16 @@ from dashboard_fixtures import END, START
 
 from scanium_e2e.checks import dashboards as dashboard_checks
 from scanium_e2e.checks import waits
-from scanium_e2e.dashboards import EMPTY, DashboardResult, PanelResult, parse_dashboard
+from scanium_e2e.dashboards import (
+    DATA,
+    EMPTY,
+    Dashboard,
+    DashboardResult,
+    PanelResult,
+    TargetResult,
+    parse_dashboard,
+)
+from scanium_e2e.dashboards.model import Panel
 from scanium_e2e.dashboards.variables import ResolvedVariables
 from scanium_e2e.errors import CheckFailed
 from scanium_e2e.pipeline import Pipeline
@@ -32,15 +41,17 @@ def result_with(finding: Finding) -> DashboardResult:
     return result
 
 
-def replay(monkeypatch: pytest.MonkeyPatch, result: DashboardResult) -> tuple[str, int]:
-    """Replay against a canned result; the failure message and how many replays it took."""
+def canned_pipeline(
+    monkeypatch: pytest.MonkeyPatch, dashboard: Dashboard, results: list[DashboardResult]
+) -> tuple[Pipeline, TrafficRun, list[int]]:
+    """A pipeline whose replays return `results` in turn (the last repeating)."""
     calls: list[int] = []
 
     def canned(*args: Any, **kwargs: Any) -> DashboardResult:
         calls.append(1)
-        return result
+        return results[min(len(calls), len(results)) - 1]
 
-    monkeypatch.setattr(dashboard_checks, "load_dashboard", lambda path: DASHBOARD)
+    monkeypatch.setattr(dashboard_checks, "load_dashboard", lambda path: dashboard)
     monkeypatch.setattr(dashboard_checks, "check_dashboard", canned)
     monkeypatch.setattr(
         waits, "fail_with_diagnosis", lambda pipeline, headline, **kw: CheckFailed(headline)
@@ -54,6 +65,12 @@ def replay(monkeypatch: pytest.MonkeyPatch, result: DashboardResult) -> tuple[st
     )
     ledger = SimpleNamespace(started_at=datetime(2026, 11, 26, 10, tzinfo=UTC).timestamp())
     run = TrafficRun(ledger=cast(Any, ledger), baseline={})
+    return pipeline, run, calls
+
+
+def replay(monkeypatch: pytest.MonkeyPatch, result: DashboardResult) -> tuple[str, int]:
+    """Replay against a canned result; the failure message and how many replays it took."""
+    pipeline, run, calls = canned_pipeline(monkeypatch, DASHBOARD, [result])
     with pytest.raises(CheckFailed) as failed:
         dashboard_checks.replay_dashboard(pipeline, Path("d.json"), run)
     return str(failed.value), len(calls)
@@ -78,3 +95,85 @@ def test_other_findings_wait_even_when_their_text_says_never_seen(
     message, replays = replay(monkeypatch, result_with(other))
     assert replays > 1
     assert "every panel of 'D' has data" in message
+
+
+TWO = parse_dashboard(
+    {
+        "title": "Two",
+        "panels": [
+            {"id": 1, "title": "Errors", "type": "stat", "targets": [{"expr": "errors_total"}]},
+            {"id": 2, "title": "Requests", "type": "stat", "targets": [{"expr": "requests"}]},
+        ],
+    },
+    source="two.json",
+)
+ERRORS, REQUESTS = TWO.panels
+NEVER = Finding(Kind.METRIC_NEVER_SEEN, subject="errors_total", detail="in the window")
+FEW = Finding(Kind.TOO_FEW_SAMPLES, subject="requests", expected="2", seen="at most 1")
+
+
+def verdict(panel: Panel, status: str, *findings: Finding) -> PanelResult:
+    detail = "1 series" if status == DATA else "A: no series"
+    result = PanelResult(panel, panel.title, status, detail)
+    query = panel.targets[0].expr
+    result.targets.append(TargetResult("A", query, query, status))
+    result.findings.extend(findings)
+    return result
+
+
+def two(errors: PanelResult, requests: PanelResult) -> DashboardResult:
+    result = DashboardResult(TWO, START, END, 15.0, ResolvedVariables())
+    result.panels.extend([errors, requests])
+    return result
+
+
+def settle(
+    monkeypatch: pytest.MonkeyPatch, results: list[DashboardResult]
+) -> tuple[dashboard_checks.DashboardReplay, int]:
+    pipeline, run, calls = canned_pipeline(monkeypatch, TWO, results)
+    return dashboard_checks.settle_dashboard(pipeline, Path("two.json"), run), len(calls)
+
+
+def test_a_settled_panel_waits_for_the_others_then_fails_alone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Requests is still filling at the first replay: the wait goes on for it, and ends at
+    # the second replay, when only the metric never seen is left.
+    replay, replays = settle(
+        monkeypatch,
+        [
+            two(verdict(ERRORS, EMPTY, NEVER), verdict(REQUESTS, EMPTY, FEW)),
+            two(verdict(ERRORS, EMPTY, NEVER), verdict(REQUESTS, DATA)),
+        ],
+    )
+    assert replays == 2
+    assert replay.panel_failure(REQUESTS) == ""
+    mine = replay.panel_failure(ERRORS)
+    assert mine.startswith("panel 1 Errors: empty: A: no series\nquery A: errors_total\n")
+    assert "why: `errors_total`: metric never seen in the window" in mine
+    assert "Requests" not in mine  # no other panel's row
+    # The whole table is the dashboard's failure, said once.
+    assert "panel 'Errors' is empty" in replay.failure
+    assert "2   Requests" in replay.failure and "1 series" in replay.failure
+
+
+def test_at_the_deadline_each_panel_fails_with_its_own_reason(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    replay, replays = settle(
+        monkeypatch, [two(verdict(ERRORS, DATA), verdict(REQUESTS, EMPTY, FEW))]
+    )
+    assert replays > 1
+    assert not replay.ok and "every panel of 'Two' has data: not reached" in replay.failure
+    assert replay.panel_failure(ERRORS) == ""
+    mine = replay.panel_failure(REQUESTS)
+    assert mine.startswith("panel 2 Requests: empty: A: no series\nquery A: requests\n")
+    assert "why: " in mine and "Errors" not in mine
+
+
+def test_every_panel_with_data_ends_the_wait_with_no_failure(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    replay, replays = settle(monkeypatch, [two(verdict(ERRORS, DATA), verdict(REQUESTS, DATA))])
+    assert replays == 1 and replay.ok and replay.failure == ""
+    assert replay.panel_failure(ERRORS) == replay.panel_failure(REQUESTS) == ""

@@ -1,18 +1,32 @@
 """Dashboard panels return data for this run's traffic: the check people see as "No data".
 
 Every panel of a dashboard is replayed against Mimir over the traffic's window (from just
-before the first request to now), polling until every panel shows data or the deadline
-passes; the failure lists each empty panel with the reason (pint-style) and its query.
+before the first request to now) in one wait, polled until every panel shows data, until
+every panel still failing has a finding that waiting will not cure (a metric never seen),
+or until the deadline. The verdict is kept per panel, so each panel's test fails with its
+own status, reasons and query, and the whole table is shown once.
 """
 
 from __future__ import annotations
 
+import time
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from scanium_e2e.checks.waits import poll_check
 from scanium_e2e.clients.query import utc_now
-from scanium_e2e.dashboards import DashboardResult, check_dashboard, format_report, load_dashboard
+from scanium_e2e.dashboards import (
+    Dashboard,
+    DashboardResult,
+    Panel,
+    PanelResult,
+    check_dashboard,
+    format_panel,
+    format_report,
+    load_dashboard,
+)
+from scanium_e2e.errors import CheckFailed
 from scanium_e2e.pipeline import Pipeline
 from scanium_e2e.polling import HardError
 from scanium_e2e.traffic.run import TrafficRun
@@ -20,27 +34,72 @@ from scanium_e2e.verdict.findings import Kind
 
 # Rates need a sample before the traffic: start the window a little earlier.
 WINDOW_LEAD = timedelta(minutes=2)
+# Findings that waiting will not cure: the traffic's first wave created every series it
+# ever will, so a metric the store has never seen will not appear by waiting.
+SETTLED_KINDS = frozenset({Kind.METRIC_NEVER_SEEN})
 
 
-def replay_dashboard(pipeline: Pipeline, path: Path, run: TrafficRun) -> DashboardResult:
-    """Poll until every panel of the dashboard at `path` has data; return the last result.
+def settled_empty(panel: PanelResult) -> bool:
+    """True when a failing panel has a finding that no amount of waiting will change."""
+    return any(finding.kind in SETTLED_KINDS for finding in panel.findings)
 
-    Raises CheckFailed (with the per-panel table) when panels stay empty or error.
+
+@dataclass
+class DashboardReplay:
+    """A dashboard replayed until it settled: the last verdicts, and the failure if any."""
+
+    dashboard: Dashboard
+    result: DashboardResult | None
+    failure: str = ""
+    attempts: int = 0
+    elapsed_s: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        """True when every panel has data, is allowed empty, or was skipped."""
+        return not self.failure
+
+    def for_panel(self, panel: Panel) -> list[PanelResult]:
+        """The verdicts on `panel` (one per instance of a repeated panel)."""
+        if self.result is None:
+            return []
+        return [verdict for verdict in self.result.panels if verdict.panel == panel]
+
+    def panel_failure(self, panel: Panel) -> str:
+        """Why `panel` fails, about this panel alone; "" when it passed.
+
+        Other panels' rows are not repeated here: the whole table is `failure`.
+        """
+        verdicts = self.for_panel(panel)
+        if not verdicts:
+            if self.ok:
+                return f"panel {panel.key} was not replayed"
+            headline = self.failure.splitlines()[0] if self.failure else "no replay answered"
+            return f"panel {panel.key} was not replayed: {headline}"
+        failing = [format_panel(verdict) for verdict in verdicts if verdict.failed]
+        if not failing:
+            return ""
+        waited = (
+            f"(the dashboard was replayed {self.attempts} time(s) over {self.elapsed_s:.1f}s; "
+            f"the whole table of {self.dashboard.title!r} is printed once, in the summary)"
+        )
+        return "\n".join([*failing, waited])
+
+
+def settle_dashboard(pipeline: Pipeline, path: Path, run: TrafficRun) -> DashboardReplay:
+    """Replay the dashboard at `path` in one wait and keep every panel's last verdict.
+
+    The wait ends when every panel has data, when each panel still failing has a settled
+    finding (`SETTLED_KINDS`), or at the deadline; `failure` is then the whole table with
+    the hop-by-hop diagnosis. Never raises CheckFailed: each panel's test decides alone.
     """
     dashboard = load_dashboard(path)
     start = datetime.fromtimestamp(run.ledger.started_at, UTC) - WINDOW_LEAD
+    replays: list[DashboardResult] = []
+    started = time.monotonic()
 
     def probe() -> DashboardResult:
-        result = replay()
-        # The traffic's first wave created every series it ever will: a metric Mimir has
-        # never seen will not appear by waiting.
-        for panel in result.failed:
-            if any(finding.kind == Kind.METRIC_NEVER_SEEN for finding in panel.findings):
-                raise HardError(f"panel {panel.title!r} is empty\n{format_report(result)}")
-        return result
-
-    def replay() -> DashboardResult:
-        return check_dashboard(
+        result = check_dashboard(
             pipeline.store,
             dashboard,
             start,
@@ -48,14 +107,44 @@ def replay_dashboard(pipeline: Pipeline, path: Path, run: TrafficRun) -> Dashboa
             scrape_interval_s=pipeline.settings.scrape_interval_s,
             allow_empty=dict(pipeline.contract.allow_empty_panels),
         )
+        replays.append(result)
+        failed = result.failed
+        if failed and all(settled_empty(panel) for panel in failed):
+            names = ", ".join(repr(panel.title) for panel in failed)
+            which = f"panel {names} is" if len(failed) == 1 else f"panels {names} are"
+            raise HardError(f"{which} empty, and waiting will not fill it\n{format_report(result)}")
+        return result
 
     def describe(result: DashboardResult) -> str:
         return f"{len(result.failed)} failing panel(s)\n{format_report(result)}"
 
-    return poll_check(
-        pipeline,
-        probe,
-        lambda result: result.ok,
-        what=f"every panel of {dashboard.title!r} has data",
-        describe=describe,
-    ).value  # type: ignore[return-value]
+    failure = ""
+    try:
+        poll_check(
+            pipeline,
+            probe,
+            lambda result: result.ok,
+            what=f"every panel of {dashboard.title!r} has data",
+            describe=describe,
+        )
+    except CheckFailed as exc:
+        failure = str(exc)
+    return DashboardReplay(
+        dashboard,
+        replays[-1] if replays else None,
+        failure,
+        attempts=len(replays),
+        elapsed_s=time.monotonic() - started,
+    )
+
+
+def replay_dashboard(pipeline: Pipeline, path: Path, run: TrafficRun) -> DashboardResult:
+    """Poll until every panel of the dashboard at `path` has data; return the last result.
+
+    Raises CheckFailed (with the per-panel table) when panels stay empty or error: for
+    callers that need one verdict on the whole dashboard (the mutation harness).
+    """
+    replay = settle_dashboard(pipeline, path, run)
+    if replay.failure or replay.result is None:
+        raise CheckFailed(replay.failure or f"{replay.dashboard.title!r} was not replayed")
+    return replay.result

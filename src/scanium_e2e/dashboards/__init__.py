@@ -32,7 +32,7 @@ from scanium_e2e.dashboards.replay import (
     check_dashboard,
     unused_allowances,
 )
-from scanium_e2e.dashboards.report import format_report, summary
+from scanium_e2e.dashboards.report import format_panel, format_report, summary
 from scanium_e2e.dashboards.variables import ResolvedVariables, resolve_variables
 
 __all__ = [
@@ -53,6 +53,7 @@ __all__ = [
     "Variable",
     "VariableValue",
     "check_dashboard",
+    "format_panel",
     "format_report",
     "interpolate",
     "load_dashboard",

@@ -17,6 +17,7 @@ from scanium_e2e.dashboards.replay import (
     ERROR,
     SKIPPED,
     DashboardResult,
+    PanelResult,
 )
 from scanium_e2e.promql import format_duration
 
@@ -60,6 +61,21 @@ def format_report(result: DashboardResult) -> str:
         lines.extend(f"{indent}why: {finding.render()}" for finding in panel.findings)
     lines.extend(f"note: {note}" for note in dict.fromkeys(result.notes))
     lines.append("result: " + summary(result))
+    return "\n".join(lines)
+
+
+def format_panel(panel: PanelResult) -> str:
+    """One panel's verdict on its own: status and detail, then every query in full, and why.
+
+    What a panel's own test failure says; unlike the table, nothing is cut.
+    """
+    lines = [f"panel {panel.label} {panel.title or '(untitled)'}: {panel.status}: {panel.detail}"]
+    lines.extend(
+        f"query {target.ref_id or '?'}: {_one_line(target.query)}"
+        for target in panel.targets
+        if target.query
+    )
+    lines.extend(f"why: {finding.render()}" for finding in panel.findings)
     return "\n".join(lines)
 
 
