@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -71,6 +72,68 @@ def test_var_pins_a_variable(capsys: pytest.CaptureFixture[str]) -> None:
     assert capsys.readouterr().err == "warning: --var modle: no dashboard has a variable $modle\n"
 
 
+def test_format_json_prints_every_panel_with_its_full_queries(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    stored = [s for s in contract_series() if "errors" not in s.labels["__name__"]]
+    code = run_with(FakeMimir(stored), str(FIXTURE), "--mimir-url", "http://x", "--format", "json")
+    out = capsys.readouterr().out
+    assert code == 1  # the same exit codes as the table
+    document = json.loads(out)  # stdout is the JSON document alone
+    assert document["panels"] == 10 and document["failing"] >= 1
+    (dashboard,) = document["dashboards"]
+    assert dashboard["uid"] == "scanium-openai-runtime" and dashboard["ok"] is False
+    for panel in dashboard["panels"]:
+        assert {"title", "id", "status", "detail", "reasons", "queries"} <= panel.keys()
+    errors = next(p for p in dashboard["panels"] if p["title"] == "Error Rate")
+    assert errors["status"] == "empty"
+    assert any(
+        "`scanium_assistant_errors_total`: metric never seen" in r for r in errors["reasons"]
+    )
+    assert errors["queries"] and all("$" not in q for q in errors["queries"])
+    assert any("scanium_assistant_errors_total" in q for q in errors["queries"])
+
+
+def test_format_json_keeps_what_the_table_cuts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    models = [f"model-number-{i:03d}" for i in range(300)]
+    dashboard = {
+        "title": "Long",
+        "templating": {
+            "list": [
+                {
+                    "name": "model",
+                    "type": "custom",
+                    "query": ",".join(models),
+                    "includeAll": True,
+                    "multi": True,
+                    "current": {"value": ["$__all"]},
+                }
+            ]
+        },
+        "panels": [
+            {
+                "id": 1,
+                "title": "By model",
+                "type": "timeseries",
+                "targets": [{"refId": "A", "expr": 'sum(rate(nope{model=~"$model"}[5m]))'}],
+            }
+        ],
+    }
+    path = tmp_path / "long.json"
+    path.write_text(json.dumps(dashboard))
+    argv = [str(path), "--mimir-url", "http://x", *WINDOW]
+    assert run_with(FakeMimir(contract_series()), *argv) == 1
+    table = capsys.readouterr().out
+    assert "model-number-299" not in table and "cut to 160 characters" in table
+    assert run_with(FakeMimir(contract_series()), *argv, "--format", "json") == 1
+    (query,) = json.loads(capsys.readouterr().out)["dashboards"][0]["panels"][0]["queries"]
+    assert (
+        query.startswith('sum(rate(nope{model=~"(model-number-000|') and "model-number-299" in query
+    )
+
+
 def usage_error(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
     started = time.monotonic()
     code = main(["dashboards", *argv])
@@ -125,7 +188,8 @@ def test_start_after_end_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 @pytest.mark.parametrize(
-    "bad", [["--allow-empty", "no-equals-sign"], ["--since", "soon"], ["--var", "x"]]
+    "bad",
+    [["--allow-empty", "no-equals-sign"], ["--since", "soon"], ["--var", "x"], ["--format", "xml"]],
 )
 def test_bad_flags_exit_2(bad: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as caught:

@@ -1,6 +1,7 @@
 """`scanium-e2e dashboards`: replay Grafana dashboards against Mimir, panel by panel.
 
-Prints a per-panel table for each dashboard. Exit codes: 0 every panel has data (or is
+Prints a per-panel table for each dashboard (or, with `--format json`, one JSON document
+with every panel's verdict and its queries in full). Exit codes: 0 every panel has data (or is
 allowed empty, or has nothing to replay), 1 a panel is empty or its query errors, 2 bad
 input (missing or malformed file, bad flag) or Mimir unreachable, as one paragraph.
 """
@@ -8,6 +9,7 @@ input (missing or malformed file, bad flag) or Mimir unreachable, as one paragra
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -17,6 +19,7 @@ from urllib.parse import urlparse
 from scanium_e2e.clients.query import QueryError, StoreClient
 from scanium_e2e.dashboards import (
     check_dashboard,
+    dashboard_record,
     format_report,
     load_dashboards,
     unused_allowances,
@@ -111,6 +114,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--timeout", type=_duration, default=5.0, metavar="SECONDS", help="per query (5s)"
     )
+    parser.add_argument(
+        "--format",
+        choices=("table", "json"),
+        default="table",
+        help="table (default; long cells cut) or json (every panel's title, id, status, "
+        "detail, reasons and full queries, on stdout)",
+    )
     parser.set_defaults(run=run)
 
 
@@ -198,16 +208,23 @@ def run(args: argparse.Namespace, client: QueryClient | None = None) -> int:
             except TransientError as exc:
                 raise EndpointError(f"{exc} while checking {dashboard.source}.") from None
             results.append(result)
-            print(format_report(result), end="\n\n", flush=True)
+            if args.format == "table":
+                print(format_report(result), end="\n\n", flush=True)
     finally:
         if owned and isinstance(client, StoreClient):
             client.close()
     for key in unused_allowances(results, allow_empty):
         print(f"warning: --allow-empty {key!r} matches no panel", file=sys.stderr)
     failed = sum(len(r.failed) for r in results)
-    span = format_duration((end - start).total_seconds())
-    print(
-        f"{len(results)} dashboard(s), {sum(len(r.panels) for r in results)} panels over "
-        f"{span}: {failed} failing"
-    )
+    panels = sum(len(r.panels) for r in results)
+    if args.format == "json":
+        document = {
+            "dashboards": [dashboard_record(result) for result in results],
+            "panels": panels,
+            "failing": failed,
+        }
+        print(json.dumps(document, indent=2))
+    else:
+        span = format_duration((end - start).total_seconds())
+        print(f"{len(results)} dashboard(s), {panels} panels over {span}: {failed} failing")
     return EXIT_PANELS_FAILED if failed else EXIT_OK

@@ -32,7 +32,13 @@ from scanium_e2e.dashboards.replay import (
     check_dashboard,
     unused_allowances,
 )
-from scanium_e2e.dashboards.report import format_panel, format_report, summary
+from scanium_e2e.dashboards.report import (
+    dashboard_record,
+    format_panel,
+    format_report,
+    panel_record,
+    summary,
+)
 from scanium_e2e.dashboards.variables import ResolvedVariables, resolve_variables
 
 __all__ = [
@@ -53,12 +59,14 @@ __all__ = [
     "Variable",
     "VariableValue",
     "check_dashboard",
+    "dashboard_record",
     "format_panel",
     "format_report",
     "interpolate",
     "load_dashboard",
     "load_dashboards",
     "macros",
+    "panel_record",
     "parse_dashboard",
     "query_timing",
     "resolve_variables",
