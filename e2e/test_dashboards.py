@@ -18,6 +18,7 @@ from scanium_e2e.pipeline import Pipeline
 from scanium_e2e.pytest_plugin import record_section
 from scanium_e2e.settings import REPO_ROOT
 from scanium_e2e.traffic.run import TrafficRun
+from scanium_e2e.verdict.artifacts import write_dashboard_artifact
 
 DASHBOARD = REPO_ROOT / "fixtures" / "grafana" / "dashboards" / "openai-runtime.json"
 PANELS = [panel for panel in load_dashboard(DASHBOARD).panels if panel.targets]
@@ -27,10 +28,15 @@ PANELS = [panel for panel in load_dashboard(DASHBOARD).panels if panel.targets]
 def replayed(
     pipeline: Pipeline, traffic: TrafficRun, pytestconfig: pytest.Config
 ) -> DashboardReplay:
-    """The dashboard replayed in one wait; its whole table goes to the summary, once."""
+    """The dashboard replayed in one wait; on failure its whole table goes to the summary,
+    once, and every panel's verdict with its full queries to the artifacts."""
     replay = settle_dashboard(pipeline, DASHBOARD, traffic)
     if replay.failure:
-        record_section(pytestconfig, f"dashboard replay: {replay.dashboard.title}", replay.failure)
+        text = replay.failure
+        if replay.result is not None:
+            path = write_dashboard_artifact(pipeline, replay.result)
+            text += f"\nevery panel's verdict and full queries: {path}"
+        record_section(pytestconfig, f"dashboard replay: {replay.dashboard.title}", text)
     return replay
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
@@ -25,7 +26,9 @@ from scanium_e2e.dashboards.model import Panel
 from scanium_e2e.dashboards.variables import ResolvedVariables
 from scanium_e2e.errors import CheckFailed
 from scanium_e2e.pipeline import Pipeline
+from scanium_e2e.secrets import Masker
 from scanium_e2e.traffic.run import TrafficRun
+from scanium_e2e.verdict.artifacts import write_dashboard_artifact
 from scanium_e2e.verdict.findings import Finding, Kind
 
 DASHBOARD = parse_dashboard(
@@ -177,3 +180,19 @@ def test_every_panel_with_data_ends_the_wait_with_no_failure(
     replay, replays = settle(monkeypatch, [two(verdict(ERRORS, DATA), verdict(REQUESTS, DATA))])
     assert replays == 1 and replay.ok and replay.failure == ""
     assert replay.panel_failure(ERRORS) == replay.panel_failure(REQUESTS) == ""
+
+
+def test_the_dashboard_artifact_keeps_every_panel_and_masks_secrets(tmp_path: Path) -> None:
+    masker = Masker()
+    masker.add("sk-secret-0123456789")
+    errors = verdict(ERRORS, EMPTY, NEVER)
+    errors.targets[0].query = 'errors_total{key="sk-secret-0123456789"}'
+    settings = SimpleNamespace(artifacts_dir=tmp_path, run_id="run-1")
+    pipeline = cast(Pipeline, SimpleNamespace(settings=settings, masker=masker))
+    path = write_dashboard_artifact(pipeline, two(errors, verdict(REQUESTS, DATA)))
+    assert path == tmp_path / "run-1" / "dashboard-Two.json"  # no uid: the title
+    text = path.read_text()
+    assert "sk-secret-0123456789" not in text
+    record = json.loads(text)
+    assert [p["title"] for p in record["panels"]] == ["Errors", "Requests"]
+    assert record["panels"][0]["reasons"] == [NEVER.render()]

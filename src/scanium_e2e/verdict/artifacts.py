@@ -7,16 +7,33 @@ from pathlib import Path
 
 import httpx
 
+from scanium_e2e.dashboards import DashboardResult, dashboard_record
 from scanium_e2e.pipeline import Pipeline
 from scanium_e2e.verdict.diagnose import component_json, diagnose
+
+
+def artifacts_folder(pipeline: Pipeline) -> Path:
+    """`<artifacts_dir>/<run_id>/`, created."""
+    folder = pipeline.settings.artifacts_dir / pipeline.settings.run_id
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def write_dashboard_artifact(pipeline: Pipeline, result: DashboardResult) -> Path:
+    """Write `dashboard-<uid>.json` (every panel's verdict, its queries in full) into the
+    artifacts folder; returns the file."""
+    name = result.dashboard.uid or result.dashboard.title or "untitled"
+    path = artifacts_folder(pipeline) / f"dashboard-{name}.json"
+    text = json.dumps(dashboard_record(result), indent=2)
+    path.write_text(pipeline.masker.mask(text), "utf-8")
+    return path
 
 
 def write_artifacts(pipeline: Pipeline) -> Path:
     """Write logs, Alloy's component JSON, the last queries, a /metrics snapshot and a
     diagnosis into `<artifacts_dir>/<run_id>/`; returns the folder."""
     mask = pipeline.masker.mask
-    folder = pipeline.settings.artifacts_dir / pipeline.settings.run_id
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = artifacts_folder(pipeline)
     if pipeline.stack.started_here:
         pipeline.stack.save_logs(folder / "logs")
     (folder / "alloy-component.json").write_text(mask(component_json(pipeline)), "utf-8")
