@@ -158,6 +158,7 @@ def test_a_settled_panel_waits_for_the_others_then_fails_alone(
     # The whole table is the dashboard's failure, said once.
     assert "panel 'Errors' is empty" in replay.failure
     assert "2   Requests" in replay.failure and "1 series" in replay.failure
+    assert repr(replay).startswith("DashboardReplay('Two': 1 of 2 panels failing, 2 replay(s)")
 
 
 def test_at_the_deadline_each_panel_fails_with_its_own_reason(

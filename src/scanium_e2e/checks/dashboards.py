@@ -44,7 +44,7 @@ def settled_empty(panel: PanelResult) -> bool:
     return any(finding.kind in SETTLED_KINDS for finding in panel.findings)
 
 
-@dataclass
+@dataclass(repr=False)
 class DashboardReplay:
     """A dashboard replayed until it settled: the last verdicts, and the failure if any."""
 
@@ -58,6 +58,17 @@ class DashboardReplay:
     def ok(self) -> bool:
         """True when every panel has data, is allowed empty, or was skipped."""
         return not self.failure
+
+    def __repr__(self) -> str:
+        # pytest shows a test's arguments on failure: one line, not the whole table.
+        if self.result is None:
+            state = "not replayed"
+        else:
+            state = f"{len(self.result.failed)} of {len(self.result.panels)} panels failing"
+        return (
+            f"DashboardReplay({self.dashboard.title!r}: {state}, "
+            f"{self.attempts} replay(s) in {self.elapsed_s:.1f}s)"
+        )
 
     def for_panel(self, panel: Panel) -> list[PanelResult]:
         """The verdicts on `panel` (one per instance of a repeated panel)."""
