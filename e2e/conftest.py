@@ -7,7 +7,7 @@ folder whose path it prints, then removes the stack unless --keep-stack.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -18,7 +18,7 @@ from scanium_e2e.cli import EXIT_BAD_INPUT, EXIT_STACK_FAILED
 from scanium_e2e.contract import Contract, load_contract
 from scanium_e2e.errors import ScaniumE2EError
 from scanium_e2e.pipeline import Pipeline
-from scanium_e2e.pytest_plugin import session_masker
+from scanium_e2e.pytest_plugin import record_accepted, record_deviations, session_masker
 from scanium_e2e.secrets import Masker
 from scanium_e2e.settings import Settings
 from scanium_e2e.stack import Stack
@@ -27,6 +27,7 @@ from scanium_e2e.stack.external import ExternalStack
 from scanium_e2e.traffic.run import TrafficRun
 from scanium_e2e.traffic.session import run_traffic, session_plan
 from scanium_e2e.verdict.artifacts import write_artifacts
+from scanium_e2e.verdict.findings import distinct
 
 
 def _options(config: pytest.Config) -> dict[str, object]:
@@ -170,7 +171,9 @@ def pipeline(
 
 
 @pytest.fixture(scope="session")
-def traffic(pipeline: Pipeline, settings: Settings, masker: Masker) -> TrafficRun:
+def traffic(
+    pipeline: Pipeline, settings: Settings, masker: Masker, request: pytest.FixtureRequest
+) -> TrafficRun:
     """Send the session's traffic once the scrape works; returns the ledger and baselines."""
     if not settings.send_traffic:
         pytest.skip("--no-traffic: checks that compare the store with a ledger need traffic")
@@ -185,4 +188,25 @@ def traffic(pipeline: Pipeline, settings: Settings, masker: Masker) -> TrafficRu
         masker.add(value)
     # All count checks poll the store at once; each test then reads (or re-raises) its verdict.
     settle_counts(pipeline, run)
+    record_deviations(request.config, [finding.render() for finding in distinct(run.deviations)])
     return run
+
+
+@pytest.fixture
+def accept(request: pytest.FixtureRequest) -> Callable[[str], None]:
+    """Report a deviation the contract accepts on purpose: a line in the summary."""
+
+    def accepted(reason: str) -> None:
+        record_accepted(request.config, request.node.nodeid, reason)
+
+    return accepted
+
+
+@pytest.fixture
+def waive(request: pytest.FixtureRequest) -> Callable[[str], None]:
+    """End a test whose criterion the contract waives: xfail "accepted by contract: ..."."""
+
+    def waived(reason: str) -> None:
+        pytest.xfail(record_accepted(request.config, request.node.nodeid, reason))
+
+    return waived

@@ -64,9 +64,37 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     items.sort(key=lambda item: item.get_closest_marker("late") is not None)
 
 
+ACCEPTED_KEY = pytest.StashKey[list[str]]()
+DEVIATIONS_KEY = pytest.StashKey[list[str]]()
+ACCEPTED_PREFIX = "accepted by contract: "
+
+
+def record_accepted(config: pytest.Config, nodeid: str, reason: str) -> str:
+    """Remember that a test accepted a known deviation on purpose; returns the reason line."""
+    line = reason if reason.startswith(ACCEPTED_PREFIX) else ACCEPTED_PREFIX + reason
+    config.stash.setdefault(ACCEPTED_KEY, []).append(f"{nodeid}: {line}")
+    return line
+
+
+def record_deviations(config: pytest.Config, sentences: list[str]) -> None:
+    """Remember the deviations the count checks named, for one line in the summary."""
+    known = config.stash.setdefault(DEVIATIONS_KEY, [])
+    known.extend(sentence for sentence in sentences if sentence not in known)
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """`mutation harness: killed N/M` with one line per variant."""
-    lines = terminalreporter.config.stash.get(MUTATIONS_KEY, [])
+    """Accepted deviations, named deviations, and `mutation harness: killed N/M`."""
+    config = terminalreporter.config
+    accepted = config.stash.get(ACCEPTED_KEY, [])
+    if accepted:
+        terminalreporter.section("accepted by contract")
+        for line in accepted:
+            terminalreporter.write_line(line)
+    deviations = config.stash.get(DEVIATIONS_KEY, [])
+    if deviations:
+        terminalreporter.section("deviations from the contract")
+        terminalreporter.write_line(session_masker(config).mask("; ".join(deviations)))
+    lines = config.stash.get(MUTATIONS_KEY, [])
     if not lines:
         return
     killed = sum(1 for line in lines if line.startswith("killed"))
