@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,7 @@ from scanium_e2e.errors import ScaniumE2EError
 from scanium_e2e.pipeline import Pipeline
 from scanium_e2e.pytest_plugin import record_accepted, record_deviations, session_masker
 from scanium_e2e.secrets import Masker
+from scanium_e2e.selftest import DEVIATIONS, prepared
 from scanium_e2e.settings import Settings
 from scanium_e2e.stack import Stack
 from scanium_e2e.stack.compose import ComposeStack
@@ -102,8 +104,9 @@ def _wanted(request: pytest.FixtureRequest, fixture: str) -> bool:
 def stack(settings: Settings, masker: Masker, request: pytest.FixtureRequest) -> Iterator[Stack]:
     """The stack under test: started here with Testcontainers, or attached to.
 
-    When collected tests need the incident stack, it starts at the same time as the main
-    one, so its start-up costs no extra wall time.
+    When collected tests need the incident stack or the deviation stacks (variants of the
+    backend, e2e/test_deviations.py), they start at the same time as the main one, so
+    their start-up costs no extra wall time.
     """
     if settings.external_mode:
         external = ExternalStack(settings)
@@ -113,11 +116,24 @@ def stack(settings: Settings, masker: Masker, request: pytest.FixtureRequest) ->
             pytest.exit(f"scanium-e2e: {exc}", returncode=EXIT_BAD_INPUT)
         yield external
         return
-    main = ComposeStack(settings, masker=masker)
-    extras: dict[str, ComposeStack] = {}
-    if _wanted(request, "incident_stack"):
-        extras["incident"] = ComposeStack.variant(settings, "incident", INCIDENT, masker)
-    request.config.stash[EXTRA_STACKS] = extras
+    with ExitStack() as patched:
+        main = ComposeStack(settings, masker=masker)
+        extras: dict[str, ComposeStack] = {}
+        if _wanted(request, "incident_stack"):
+            extras["incident"] = ComposeStack.variant(settings, "incident", INCIDENT, masker)
+        if _wanted(request, "deviation_stacks"):
+            for variant in DEVIATIONS:
+                compose_files, _ = patched.enter_context(prepared(variant))
+                extras[variant.name] = ComposeStack.variant(
+                    settings, variant.name, variant.overrides, masker, compose_files
+                )
+        request.config.stash[EXTRA_STACKS] = extras
+        yield from _started(main, extras, settings)
+
+
+def _started(
+    main: ComposeStack, extras: dict[str, ComposeStack], settings: Settings
+) -> Iterator[Stack]:
     everything = [main, *extras.values()]
     try:
         with ThreadPoolExecutor(max_workers=len(everything)) as pool:
@@ -147,6 +163,17 @@ def incident_stack(
     if settings.external_mode:
         pytest.skip("the incident stack is started locally; external mode starts nothing")
     return request.config.stash[EXTRA_STACKS]["incident"]
+
+
+@pytest.fixture(scope="session")
+def deviation_stacks(
+    settings: Settings, stack: Stack, request: pytest.FixtureRequest
+) -> dict[str, ComposeStack]:
+    """Stacks whose backend deviates from the contract as real ones do (selftest.DEVIATIONS)."""
+    if settings.external_mode:
+        pytest.skip("the deviation stacks are started locally; external mode starts nothing")
+    stacks = request.config.stash[EXTRA_STACKS]
+    return {variant.name: stacks[variant.name] for variant in DEVIATIONS}
 
 
 @pytest.fixture(scope="session")
