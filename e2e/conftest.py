@@ -7,8 +7,9 @@ folder whose path it prints, then removes the stack unless --keep-stack.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
@@ -18,8 +19,9 @@ from scanium_e2e.cli import EXIT_BAD_INPUT, EXIT_STACK_FAILED
 from scanium_e2e.contract import Contract, load_contract
 from scanium_e2e.errors import ScaniumE2EError
 from scanium_e2e.pipeline import Pipeline
-from scanium_e2e.pytest_plugin import session_masker
+from scanium_e2e.pytest_plugin import record_accepted, record_deviations, session_masker
 from scanium_e2e.secrets import Masker
+from scanium_e2e.selftest import DEVIATIONS, prepared
 from scanium_e2e.settings import Settings
 from scanium_e2e.stack import Stack
 from scanium_e2e.stack.compose import ComposeStack
@@ -27,6 +29,7 @@ from scanium_e2e.stack.external import ExternalStack
 from scanium_e2e.traffic.run import TrafficRun
 from scanium_e2e.traffic.session import run_traffic, session_plan
 from scanium_e2e.verdict.artifacts import write_artifacts
+from scanium_e2e.verdict.findings import distinct
 
 
 def _options(config: pytest.Config) -> dict[str, object]:
@@ -101,8 +104,9 @@ def _wanted(request: pytest.FixtureRequest, fixture: str) -> bool:
 def stack(settings: Settings, masker: Masker, request: pytest.FixtureRequest) -> Iterator[Stack]:
     """The stack under test: started here with Testcontainers, or attached to.
 
-    When collected tests need the incident stack, it starts at the same time as the main
-    one, so its start-up costs no extra wall time.
+    When collected tests need the incident stack or the deviation stacks (variants of the
+    backend, e2e/test_deviations.py), they start at the same time as the main one, so
+    their start-up costs no extra wall time.
     """
     if settings.external_mode:
         external = ExternalStack(settings)
@@ -112,11 +116,24 @@ def stack(settings: Settings, masker: Masker, request: pytest.FixtureRequest) ->
             pytest.exit(f"scanium-e2e: {exc}", returncode=EXIT_BAD_INPUT)
         yield external
         return
-    main = ComposeStack(settings, masker=masker)
-    extras: dict[str, ComposeStack] = {}
-    if _wanted(request, "incident_stack"):
-        extras["incident"] = ComposeStack.variant(settings, "incident", INCIDENT, masker)
-    request.config.stash[EXTRA_STACKS] = extras
+    with ExitStack() as patched:
+        main = ComposeStack(settings, masker=masker)
+        extras: dict[str, ComposeStack] = {}
+        if _wanted(request, "incident_stack"):
+            extras["incident"] = ComposeStack.variant(settings, "incident", INCIDENT, masker)
+        if _wanted(request, "deviation_stacks"):
+            for variant in DEVIATIONS:
+                compose_files, _ = patched.enter_context(prepared(variant))
+                extras[variant.name] = ComposeStack.variant(
+                    settings, variant.name, variant.overrides, masker, compose_files
+                )
+        request.config.stash[EXTRA_STACKS] = extras
+        yield from _started(main, extras, settings)
+
+
+def _started(
+    main: ComposeStack, extras: dict[str, ComposeStack], settings: Settings
+) -> Iterator[Stack]:
     everything = [main, *extras.values()]
     try:
         with ThreadPoolExecutor(max_workers=len(everything)) as pool:
@@ -149,6 +166,17 @@ def incident_stack(
 
 
 @pytest.fixture(scope="session")
+def deviation_stacks(
+    settings: Settings, stack: Stack, request: pytest.FixtureRequest
+) -> dict[str, ComposeStack]:
+    """Stacks whose backend deviates from the contract as real ones do (selftest.DEVIATIONS)."""
+    if settings.external_mode:
+        pytest.skip("the deviation stacks are started locally; external mode starts nothing")
+    stacks = request.config.stash[EXTRA_STACKS]
+    return {variant.name: stacks[variant.name] for variant in DEVIATIONS}
+
+
+@pytest.fixture(scope="session")
 def pipeline(
     settings: Settings,
     contract: Contract,
@@ -170,7 +198,9 @@ def pipeline(
 
 
 @pytest.fixture(scope="session")
-def traffic(pipeline: Pipeline, settings: Settings, masker: Masker) -> TrafficRun:
+def traffic(
+    pipeline: Pipeline, settings: Settings, masker: Masker, request: pytest.FixtureRequest
+) -> TrafficRun:
     """Send the session's traffic once the scrape works; returns the ledger and baselines."""
     if not settings.send_traffic:
         pytest.skip("--no-traffic: checks that compare the store with a ledger need traffic")
@@ -185,4 +215,25 @@ def traffic(pipeline: Pipeline, settings: Settings, masker: Masker) -> TrafficRu
         masker.add(value)
     # All count checks poll the store at once; each test then reads (or re-raises) its verdict.
     settle_counts(pipeline, run)
+    record_deviations(request.config, [finding.render() for finding in distinct(run.deviations)])
     return run
+
+
+@pytest.fixture
+def accept(request: pytest.FixtureRequest) -> Callable[[str], None]:
+    """Report a deviation the contract accepts on purpose: a line in the summary."""
+
+    def accepted(reason: str) -> None:
+        record_accepted(request.config, request.node.nodeid, reason)
+
+    return accepted
+
+
+@pytest.fixture
+def waive(request: pytest.FixtureRequest) -> Callable[[str], None]:
+    """End a test whose criterion the contract waives: xfail "accepted by contract: ..."."""
+
+    def waived(reason: str) -> None:
+        pytest.xfail(record_accepted(request.config, request.node.nodeid, reason))
+
+    return waived

@@ -4,20 +4,27 @@ and p95 is computable."""
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
-from scanium_e2e.checks.counts import wait_for_planned
+from scanium_e2e.checks.counts import wait_for_planned, wait_until_settled
+from scanium_e2e.checks.expectations import accepted_accounting
 from scanium_e2e.pipeline import Pipeline
 from scanium_e2e.traffic.run import TrafficRun
 
 
-def test_latency_count_equals_the_ledger(pipeline: Pipeline, traffic: TrafficRun) -> None:
+def test_latency_count_equals_the_ledger(
+    pipeline: Pipeline, traffic: TrafficRun, accept: Callable[[str], None]
+) -> None:
     """One latency observation per request that reached the assistant."""
     wait_for_planned(pipeline, traffic, "latency_count")
+    accepted = accepted_accounting(traffic.ledger, pipeline.contract)
+    if accepted:
+        accept(accepted)
 
 
 def test_latency_histogram_series_and_buckets(pipeline: Pipeline, traffic: TrafficRun) -> None:
     """_bucket (with exactly the contract's bounds), _sum and _count are all in Mimir."""
-    wait_for_planned(pipeline, traffic, "latency_count")
+    wait_until_settled(pipeline, traffic, "latency_count")
     spec = pipeline.contract.latency
     for suffix in ("_bucket", "_sum", "_count"):
         assert pipeline.store.instant(pipeline.selector(spec.name + suffix)), (
@@ -33,7 +40,7 @@ def test_latency_histogram_series_and_buckets(pipeline: Pipeline, traffic: Traff
 def test_p95_latency_is_computable(pipeline: Pipeline, traffic: TrafficRun) -> None:
     """histogram_quantile(0.95, sum by (le) (rate(..._bucket[5m]))) is a finite number,
     as the dashboard's p95 panel computes it."""
-    wait_for_planned(pipeline, traffic, "latency_count")
+    wait_until_settled(pipeline, traffic, "latency_count")
     spec = pipeline.contract.latency
     query = (
         f"histogram_quantile(0.95, sum by (le) "

@@ -12,7 +12,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Final, Literal, cast, get_args
 
 from scanium_e2e.errors import ConfigurationError
 
@@ -38,6 +38,35 @@ class ScrapeSpec:
     remote_write_component: str = "prometheus.remote_write.mimir"
 
 
+RecordedAs = Literal["error", "success", "not_recorded"]
+RECORDED_AS: Final[tuple[str, ...]] = get_args(RecordedAs)
+
+
+@dataclass(frozen=True)
+class FailureAccounting:
+    """How the backend accounts for a request whose LLM call failed.
+
+    `recorded_as`: the `status` such a request gets in the requests counter and latency
+    histogram: `error` (the Scanium contract), `success` (a backend that answers a 200
+    fallback and counts it as one), or `not_recorded` (it counts only successes).
+    `error_counter`: whether the errors counter exists and counts each failure.
+    """
+
+    recorded_as: RecordedAs = "error"
+    error_counter: bool = True
+
+    def deviations(self) -> list[str]:
+        """What this accounting accepts that the Scanium contract does not, in words."""
+        accepted = []
+        if self.recorded_as == "success":
+            accepted.append("injected LLM failures are counted as status=success")
+        elif self.recorded_as == "not_recorded":
+            accepted.append("injected LLM failures are not counted in the requests metrics")
+        if not self.error_counter:
+            accepted.append("the backend has no errors counter")
+        return accepted
+
+
 @dataclass(frozen=True)
 class Contract:
     """The whole contract file."""
@@ -50,11 +79,16 @@ class Contract:
     token_types: tuple[str, ...]
     status_success: str = "success"
     status_error: str = "error"
-    errors_recorded: bool = True
+    failures: FailureAccounting = field(default_factory=FailureAccounting)
     series_budget_default: int = 200
     series_budget: Mapping[str, int] = field(default_factory=dict)
     allow_empty_panels: Mapping[str, str] = field(default_factory=dict)
     source: str = ""
+
+    @property
+    def errors_recorded(self) -> bool:
+        """Whether the errors counter exists (the old `errors_recorded` field)."""
+        return self.failures.error_counter
 
     def budget_for(self, metric: str) -> int:
         """How many series `metric` may have in one run before labels count as unbounded."""
@@ -68,6 +102,7 @@ _TOP = {
     "token_types",
     "statuses",
     "errors_recorded",
+    "failures",
     "series_budget",
     "dashboards",
 }
@@ -118,6 +153,31 @@ def _metric(role: str, value: Any, source: str) -> MetricSpec:
     )
 
 
+def _failures(top: dict[str, Any], source: str) -> FailureAccounting:
+    # `errors_recorded: false` (the older field) means what `error_counter: false` says.
+    if "errors_recorded" in top and "failures" in top:
+        raise ConfigurationError(
+            f"{source}: give `failures` or the older `errors_recorded`, not both "
+            "(`errors_recorded: false` is `failures.error_counter: false`)."
+        )
+    if "errors_recorded" in top:
+        if not isinstance(top["errors_recorded"], bool):
+            raise ConfigurationError(f"{source}: `errors_recorded` must be true or false.")
+        return FailureAccounting(error_counter=top["errors_recorded"])
+    spec = _object(top.get("failures", {}), "failures", {"recorded_as", "error_counter"}, source)
+    recorded_as = spec.get("recorded_as", "error")
+    if recorded_as not in RECORDED_AS:
+        raise ConfigurationError(
+            f"{source}: `failures.recorded_as` is {recorded_as!r}; use one of "
+            + ", ".join(RECORDED_AS)
+            + "."
+        )
+    error_counter = spec.get("error_counter", True)
+    if not isinstance(error_counter, bool):
+        raise ConfigurationError(f"{source}: `failures.error_counter` must be true or false.")
+    return FailureAccounting(recorded_as=cast(RecordedAs, recorded_as), error_counter=error_counter)
+
+
 def parse_contract(data: Any, source: str = "contract") -> Contract:
     """Build a Contract from decoded JSON; raises ConfigurationError naming any bad field."""
     top = _object(data, "", _TOP, source)
@@ -145,9 +205,7 @@ def parse_contract(data: Any, source: str = "contract") -> Contract:
         raise ConfigurationError(
             f"{source}: `dashboards.allow_empty` maps panel titles to a non-empty reason."
         )
-    errors_recorded = top.get("errors_recorded", True)
-    if not isinstance(errors_recorded, bool):
-        raise ConfigurationError(f"{source}: `errors_recorded` must be true or false.")
+    failures = _failures(top, source)
     return Contract(
         scrape=ScrapeSpec(**{k: str(v) for k, v in scrape.items()}),
         requests=_metric("requests", metrics["requests"], source),
@@ -157,7 +215,7 @@ def parse_contract(data: Any, source: str = "contract") -> Contract:
         token_types=_strings(top.get("token_types", []), "token_types", source),
         status_success=str(statuses.get("success", "success")),
         status_error=str(statuses.get("error", "error")),
-        errors_recorded=errors_recorded,
+        failures=failures,
         series_budget_default=int(budget.get("default", 200)),
         series_budget=dict(per_metric),
         allow_empty_panels=dict(allow_empty),

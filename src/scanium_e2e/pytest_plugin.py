@@ -76,14 +76,41 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     items.sort(key=lambda item: item.get_closest_marker("late") is not None)
 
 
+ACCEPTED_KEY = pytest.StashKey[list[str]]()
+DEVIATIONS_KEY = pytest.StashKey[list[str]]()
+ACCEPTED_PREFIX = "accepted by contract: "
+
+
+def record_accepted(config: pytest.Config, nodeid: str, reason: str) -> str:
+    """Remember that a test accepted a known deviation on purpose; returns the reason line."""
+    line = reason if reason.startswith(ACCEPTED_PREFIX) else ACCEPTED_PREFIX + reason
+    config.stash.setdefault(ACCEPTED_KEY, []).append(f"{nodeid}: {line}")
+    return line
+
+
+def record_deviations(config: pytest.Config, sentences: list[str]) -> None:
+    """Remember the deviations the count checks named, for one line in the summary."""
+    known = config.stash.setdefault(DEVIATIONS_KEY, [])
+    known.extend(sentence for sentence in sentences if sentence not in known)
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """The recorded sections, then `mutation harness: killed N/M` with one line per variant."""
+    """Recorded sections, accepted and named deviations, and `mutation harness: killed N/M`."""
     config = terminalreporter.config
     masker = session_masker(config)
     for title, text in config.stash.get(SECTIONS_KEY, {}).items():
         terminalreporter.section(title)
         for line in masker.mask(text).splitlines():
             terminalreporter.write_line(line)
+    accepted = config.stash.get(ACCEPTED_KEY, [])
+    if accepted:
+        terminalreporter.section("accepted by contract")
+        for line in accepted:
+            terminalreporter.write_line(line)
+    deviations = config.stash.get(DEVIATIONS_KEY, [])
+    if deviations:
+        terminalreporter.section("deviations from the contract")
+        terminalreporter.write_line(masker.mask("; ".join(deviations)))
     lines = config.stash.get(MUTATIONS_KEY, [])
     if not lines:
         return

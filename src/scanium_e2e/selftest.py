@@ -164,6 +164,49 @@ VARIANTS: tuple[Variant, ...] = (
 )
 
 
+# Deviations real backends have, each a variant the whole suite runs against (in external
+# mode, e2e/test_deviations.py): exactly the checks of the deviation must fail, naming it,
+# and a contract that accepts it must pass with "accepted by contract" lines.
+FAILURES_AS_SUCCESS = Patch(
+    "assistant.py",
+    'provider_id, "error", False, (self._timer() - started) * 1000',
+    'provider_id, "success", False, (self._timer() - started) * 1000',
+)
+NO_ERROR_COUNTER = (
+    # Never registered, so /metrics has not even its HELP line; and never incremented.
+    Patch(
+        "metrics.py",
+        '"Assistant provider failures",\n'
+        '            ["provider", "error_type", "reason_code"],\n'
+        "            registry=self.registry,",
+        '"Assistant provider failures",\n'
+        '            ["provider", "error_type", "reason_code"],\n'
+        "            registry=None,",
+    ),
+    Patch(
+        "metrics.py",
+        '"""Count one provider failure by its bounded type and reason code."""\n',
+        '"""Count one provider failure by its bounded type and reason code."""\n        return\n',
+    ),
+)
+DEVIATIONS: tuple[Variant, ...] = (
+    Variant(
+        name="failures-as-success",
+        breaks="an LLM failure is answered with a 200 fallback and counted as status=success",
+        expect_check="requests == ledger",
+        expect_diagnosis=("injected LLM failures were counted as status=success",),
+        backend_patches=(FAILURES_AS_SUCCESS,),
+    ),
+    Variant(
+        name="no-error-counter",
+        breaks="scanium_assistant_errors_total is never created",
+        expect_check="errors == ledger",
+        expect_diagnosis=("scanium_assistant_errors_total was never created",),
+        backend_patches=NO_ERROR_COUNTER,
+    ),
+)
+
+
 @dataclass(frozen=True)
 class VariantResult:
     """How one variant fared."""

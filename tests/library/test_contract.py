@@ -67,3 +67,31 @@ def test_malformed_json_names_line(tmp_path: Path) -> None:
     bad.write_text('{"metrics": {,}}')
     with pytest.raises(ConfigurationError, match=r"c.json is not valid JSON: .* line 1"):
         load_contract(bad)
+
+
+def test_failure_accounting_is_parsed_strictly() -> None:
+    import json
+
+    import pytest as _pytest
+
+    from scanium_e2e.contract import parse_contract
+    from scanium_e2e.errors import ConfigurationError
+    from scanium_e2e.settings import REPO_ROOT
+
+    base = json.loads((REPO_ROOT / "fixtures" / "contract.json").read_text())
+    assert parse_contract(base).failures.recorded_as == "error"
+    base["failures"] = {"recorded_as": "success", "error_counter": False}
+    parsed = parse_contract(base)
+    assert (parsed.failures.recorded_as, parsed.errors_recorded) == ("success", False)
+    base["failures"] = {"recorded_as": "fallback"}
+    with _pytest.raises(ConfigurationError, match=r"failures\.recorded_as"):
+        parse_contract(base)
+    base["failures"] = {"counted": "error"}
+    with _pytest.raises(ConfigurationError, match=r"failures\.counted"):
+        parse_contract(base)
+    del base["failures"]
+    base["errors_recorded"] = False
+    assert parse_contract(base).failures.error_counter is False
+    base["failures"] = {}
+    with _pytest.raises(ConfigurationError, match="not both"):
+        parse_contract(base)

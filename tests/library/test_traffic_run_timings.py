@@ -57,7 +57,7 @@ def test_wave_timings_are_recorded(monkeypatch: pytest.MonkeyPatch) -> None:
         clock.advance(2.0 if len(sends) == 1 else 5.0)
         return Ledger(run_id=plan.run_id, provider=plan.provider, base_url=base_url, started_at=0)
 
-    def wait_for_counts(pipeline: Pipeline, **kwargs: Any) -> dict[Any, float]:
+    def wait_for_successes(pipeline: Pipeline, **kwargs: Any) -> dict[Any, float]:
         steps.append("visible")
         clock.advance(3.0)
         return {}
@@ -66,10 +66,7 @@ def test_wave_timings_are_recorded(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(traffic_run, "wait_for_up", wait_for_up)
     monkeypatch.setattr(traffic_run, "count_baselines", count_baselines)
     monkeypatch.setattr(traffic_run, "send_traffic", send_traffic)
-    monkeypatch.setattr(traffic_run, "wait_for_counts", wait_for_counts)
-    monkeypatch.setattr(
-        traffic_run, "count_queries", lambda pipeline: {"requests": ("requests_total", ())}
-    )
+    monkeypatch.setattr(traffic_run, "wait_for_successes", wait_for_successes)
     monkeypatch.setattr(traffic_run, "planned_counts", lambda ledger, contract: {"requests": {}})
 
     plan = TrafficPlan(api_key="key", run_id="run-timings", successes=3, provider_errors=2)

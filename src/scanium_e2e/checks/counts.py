@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
+import httpx
+
+from scanium_e2e.checks.deviations import (
+    could_still_move,
+    moved_count,
+    moved_finding,
+    never_created,
+)
 from scanium_e2e.checks.expectations import COUNT_ROLES, count_queries, planned_counts
 from scanium_e2e.checks.waits import pipeline_hard_error, poll_check
+from scanium_e2e.errors import CheckFailed, EndpointError
+from scanium_e2e.metrics_text import parse_samples
 from scanium_e2e.pipeline import Pipeline
-from scanium_e2e.polling import (
-    HardError,
-)
+from scanium_e2e.polling import HardError
 from scanium_e2e.traffic.run import Counts, TrafficRun
-from scanium_e2e.verdict.diagnose import (
-    hop_backend_metrics,
-)
+from scanium_e2e.verdict.diagnose import hop_backend_metrics
 from scanium_e2e.verdict.findings import Finding, Kind
 
 
@@ -50,15 +57,25 @@ def wait_for_counts(
     baseline: Counts | None = None,
     exact: bool = True,
     cancel: threading.Event | None = None,
+    found: list[Finding] | None = None,
 ) -> Counts:
     """Poll until the increase of `sum by (by) (metric)` since `baseline` equals `expected`.
 
     With `exact` false (a shared deployment, where others add traffic too) the increase
     need only reach `expected`. In our own stack a count above expectation can never come
-    back down, so it ends the wait at once.
+    back down, so it ends the wait at once. A deviation (a count moved to a sibling label
+    value, a metric never created) ends it too, and the failure's first line names it;
+    its finding is also appended to `found`.
     """
     query = sum_by(pipeline, metric, by)
     base = baseline or {}
+    deviation: list[Finding] = []
+
+    def deviates(finding: Finding) -> HardError:
+        deviation.append(finding)
+        if found is not None:
+            found.append(finding)
+        return HardError(finding.render())
 
     def holds(increase: Counts) -> bool:
         if exact:
@@ -71,7 +88,11 @@ def wait_for_counts(
         now = read_counts(pipeline, query, by)
         increase = {key: value - base.get(key, 0.0) for key, value in now.items()}
         increase = {key: value for key, value in increase.items() if value}
-        if exact and any(increase.get(key, 0.0) > expected.get(key, 0.0) for key in increase):
+        moved = moved_count(expected, increase, by, exact=exact)
+        if moved is not None:
+            raise deviates(moved_finding(moved, metric, pipeline.contract))
+        overshoot = any(increase.get(key, 0.0) > expected.get(key, 0.0) for key in increase)
+        if exact and overshoot and not could_still_move(expected, increase):
             # Counters only grow: a count above the ledger, or under labels the ledger
             # cannot explain (a missing or renamed label), will never come right.
             unexplained = Finding(
@@ -88,6 +109,10 @@ def wait_for_counts(
             # The traffic is sent: a family the backend does not expose will never arrive.
             exposed = hop_backend_metrics(pipeline, metric)
             if exposed.status == "broken":
+                if exposed.finding.kind == Kind.METRIC_NOT_EXPOSED:
+                    missing = _never_created(pipeline, metric)
+                    if missing is not None:
+                        raise deviates(missing)
                 raise HardError(exposed.headline())
         return increase
 
@@ -95,14 +120,93 @@ def wait_for_counts(
     # explanation name the label or value that Mimir never saw.
     first = sorted(expected)[0] if expected else ()
     series_query = pipeline.selector(metric, **dict(zip(by, first, strict=False)))
+    try:
+        result = poll_check(
+            pipeline,
+            probe,
+            holds,
+            what=f"{what}: `{query}` to {'equal' if exact else 'reach'} "
+            f"{describe_counts(expected)}",
+            describe=describe_counts,
+            metric=metric,
+            query=series_query,
+        )
+    except CheckFailed as exc:
+        if deviation:
+            # The deviation in one sentence first; the wait and the hops after it.
+            raise CheckFailed(pipeline.masker.mask(f"{deviation[0].render()}.\n{exc}")) from None
+        raise
+    return result.value or {}
+
+
+def _never_created(pipeline: Pipeline, metric: str) -> Finding | None:
+    """The never-created finding for `metric`, read from the backend's /metrics."""
+    try:
+        response = pipeline.backend_metrics()
+        samples = parse_samples(response.text) if response.status_code == 200 else []
+    except (httpx.TransportError, EndpointError):
+        return None
+    return never_created(metric, samples, pipeline.contract, str(response.url))
+
+
+def wait_for_successes(
+    pipeline: Pipeline,
+    *,
+    what: str,
+    planned: Counts,
+    baseline: Counts | None = None,
+) -> Counts:
+    """Poll until the requests counter shows the planned successes (the traffic gate).
+
+    Only what later checks need: that counting works. How failures are counted, and
+    every other family, belong to their own tests. In our own stack, counts that add up
+    to the plan but hold none of its successes (a missing or renamed label) end the wait.
+    """
+    metric, by = count_queries(pipeline)["requests"]
+    query = sum_by(pipeline, metric, by)
+    base = baseline or {}
+    success = pipeline.contract.status_success
+    wanted = {key: value for key, value in planned.items() if key[-1] == success}
+    exact = not pipeline.settings.external_mode
+    if not planned:
+        return {}
+
+    def holds(increase: Counts) -> bool:
+        if not wanted:  # a plan without successes: anything counted shows counting works
+            return sum(increase.values()) >= sum(planned.values())
+        return all(increase.get(key, 0.0) >= value for key, value in wanted.items())
+
+    def probe() -> Counts:
+        now = read_counts(pipeline, query, by)
+        increase = {key: now[key] - base.get(key, 0.0) for key in now}
+        increase = {key: value for key, value in increase.items() if value}
+        if holds(increase):
+            return increase
+        pipeline_hard_error(pipeline)
+        exposed = hop_backend_metrics(pipeline, metric)
+        if exposed.status == "broken":
+            raise HardError(exposed.headline())
+        if exact and sum(increase.values()) >= sum(planned.values()):
+            unexplained = Finding(
+                Kind.COUNTS_UNEXPLAINED,
+                subject=pipeline.store_name,
+                expected=describe_counts(wanted or planned),
+                seen=describe_counts(increase),
+                detail=query,
+                hop=5,
+            )
+            raise HardError(unexplained.render())
+        return increase
+
+    first = sorted(wanted or planned)[0]
     result = poll_check(
         pipeline,
         probe,
         holds,
-        what=f"{what}: `{query}` to {'equal' if exact else 'reach'} {describe_counts(expected)}",
+        what=f"{what}: `{query}` to reach {describe_counts(wanted or planned)}",
         describe=describe_counts,
         metric=metric,
-        query=series_query,
+        query=pipeline.selector(metric, **dict(zip(by, first, strict=False))),
     )
     return result.value or {}
 
@@ -184,4 +288,15 @@ def _wait_for_planned(
         baseline=run.baseline.get(role, {}),
         exact=not pipeline.settings.external_mode,
         cancel=cancel,
+        found=run.deviations,
     )
+
+
+def wait_until_settled(pipeline: Pipeline, run: TrafficRun, role: str) -> None:
+    """Wait until the count check of `role` has ended, whatever its verdict.
+
+    For checks that need the data there but judge something else (bucket bounds, labels):
+    a wrong count fails the count's own test, not theirs.
+    """
+    with contextlib.suppress(CheckFailed):
+        wait_for_planned(pipeline, run, role)

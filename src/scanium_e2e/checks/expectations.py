@@ -25,16 +25,22 @@ def planned_counts(ledger: Ledger, contract: Contract) -> dict[str, Counts]:
 
     Expectations come from the kinds of requests sent (a success, an injected provider
     fault), not from the backend's answers, so a backend that mislabels its own outcome
-    cannot make its metrics look right.
+    cannot make its metrics look right. The contract's failure accounting says where the
+    faults go: status=error (ours), status=success, or nowhere; and whether the errors
+    counter counts them. A kind the plan sent none of is expected nowhere.
     """
     provider = ledger.provider
     successes = [entry for entry in ledger.entries if entry.kind == "success"]
     errors = [entry for entry in ledger.entries if entry.kind == "provider_error"]
+    accounting = contract.failures
     statuses: Counts = {}
     if successes:
         statuses[(provider, contract.status_success)] = float(len(successes))
-    if errors:
-        statuses[(provider, contract.status_error)] = float(len(errors))
+    if errors and accounting.recorded_as != "not_recorded":
+        status = (
+            contract.status_error if accounting.recorded_as == "error" else contract.status_success
+        )
+        statuses[(provider, status)] = statuses.get((provider, status), 0.0) + len(errors)
     tokens_in = sum(entry.planned_input_tokens or 0 for entry in successes)
     tokens_out = sum(entry.planned_output_tokens or 0 for entry in successes)
     per_type = {"input": tokens_in, "output": tokens_out, "total": tokens_in + tokens_out}
@@ -49,8 +55,29 @@ def planned_counts(ledger: Ledger, contract: Contract) -> dict[str, Counts]:
         "latency_count": dict(statuses),
         "tokens_sum": tokens_sum,
         "tokens_count": tokens_count,
-        "errors": {(provider,): float(len(errors))} if errors else {},
+        "errors": {(provider,): float(len(errors))} if errors and accounting.error_counter else {},
     }
+
+
+def accepted_accounting(ledger: Ledger, contract: Contract) -> str | None:
+    """Why the status counts held only by the contract's leave, or None when they did not.
+
+    A contract whose failures are recorded other than as status=error accepts that on
+    purpose; a run that injected faults says so instead of passing silently.
+    """
+    accounting = contract.failures
+    faults = ledger.count("provider_error")
+    if not faults or accounting.recorded_as == "error":
+        return None
+    where = (
+        f"as status={contract.status_success}"
+        if accounting.recorded_as == "success"
+        else "nowhere in the requests metrics"
+    )
+    return (
+        f"{faults} injected LLM failures were counted {where} "
+        f"({contract.source}: failures.recorded_as={accounting.recorded_as})"
+    )
 
 
 COUNT_ROLES = ("requests", "latency_count", "tokens_sum", "tokens_count", "errors")

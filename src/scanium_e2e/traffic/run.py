@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from scanium_e2e.traffic.ledger import Ledger
+from scanium_e2e.verdict.findings import Finding
 
 Counts = dict[tuple[str, ...], float]
 
@@ -15,10 +16,13 @@ class TrafficRun:
 
     `settled` maps a count role to what `settle_counts` found: the counts, or the failure
     that `wait_for_planned` re-raises for that role. `timings` holds the seconds of the steps
-    of `run_traffic` (`wave1_send_s`, `wave1_visible_s`, `wave2_send_s`).
+    of `run_traffic` (`wave1_send_s`, `wave1_visible_s`, `wave2_send_s`). `deviations`
+    are the findings of count checks that named a deviation from the contract.
     """
 
     ledger: Ledger
     baseline: dict[str, Counts]
     settled: dict[str, Counts | Exception] = field(default_factory=dict, compare=False)
     timings: dict[str, float] = field(default_factory=dict, compare=False)
+    # Deviations the count checks named (a count moved, a metric never created).
+    deviations: list[Finding] = field(default_factory=list, compare=False)

@@ -38,6 +38,10 @@ class Kind(StrEnum):
     QUERY_RETURNED = "query-returned"
     QUERY_EMPTY = "query-empty"
     COUNTS_UNEXPLAINED = "counts-unexplained"
+    # deviations of the backend's accounting from the contract (hard: waiting cures none)
+    FAILURES_COUNTED_AS_SUCCESS = "failures-counted-as-success"
+    COUNT_MOVED = "count-moved"
+    METRIC_NEVER_CREATED = "metric-never-created"
     # why a query is empty (explain.py, dashboard replay)
     UNREADABLE_EXPRESSION = "unreadable-expression"
     COULD_NOT_CHECK = "could-not-check"
@@ -85,6 +89,13 @@ _TEMPLATES: dict[tuple[int | None, Kind], str] = {
     (None, Kind.QUERY_EMPTY): "`{subject}` is empty: {causes}",
     (None, Kind.COUNTS_UNEXPLAINED): "{subject} counts what the ledger cannot explain: "
     "expected {expected}, {subject} has {seen}",
+    # `detail` is the amount moved: these sentences start with it.
+    (None, Kind.FAILURES_COUNTED_AS_SUCCESS): "{detail} injected LLM failures were counted as "
+    "{seen} in `{subject}`, where the contract puts them under {expected}",
+    (None, Kind.COUNT_MOVED): "`{subject}` counted {detail} under {seen} that the plan puts "
+    "under {expected}",
+    (None, Kind.METRIC_NEVER_CREATED): "{subject} was never created: {detail} has no sample of "
+    "it, while its siblings {seen} are there",
     (None, Kind.UNREADABLE_EXPRESSION): "could not read the expression to explain it ({detail})",
     (None, Kind.COULD_NOT_CHECK): "could not check `{subject}`: {detail}",
     (None, Kind.COULD_NOT_EXPLAIN): "could not explain ({detail})",
