@@ -59,6 +59,12 @@ ensure_docker_engine() {
     return
   fi
   need_root "start dockerd"
+  # An engine that is still shutting down holds its pid file: wait for it to go. A pid file
+  # whose process is gone (a crash) would stop the new engine from starting: remove it.
+  for _ in $(seq 1 30); do pgrep -x dockerd >/dev/null || break; sleep 0.5; done
+  if [ -f /var/run/docker.pid ] && ! kill -0 "$(cat /var/run/docker.pid)" 2>/dev/null; then
+    rm -f /var/run/docker.pid
+  fi
   # setsid: the engine must outlive this script (CI runs pytest after it).
   setsid nohup dockerd >/var/log/scanium-e2e-dockerd.log 2>&1 </dev/null &
   for _ in $(seq 1 60); do
