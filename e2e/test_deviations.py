@@ -2,7 +2,11 @@
 of the reference backend (selftest.DEVIATIONS, started with the session's stack) and
 exactly the checks of the deviation fail, each naming it in its first line; with a
 contract copy that accepts the deviation the same run passes, reporting "accepted by
-contract". Dashboards are left out (their own criteria, in e2e/test_dashboards.py).
+contract". The dashboard runs too: each panel's test fails for its own panel only, so a
+deviation fails exactly the panels whose queries read the series it leaves out (derived
+from the dashboard JSON), each naming the metric; a contract accepting "no error counter"
+lists those panels in `dashboards.allow_empty` (waived, "accepted by contract"), since a
+person opening the dashboard still sees "No data" there.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from pathlib import Path
 
 import pytest
 
+from scanium_e2e.dashboards import Panel, load_dashboard
 from scanium_e2e.settings import REPO_ROOT, Settings
 from scanium_e2e.stack.compose import ComposeStack
 
@@ -34,18 +39,38 @@ FILES = (
     "e2e/test_errors.py",
     "e2e/test_scrape_health.py",
     "e2e/test_no_secrets.py",
+    "e2e/test_dashboards.py",
 )
 REQUESTS = "e2e.test_requests::test_request_counts_equal_the_ledger"
 LATENCY = "e2e.test_latency::test_latency_count_equals_the_ledger"
 ERRORS = "e2e.test_errors::test_errors_total_counts_each_injected_fault"
 ERROR_LABELS = "e2e.test_errors::test_error_labels_agree_with_the_answers"
+ERRORS_METRIC = "scanium_assistant_errors_total"
+DASHBOARD = REPO_ROOT / "fixtures" / "grafana" / "dashboards" / "openai-runtime.json"
+
+
+def panels_over(metric: str) -> dict[str, Panel]:
+    """The dashboard's panel tests whose queries read `metric`: test id -> panel."""
+    return {
+        f"e2e.test_dashboards::test_panel_has_data[{panel.id}-{panel.title}]": panel
+        for panel in load_dashboard(DASHBOARD).panels
+        if any(re.search(rf"\b{metric}\b", target.expr) for target in panel.targets)
+    }
+
+
+ERROR_PANELS = panels_over(ERRORS_METRIC)
+# The reason an accepting contract gives for each error panel it allows empty.
+NO_COUNTER_REASON = f"the backend has no {ERRORS_METRIC}: its panels show no data"
+
+
 # The only skips an external run may have: what only a local stack allows.
 LOCAL_ONLY = ("logs are not reachable", "needs the stub LLM")
 
 
 @dataclass(frozen=True)
 class Outcome:
-    """One external run: exit code, output, failed ids -> first line, xfail ids, seconds."""
+    """One external run: exit code, output, failed ids -> first line (and -> whole text),
+    xfail ids -> reason, skip reasons, seconds."""
 
     code: int
     output: str
@@ -53,6 +78,7 @@ class Outcome:
     xfailed: dict[str, str]
     skipped: list[str]
     seconds: float
+    texts: dict[str, str]
 
 
 def _first_line(text: str) -> str:
@@ -104,6 +130,7 @@ def run_suite(
     seconds = time.monotonic() - began
     output = result.stdout + result.stderr
     failed: dict[str, str] = {}
+    texts: dict[str, str] = {}
     xfailed: dict[str, str] = {}
     skipped: list[str] = []
     if junit.exists():
@@ -112,45 +139,62 @@ def run_suite(
             for tag in ("failure", "error"):
                 for element in case.iter(tag):
                     failed[test_id] = _first_line(element.text or "")
+                    texts[test_id] = element.text or ""
             for element in case.iter("skipped"):
                 message = element.get("message", "")
                 if element.get("type") == "pytest.xfail":
                     xfailed[test_id] = message
                 else:
                     skipped.append(message)
-    return Outcome(result.returncode, output, failed, xfailed, skipped, seconds)
+    return Outcome(result.returncode, output, failed, xfailed, skipped, seconds, texts)
 
 
-def accepting_contract(folder: Path, **failures: object) -> Path:
-    """A copy of the default contract whose `failures` accept a deviation."""
+def accepting_contract(
+    folder: Path, allow_empty: dict[str, str] | None = None, **failures: object
+) -> Path:
+    """A copy of the default contract whose `failures` (and `dashboards.allow_empty`)
+    accept a deviation."""
     data = json.loads((REPO_ROOT / "fixtures" / "contract.json").read_text(encoding="utf-8"))
     data["failures"] = {**data["failures"], **failures}
+    data["dashboards"] = {"allow_empty": allow_empty or {}}
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "contract.json"
     path.write_text(json.dumps(data), encoding="utf-8")
     return path
 
 
-RUNS: dict[str, list[tuple[str, Callable[[Path], dict[str, str]]]]] = {
+EnvOf = Callable[[Path], dict[str, str]]
+
+
+def contract_env(allow_error_panels: bool = False, **failures: object) -> EnvOf:
+    """A run with an accepting contract copy (written into the run's folder)."""
+    allow = (
+        {p.title: NO_COUNTER_REASON for p in ERROR_PANELS.values()} if allow_error_panels else {}
+    )
+
+    def env_of(folder: Path) -> dict[str, str]:
+        path = accepting_contract(folder, allow, **failures)
+        return {"SCANIUM_E2E_CONTRACT": str(path)}
+
+    return env_of
+
+
+RUNS: dict[str, list[tuple[str, EnvOf]]] = {
     "failures-as-success": [
         ("default", lambda folder: {}),
-        (
-            "accepted",
-            lambda folder: {
-                "SCANIUM_E2E_CONTRACT": str(accepting_contract(folder, recorded_as="success"))
-            },
-        ),
+        ("accepted", contract_env(recorded_as="success")),
     ],
     "no-error-counter": [
         ("default", lambda folder: {}),
-        (
-            "accepted",
-            lambda folder: {
-                "SCANIUM_E2E_CONTRACT": str(accepting_contract(folder, error_counter=False))
-            },
-        ),
+        ("accepted", contract_env(True, error_counter=False)),
         # A plan with zero faults expects zero of them: nothing about errors can fail.
         ("no-faults", lambda folder: {"SCANIUM_E2E_TRAFFIC_ERRORS": "0"}),
+    ],
+    "success-no-errors": [
+        ("default", lambda folder: {}),
+        ("accepted", contract_env(True, recorded_as="success", error_counter=False)),
+        # Accepting the counting but not the empty panels: the dashboard still says so.
+        ("panels-not-allowed", contract_env(recorded_as="success", error_counter=False)),
     ],
 }
 
@@ -183,42 +227,98 @@ def outcomes(
 def _report(outcome: Outcome, record_property: Callable[[str, object], None]) -> str:
     record_property("wall_time_s", round(outcome.seconds, 1))
     record_property("failed", json.dumps(outcome.failed))
+    if outcome.xfailed:
+        record_property("xfailed", json.dumps(outcome.xfailed))
     return outcome.output[-4000:]
+
+
+def _as_success(metric: str) -> str:
+    return (
+        f"2 injected LLM failures were counted as status=success in `{metric}`, "
+        "where the contract puts them under status=error."
+    )
+
+
+STATUS_CHECKS = {
+    REQUESTS: _as_success("scanium_assistant_requests_total"),
+    LATENCY: _as_success("scanium_assistant_request_latency_ms_count"),
+}
+
+
+def _assert_status_checks(outcome: Outcome, tail: str) -> None:
+    for test_id, line in STATUS_CHECKS.items():
+        assert outcome.failed[test_id] == line, tail
+
+
+def _assert_error_checks(outcome: Outcome, tail: str) -> None:
+    for test_id in (ERRORS, ERROR_LABELS):
+        reason = outcome.failed[test_id]
+        assert reason.startswith(f"{ERRORS_METRIC} was never created: http"), tail
+        assert "while its siblings scanium_assistant_requests_total" in reason, tail
+
+
+def _assert_error_panels(outcome: Outcome, tail: str) -> None:
+    """Each error panel fails on its own, its first line naming the panel and the metric
+    the store never saw."""
+    for test_id, panel in ERROR_PANELS.items():
+        first = outcome.failed[test_id]
+        assert first.startswith(f"panel {panel.id} {panel.title}: empty: "), tail
+        assert f"; `{ERRORS_METRIC}`: metric never seen between " in first, tail
+
+
+def _assert_only_local_skips(outcome: Outcome, tail: str) -> None:
+    assert all(any(ok in reason for ok in LOCAL_ONLY) for reason in outcome.skipped), tail
+
+
+def test_the_dashboard_has_panels_over_the_error_counter() -> None:
+    """The panels a missing error counter empties, found in the JSON: Error Rate and
+    Errors by Type (if this changes, the expectations below follow the JSON)."""
+    assert {p.title for p in ERROR_PANELS.values()} == {"Error Rate", "Errors by Type"}
 
 
 def test_failures_counted_as_success_fail_the_status_checks_only(
     outcomes: dict[tuple[str, str], Outcome], record_property: Callable[[str, object], None]
 ) -> None:
-    """Faults counted as successes: the two checks by status fail, naming it; nothing else."""
+    """Faults counted as successes: the two checks by status fail, naming it; nothing else
+    (the dashboard has no panel by status=error: every panel has data)."""
     outcome = outcomes[("failures-as-success", "default")]
     tail = _report(outcome, record_property)
     assert outcome.code == 1, tail
-    assert set(outcome.failed) == {REQUESTS, LATENCY}, tail
-    for test_id, metric in (
-        (REQUESTS, "scanium_assistant_requests_total"),
-        (LATENCY, "scanium_assistant_request_latency_ms_count"),
-    ):
-        assert outcome.failed[test_id] == (
-            f"2 injected LLM failures were counted as status=success in `{metric}`, "
-            "where the contract puts them under status=error."
-        ), tail
-    assert all(any(ok in reason for ok in LOCAL_ONLY) for reason in outcome.skipped), tail
-    assert outcome.seconds < 45, f"took {outcome.seconds:.1f}s: the wait did not end at once"
+    assert set(outcome.failed) == set(STATUS_CHECKS), tail
+    _assert_status_checks(outcome, tail)
+    _assert_only_local_skips(outcome, tail)
+    assert outcome.seconds < 60, f"took {outcome.seconds:.1f}s: the wait did not end at once"
 
 
-def test_an_error_counter_never_created_fails_the_error_checks_only(
+def test_an_error_counter_never_created_fails_the_error_checks_and_panels_only(
     outcomes: dict[tuple[str, str], Outcome], record_property: Callable[[str, object], None]
 ) -> None:
-    """No errors counter: the two error checks fail, naming the metric; nothing else."""
+    """No errors counter: the two error checks and the panels over it fail, naming the
+    metric; nothing else."""
     outcome = outcomes[("no-error-counter", "default")]
     tail = _report(outcome, record_property)
     assert outcome.code == 1, tail
-    assert set(outcome.failed) == {ERRORS, ERROR_LABELS}, tail
-    for reason in outcome.failed.values():
-        assert reason.startswith("scanium_assistant_errors_total was never created: http"), tail
-        assert "while its siblings scanium_assistant_requests_total" in reason, tail
-    assert all(any(ok in reason for ok in LOCAL_ONLY) for reason in outcome.skipped), tail
-    assert outcome.seconds < 45, f"took {outcome.seconds:.1f}s: the wait did not end at once"
+    assert set(outcome.failed) == {ERRORS, ERROR_LABELS, *ERROR_PANELS}, tail
+    _assert_error_checks(outcome, tail)
+    _assert_error_panels(outcome, tail)
+    _assert_only_local_skips(outcome, tail)
+    assert outcome.seconds < 60, f"took {outcome.seconds:.1f}s: the wait did not end at once"
+
+
+def test_a_fallback_counted_as_success_without_error_counter_fails_both(
+    outcomes: dict[tuple[str, str], Outcome], record_property: Callable[[str, object], None]
+) -> None:
+    """Both at once (what users meet): the status checks, the error checks and the error
+    panels fail, and the first lines name both facts."""
+    outcome = outcomes[("success-no-errors", "default")]
+    tail = _report(outcome, record_property)
+    assert outcome.code == 1, tail
+    assert set(outcome.failed) == {*STATUS_CHECKS, ERRORS, ERROR_LABELS, *ERROR_PANELS}, tail
+    _assert_status_checks(outcome, tail)
+    _assert_error_checks(outcome, tail)
+    _assert_error_panels(outcome, tail)
+    _assert_only_local_skips(outcome, tail)
+    assert outcome.seconds < 60, f"took {outcome.seconds:.1f}s: the wait did not end at once"
 
 
 @pytest.mark.parametrize("name", sorted(RUNS))
@@ -228,23 +328,44 @@ def test_a_contract_that_accepts_the_deviation_passes_saying_so(
     record_property: Callable[[str, object], None],
 ) -> None:
     """With the deviation accepted in a contract copy: no failure, and "accepted by contract"
-    lines in the summary (and an xfail for a waived criterion), never a silent skip."""
+    lines in the summary (an xfail for each waived criterion, the error checks and the
+    error panels allowed empty), never a silent skip."""
     outcome = outcomes[(name, "accepted")]
     tail = _report(outcome, record_property)
     assert outcome.code == 0 and not outcome.failed, tail
     assert "accepted by contract" in outcome.output, tail
-    if name == "no-error-counter":
-        assert set(outcome.xfailed) == {ERRORS, ERROR_LABELS}, tail
-        assert all(r.startswith("accepted by contract:") for r in outcome.xfailed.values()), tail
+    if name == "failures-as-success":
+        assert not outcome.xfailed, tail
     else:
+        assert set(outcome.xfailed) == {ERRORS, ERROR_LABELS, *ERROR_PANELS}, tail
+        assert all(r.startswith("accepted by contract:") for r in outcome.xfailed.values()), tail
+        for test_id in ERROR_PANELS:
+            assert NO_COUNTER_REASON in outcome.xfailed[test_id], tail
+    if name != "no-error-counter":
         assert "2 injected LLM failures were counted as status=success" in outcome.output, tail
-    assert all(any(ok in reason for ok in LOCAL_ONLY) for reason in outcome.skipped), tail
+    _assert_only_local_skips(outcome, tail)
+
+
+def test_accepting_the_counting_does_not_accept_empty_panels(
+    outcomes: dict[tuple[str, str], Outcome], record_property: Callable[[str, object], None]
+) -> None:
+    """failures.error_counter=false waives the error checks, not the dashboard: a person
+    still sees "No data" on the error panels, so they fail unless `allow_empty` lists them."""
+    outcome = outcomes[("success-no-errors", "panels-not-allowed")]
+    tail = _report(outcome, record_property)
+    assert outcome.code == 1, tail
+    assert set(outcome.failed) == set(ERROR_PANELS), tail
+    _assert_error_panels(outcome, tail)
+    assert set(outcome.xfailed) == {ERRORS, ERROR_LABELS}, tail
 
 
 def test_a_plan_without_faults_demands_no_error(
     outcomes: dict[tuple[str, str], Outcome], record_property: Callable[[str, object], None]
 ) -> None:
-    """SCANIUM_E2E_TRAFFIC_ERRORS=0: no check asks for a status or an error it never caused."""
+    """SCANIUM_E2E_TRAFFIC_ERRORS=0: no check asks for a status or an error it never caused;
+    only the error panels are empty (no error was ever counted), naming the metric."""
     outcome = outcomes[("no-error-counter", "no-faults")]
     tail = _report(outcome, record_property)
-    assert outcome.code == 0 and not outcome.failed and not outcome.xfailed, tail
+    assert outcome.code == 1 and not outcome.xfailed, tail
+    assert set(outcome.failed) == set(ERROR_PANELS), tail
+    _assert_error_panels(outcome, tail)

@@ -204,6 +204,20 @@ DEVIATIONS: tuple[Variant, ...] = (
         expect_diagnosis=("scanium_assistant_errors_total was never created",),
         backend_patches=NO_ERROR_COUNTER,
     ),
+    # The one users meet: both at once (a 200 fallback counted as a success, no counter).
+    Variant(
+        name="success-no-errors",
+        breaks=(
+            "an LLM failure is answered with a 200 fallback, counted as status=success, "
+            "and scanium_assistant_errors_total is never created"
+        ),
+        expect_check="requests == ledger",
+        expect_diagnosis=(
+            "injected LLM failures were counted as status=success",
+            "scanium_assistant_errors_total was never created",
+        ),
+        backend_patches=(FAILURES_AS_SUCCESS, *NO_ERROR_COUNTER),
+    ),
 )
 
 

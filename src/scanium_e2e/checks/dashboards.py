@@ -87,7 +87,7 @@ class DashboardReplay:
                 return f"panel {panel.key} was not replayed"
             headline = self.failure.splitlines()[0] if self.failure else "no replay answered"
             return f"panel {panel.key} was not replayed: {headline}"
-        failing = [format_panel(verdict) for verdict in verdicts if verdict.failed]
+        failing = [_own_failure(verdict) for verdict in verdicts if verdict.failed]
         if not failing:
             return ""
         waited = (
@@ -95,6 +95,18 @@ class DashboardReplay:
             f"the whole table of {self.dashboard.title!r} is printed once, in the summary)"
         )
         return "\n".join([*failing, waited])
+
+
+def _own_failure(verdict: PanelResult) -> str:
+    """`format_panel`, its first line also naming the first finding (the metric never
+    seen...), so the one-line summary of a panel's failure says why."""
+    text = format_panel(verdict)
+    if not verdict.findings:
+        return text
+    first, *rest = text.splitlines()
+    why = verdict.findings[0].render()
+    rest = [line for line in rest if line != f"why: {why}"]
+    return "\n".join([f"{first}; {why}", *rest])
 
 
 def settle_dashboard(pipeline: Pipeline, path: Path, run: TrafficRun) -> DashboardReplay:
