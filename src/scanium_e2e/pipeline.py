@@ -31,6 +31,8 @@ class Pipeline:
     alloy: AlloyClient
     masker: Masker
     started_at: datetime = field(default_factory=utc_now)
+    # When a remote-write failure the store did not explain was first seen (checks.waits).
+    remote_write_failed_since: float | None = field(default=None, compare=False)
 
     @classmethod
     def connect(

@@ -147,7 +147,8 @@ VARIANTS: tuple[Variant, ...] = (
         name="store-rejects",
         breaks="the store rejects samples (per-tenant series limit of 1)",
         expect_check="",
-        expect_diagnosis=("Broken hop: 4. store ingestion", "per_user_series_limit"),
+        # Cortex names the reason (per_user_series_limit) only in some runs: see hop 4.
+        expect_diagnosis=("Broken hop: 4. store ingestion", "discarded samples ("),
         overrides={"SCANIUM_E2E_STORE_MAX_SERIES": "1"},
     ),
     Variant(

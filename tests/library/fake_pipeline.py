@@ -109,5 +109,7 @@ def fake_pipeline(
         store_name=store.name,
         started_at=datetime(2026, 11, 26, 10, tzinfo=UTC),
         backend_metrics=backend_metrics,
+        settings=SimpleNamespace(scrape_interval_s=1.0),
+        remote_write_failed_since=None,
     )
     return cast(Pipeline, pipeline)

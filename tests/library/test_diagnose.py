@@ -69,9 +69,27 @@ def test_a_down_target_is_not_a_wrong_job() -> None:
 
 def test_failed_samples_are_hard_only_in_a_stack_we_started() -> None:
     counters = RemoteWriteCounters(sent=5, failed=2, dropped=0, retried=0)
+    pipeline = fake_pipeline(alloy=FakeAlloy(counters=counters))
+    # First sighting: the store may not show its reason yet, so the poll goes on.
+    pipeline_hard_error(pipeline)
+    assert pipeline.remote_write_failed_since is not None
+    # Still failing, still unexplained, a scrape interval later: final.
+    pipeline.remote_write_failed_since -= 1.0
     with pytest.raises(HardError, match=r"^remote write: .* failed=2 "):
-        pipeline_hard_error(fake_pipeline(alloy=FakeAlloy(counters=counters)))
-    pipeline_hard_error(fake_pipeline(alloy=FakeAlloy(counters=counters), started_here=False))
+        pipeline_hard_error(pipeline)
+    shared = fake_pipeline(alloy=FakeAlloy(counters=counters), started_here=False)
+    shared.remote_write_failed_since = 0.0
+    pipeline_hard_error(shared)
+
+
+def test_a_remote_write_failure_that_clears_starts_its_clock_again() -> None:
+    failing = RemoteWriteCounters(sent=5, failed=2, dropped=0, retried=0)
+    alloy = FakeAlloy(counters=failing)
+    pipeline = fake_pipeline(alloy=alloy)
+    pipeline_hard_error(pipeline)
+    alloy.counters = RemoteWriteCounters(sent=5, failed=0, dropped=0, retried=0)
+    pipeline_hard_error(pipeline)
+    assert pipeline.remote_write_failed_since is None
 
 
 def test_the_seed_incident_names_hop_1_with_the_scrape_status_at_hop_2() -> None:
@@ -140,3 +158,23 @@ def test_an_unreachable_backend() -> None:
     hop = hop_backend_metrics(pipeline, None)
     assert hop.finding.kind == Kind.UNREACHABLE
     assert hop.detail == "GET http://127.0.0.1:18080/metrics failed: [Errno 111] Connection refused"
+
+
+def test_ingester_failures_without_a_reason_still_break_hop_4() -> None:
+    # Seen with Cortex's per-user series limit: every sample refused, no discard reason.
+    store = FakeStore(
+        own="cortex_ingester_ingested_samples_failures_total 108\n"
+        "cortex_distributor_received_samples_total 108\n"
+    )
+    ingestion = diagnose(fake_pipeline(store=store)).hops[3]
+    assert ingestion.status == "broken"
+    assert ingestion.finding.kind == Kind.SAMPLES_DISCARDED
+    assert "refused by its ingesters, no reason counted=108" in ingestion.detail
+
+
+def test_a_store_that_refused_nothing_is_ok_at_hop_4() -> None:
+    store = FakeStore(
+        own="cortex_ingester_ingested_samples_failures_total 0\n"
+        "cortex_distributor_received_samples_total 9\n"
+    )
+    assert diagnose(fake_pipeline(store=store)).hops[3].status == "ok"

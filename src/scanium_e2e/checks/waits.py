@@ -6,6 +6,7 @@ message is the broken hop, what it saw, and the last query and value (verdict.di
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -86,10 +87,19 @@ def pipeline_hard_error(pipeline: Pipeline) -> None:
         raise HardError(mismatch.render())
     if not pipeline.stack.started_here:
         return
-    broken = [
-        hop
-        for hop in (hop_remote_write(pipeline), hop_mimir_ingestion(pipeline))
-        if hop.status == "broken"
-    ]
-    if broken:
-        raise HardError(broken[-1].headline())
+    ingestion = hop_mimir_ingestion(pipeline)
+    if ingestion.status == "broken":
+        raise HardError(ingestion.headline())
+    remote_write = hop_remote_write(pipeline)
+    if remote_write.status != "broken":
+        pipeline.remote_write_failed_since = None
+        return
+    # The store's own counters can lag Alloy's by a fraction of a second (seen with Cortex:
+    # Alloy counted the failed push before the store showed its discarded samples). A
+    # failure the store does not explain yet is final only once it has stood for a scrape
+    # interval; the poll goes on meanwhile, so the store's reason can still arrive.
+    now = time.monotonic()
+    if pipeline.remote_write_failed_since is None:
+        pipeline.remote_write_failed_since = now
+    if now - pipeline.remote_write_failed_since >= max(1.0, pipeline.settings.scrape_interval_s):
+        raise HardError(remote_write.headline())

@@ -226,6 +226,14 @@ def hop_mimir_ingestion(pipeline: Pipeline) -> HopReport:
     received = sum(
         s.value for s in samples if s.name == "cortex_distributor_received_samples_total"
     )
+    # Cortex does not always count a refused push under a reason (seen with its per-user
+    # series limit: every sample refused, no cortex_discarded_samples_total), but its
+    # ingesters count every sample they failed.
+    failed = sum(
+        s.value for s in samples if s.name == "cortex_ingester_ingested_samples_failures_total"
+    )
+    if not discarded and failed:
+        discarded["refused by its ingesters, no reason counted"] = failed
     if discarded:
         reasons = ", ".join(f"{reason}={count:g}" for reason, count in sorted(discarded.items()))
         refused = Finding(
