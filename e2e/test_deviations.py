@@ -28,6 +28,7 @@ import pytest
 from scanium_e2e.dashboards import Panel, load_dashboard
 from scanium_e2e.settings import REPO_ROOT, Settings
 from scanium_e2e.stack.compose import ComposeStack
+from scanium_e2e.stack.external import external_environment
 
 pytestmark = pytest.mark.late
 
@@ -95,14 +96,13 @@ def run_suite(
     """`pytest <FILES> --stack=external` against `stack`, read back from its JUnit file."""
     folder.mkdir(parents=True, exist_ok=True)
     junit = folder / "junit.xml"
-    endpoints = stack.endpoints
     env = {
         **os.environ,
-        "SCANIUM_E2E_BACKEND_URL": endpoints.backend_url,
-        "SCANIUM_E2E_ALLOY_URL": endpoints.alloy_url,
-        "SCANIUM_E2E_MIMIR_URL": endpoints.mimir_url,
-        "SCANIUM_E2E_API_KEY": stack.settings.api_key,
-        "SCANIUM_E2E_RUN_ID": f"{stack.settings.run_id}-{folder.name}",
+        **external_environment(
+            stack.endpoints,
+            api_key=stack.settings.api_key,
+            run_id=f"{stack.settings.run_id}-{folder.name}",
+        ),
         **env_extra,
     }
     began = time.monotonic()

@@ -19,6 +19,7 @@ import pytest
 from scanium_e2e.settings import REPO_ROOT, Settings
 from scanium_e2e.stack import Stack
 from scanium_e2e.stack.compose import ComposeStack
+from scanium_e2e.stack.external import external_environment
 
 pytestmark = pytest.mark.late
 
@@ -43,14 +44,11 @@ def run_external(
 ) -> tuple[int, str, Path]:
     """`pytest e2e/ --stack=external` against `stack`; returns exit code, output, JUnit."""
     junit = tmp_path / "junit.xml"
-    endpoints = stack.endpoints
     env = {
         **os.environ,
-        "SCANIUM_E2E_BACKEND_URL": endpoints.backend_url,
-        "SCANIUM_E2E_ALLOY_URL": endpoints.alloy_url,
-        "SCANIUM_E2E_MIMIR_URL": endpoints.mimir_url,
-        "SCANIUM_E2E_API_KEY": settings.api_key,
-        "SCANIUM_E2E_RUN_ID": settings.run_id + "-external",
+        **external_environment(
+            stack.endpoints, api_key=settings.api_key, run_id=settings.run_id + "-external"
+        ),
     }
     result = subprocess.run(
         [

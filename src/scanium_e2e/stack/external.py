@@ -19,6 +19,17 @@ from scanium_e2e.stack import StackEndpoints
 PREFLIGHT_TIMEOUT_S = 3.0
 
 
+def external_environment(endpoints: StackEndpoints, *, api_key: str, run_id: str) -> dict[str, str]:
+    """The variables that point `pytest e2e/ --stack=external` at a deployment."""
+    return {
+        "SCANIUM_E2E_BACKEND_URL": endpoints.backend_url,
+        "SCANIUM_E2E_ALLOY_URL": endpoints.alloy_url,
+        "SCANIUM_E2E_MIMIR_URL": endpoints.mimir_url,
+        "SCANIUM_E2E_API_KEY": api_key,
+        "SCANIUM_E2E_RUN_ID": run_id,
+    }
+
+
 class ExternalStack:
     """Nothing to start or stop; logs are not ours to read."""
 
