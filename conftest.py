@@ -12,9 +12,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("scanium-e2e", "Scanium end-to-end verification")
     group.addoption(
         "--stack",
-        choices=("testcontainers", "external"),
+        choices=("testcontainers", "external", "attach"),
         default=None,
-        help="start the stack with Testcontainers (default) or verify an external deployment",
+        help="start the stack with Testcontainers (default), verify an external deployment, "
+        "or attach to a local stack started by another process (SCANIUM_E2E_PROJECT)",
     )
     group.addoption(
         "--store",

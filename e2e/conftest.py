@@ -24,7 +24,7 @@ from scanium_e2e.secrets import Masker
 from scanium_e2e.selftest import DEVIATIONS, prepared
 from scanium_e2e.settings import Settings
 from scanium_e2e.stack import Stack
-from scanium_e2e.stack.compose import ComposeStack
+from scanium_e2e.stack.compose import AttachedStack, ComposeStack
 from scanium_e2e.stack.external import ExternalStack
 from scanium_e2e.traffic.run import TrafficRun
 from scanium_e2e.traffic.session import run_traffic, session_plan
@@ -116,6 +116,9 @@ def stack(settings: Settings, masker: Masker, request: pytest.FixtureRequest) ->
             pytest.exit(f"scanium-e2e: {exc}", returncode=EXIT_BAD_INPUT)
         yield external
         return
+    if settings.attached:
+        yield from _attached(settings, masker)
+        return
     with ExitStack() as patched:
         main = ComposeStack(settings, masker=masker)
         extras: dict[str, ComposeStack] = {}
@@ -129,6 +132,18 @@ def stack(settings: Settings, masker: Masker, request: pytest.FixtureRequest) ->
                 )
         request.config.stash[EXTRA_STACKS] = extras
         yield from _started(main, extras, settings)
+
+
+def _attached(settings: Settings, masker: Masker) -> Iterator[Stack]:
+    attached = AttachedStack(settings, masker=masker)
+    try:
+        attached.start()
+    except ScaniumE2EError as exc:
+        pytest.exit(f"scanium-e2e: {exc}", returncode=EXIT_BAD_INPUT)
+    try:
+        yield attached
+    finally:
+        attached.stop()
 
 
 def _started(
@@ -160,8 +175,8 @@ def incident_stack(
     settings: Settings, stack: Stack, request: pytest.FixtureRequest
 ) -> ComposeStack:
     """A stack whose backend does not exempt /metrics from HTTPS enforcement (the incident)."""
-    if settings.external_mode:
-        pytest.skip("the incident stack is started locally; external mode starts nothing")
+    if settings.external_mode or settings.attached:
+        pytest.skip("the incident stack is started locally; only a started stack has it")
     return request.config.stash[EXTRA_STACKS]["incident"]
 
 
@@ -170,8 +185,8 @@ def deviation_stacks(
     settings: Settings, stack: Stack, request: pytest.FixtureRequest
 ) -> dict[str, ComposeStack]:
     """Stacks whose backend deviates from the contract as real ones do (selftest.DEVIATIONS)."""
-    if settings.external_mode:
-        pytest.skip("the deviation stacks are started locally; external mode starts nothing")
+    if settings.external_mode or settings.attached:
+        pytest.skip("the deviation stacks are started locally; only a started stack has it")
     stacks = request.config.stash[EXTRA_STACKS]
     return {variant.name: stacks[variant.name] for variant in DEVIATIONS}
 

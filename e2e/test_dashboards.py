@@ -83,7 +83,8 @@ def test_panel_has_data(
                 f"the plan sent no LLM fault, so panel {panel.key} over "
                 f"{', '.join(sorted(unplanned))} has nothing to show"
             )
-        raise CheckFailed(failure)
+        findings = tuple(f for verdict in replayed.for_panel(panel) for f in verdict.findings)
+        raise CheckFailed(failure, findings)
     allowed = [v for v in replayed.for_panel(panel) if v.status == ALLOWED_EMPTY]
     if allowed:
         waive(

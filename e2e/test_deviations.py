@@ -12,15 +12,9 @@ person opening the dashboard still sees "No data" there.
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
-import time
-import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -29,6 +23,7 @@ from scanium_e2e.dashboards import Panel, load_dashboard
 from scanium_e2e.settings import REPO_ROOT, Settings
 from scanium_e2e.stack.compose import ComposeStack
 from scanium_e2e.stack.external import external_environment
+from scanium_e2e.suite_run import Outcome, run_pytest
 
 pytestmark = pytest.mark.late
 
@@ -68,36 +63,11 @@ NO_COUNTER_REASON = f"the backend has no {ERRORS_METRIC}: its panels show no dat
 LOCAL_ONLY = ("logs are not reachable", "needs the stub LLM")
 
 
-@dataclass(frozen=True)
-class Outcome:
-    """One external run: exit code, output, failed ids -> first line (and -> whole text),
-    xfail ids -> reason, skip reasons, seconds."""
-
-    code: int
-    output: str
-    failed: dict[str, str]
-    xfailed: dict[str, str]
-    skipped: list[str]
-    seconds: float
-    texts: dict[str, str]
-
-
-def _first_line(text: str) -> str:
-    """The failure's own first line: pytest's first `E   ` line, without the exception class."""
-    for line in text.splitlines():
-        if line.startswith("E "):
-            return re.sub(r"^[\w.]+: ", "", line[1:].strip())
-    return ""
-
-
 def run_suite(
     stack: ComposeStack, settings: Settings, folder: Path, env_extra: dict[str, str]
 ) -> Outcome:
     """`pytest <FILES> --stack=external` against `stack`, read back from its JUnit file."""
-    folder.mkdir(parents=True, exist_ok=True)
-    junit = folder / "junit.xml"
     env = {
-        **os.environ,
         **external_environment(
             stack.endpoints,
             api_key=stack.settings.api_key,
@@ -105,48 +75,7 @@ def run_suite(
         ),
         **env_extra,
     }
-    began = time.monotonic()
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            *FILES,
-            "--stack=external",
-            "-q",
-            "-rxs",
-            "-p",
-            "no:cacheprovider",
-            f"--junitxml={junit}",
-            f"--artifacts-dir={folder / 'artifacts'}",
-        ],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    seconds = time.monotonic() - began
-    output = result.stdout + result.stderr
-    failed: dict[str, str] = {}
-    texts: dict[str, str] = {}
-    xfailed: dict[str, str] = {}
-    skipped: list[str] = []
-    if junit.exists():
-        for case in ET.parse(junit).getroot().iter("testcase"):
-            test_id = f"{case.get('classname')}::{case.get('name')}"
-            for tag in ("failure", "error"):
-                for element in case.iter(tag):
-                    failed[test_id] = _first_line(element.text or "")
-                    texts[test_id] = element.text or ""
-            for element in case.iter("skipped"):
-                message = element.get("message", "")
-                if element.get("type") == "pytest.xfail":
-                    xfailed[test_id] = message
-                else:
-                    skipped.append(message)
-    return Outcome(result.returncode, output, failed, xfailed, skipped, seconds, texts)
+    return run_pytest(FILES, folder, env, "--stack=external")
 
 
 def accepting_contract(

@@ -8,8 +8,10 @@ from collections.abc import Callable
 
 from scanium_e2e.checks.counts import wait_for_planned, wait_until_settled
 from scanium_e2e.checks.expectations import accepted_accounting
+from scanium_e2e.errors import CheckFailed
 from scanium_e2e.pipeline import Pipeline
 from scanium_e2e.traffic.run import TrafficRun
+from scanium_e2e.verdict.findings import Finding, Kind
 
 
 def test_latency_count_equals_the_ledger(
@@ -31,10 +33,18 @@ def test_latency_histogram_series_and_buckets(pipeline: Pipeline, traffic: Traff
             f"no {spec.name}{suffix} series for this run"
         )
     bounds = {
-        sample.labels["le"]
+        float(sample.labels["le"])
         for sample in pipeline.store.instant(pipeline.selector(spec.name + "_bucket"))
     }
-    assert {float(b) for b in bounds} == {*spec.buckets, math.inf}
+    if bounds != {*spec.buckets, math.inf}:
+        finding = Finding(
+            Kind.BUCKETS_DIFFER,
+            subject=f"{spec.name}_bucket",
+            expected=str(sorted({*spec.buckets, math.inf})),
+            seen=str(sorted(bounds)),
+            hop=5,
+        )
+        raise CheckFailed(finding.render(), (finding,))
 
 
 def test_p95_latency_is_computable(pipeline: Pipeline, traffic: TrafficRun) -> None:

@@ -7,13 +7,24 @@ from collections.abc import Callable
 
 from scanium_e2e.checks.counts import wait_for_planned, wait_until_settled
 from scanium_e2e.checks.expectations import accepted_accounting, planned_counts
+from scanium_e2e.errors import CheckFailed
 from scanium_e2e.pipeline import Pipeline
 from scanium_e2e.traffic.run import TrafficRun
+from scanium_e2e.verdict.findings import Finding, Kind
 
 
 def test_traffic_was_answered_as_planned(traffic: TrafficRun) -> None:
     """Every request got the answer its kind calls for (200, 400, 401, 404)."""
-    assert not traffic.ledger.surprises, "\n".join(traffic.ledger.surprises)
+    surprises = traffic.ledger.surprises
+    if surprises:
+        finding = Finding(
+            Kind.ANSWER_NOT_PLANNED,
+            subject="the backend",
+            seen=str(len(surprises)),
+            detail="; ".join(surprises),
+            hop=1,
+        )
+        raise CheckFailed(finding.render(), (finding,))
 
 
 def test_request_counts_equal_the_ledger(
@@ -39,5 +50,13 @@ def test_request_series_carry_the_contract_labels(pipeline: Pipeline, traffic: T
     assert samples, f"no {spec.name} series for this run"
     for sample in samples:
         missing = [label for label in spec.labels if not sample.labels.get(label)]
-        assert not missing, f"{sample.describe()} lacks {missing}"
+        if missing:
+            finding = Finding(
+                Kind.LABEL_MISSING,
+                subject=sample.describe(),
+                expected=str(missing),
+                seen=str(sorted(sample.labels)),
+                hop=5,
+            )
+            raise CheckFailed(finding.render(), (finding,))
     assert {s.labels["provider"] for s in samples} == {traffic.ledger.provider}

@@ -6,8 +6,10 @@ import httpx
 import pytest
 
 from scanium_e2e.checks.scrape import wait_for_up
+from scanium_e2e.errors import CheckFailed
 from scanium_e2e.pipeline import Pipeline
 from scanium_e2e.verdict.diagnose import hop_alloy_scrape
+from scanium_e2e.verdict.findings import Finding, Kind
 
 PLAIN_HTTP_OPEN = ("/metrics", "/health", "/healthz", "/readyz")
 
@@ -30,20 +32,42 @@ def test_alloy_reports_the_target_healthy(pipeline: Pipeline) -> None:
 @pytest.mark.parametrize("path", PLAIN_HTTP_OPEN)
 def test_exempt_paths_answer_plain_http(pipeline: Pipeline, path: str) -> None:
     """Scrapers and probes speak plain HTTP: these paths must not demand HTTPS."""
-    response = httpx.get(pipeline.endpoints.backend_url + path, timeout=5.0)
-    assert response.status_code == 200, f"GET {path}: HTTP {response.status_code} {response.text}"
+    url = pipeline.endpoints.backend_url + path
+    response = httpx.get(url, timeout=5.0)
+    if response.status_code != 200:
+        finding = Finding(
+            Kind.HTTP_STATUS,
+            subject=url,
+            expected="200",
+            seen=str(response.status_code),
+            detail=response.text[:200],
+            hop=1,
+        )
+        raise CheckFailed(finding.render(), (finding,))
 
 
 def test_chat_over_plain_http_is_refused(pipeline: Pipeline) -> None:
     """The API itself stays behind HTTPS enforcement: 403 HTTPS_REQUIRED."""
+    url = pipeline.endpoints.backend_url + "/v1/assist/chat"
+    # A wrong key: enforcement answers before auth, and a backend without it answers 401,
+    # so the probe never reaches the assistant and the exact counts stay the ledger's.
     response = httpx.post(
-        pipeline.endpoints.backend_url + "/v1/assist/chat",
+        url,
         json={"items": [], "message": "plain http"},
-        headers={"X-API-Key": pipeline.settings.api_key},
+        headers={"X-API-Key": "wrong-key-for-https-test"},
         timeout=5.0,
     )
-    assert response.status_code == 403, response.text
-    assert response.json()["error"]["code"] == "HTTPS_REQUIRED"
+    code = response.json().get("error", {}).get("code") if response.status_code == 403 else None
+    if code != "HTTPS_REQUIRED":
+        finding = Finding(
+            Kind.HTTPS_NOT_ENFORCED,
+            subject=f"POST {url}",
+            expected="403 HTTPS_REQUIRED",
+            seen=f"{response.status_code} {code or ''}".strip(),
+            detail=f"({response.text[:160]})",
+            hop=1,
+        )
+        raise CheckFailed(finding.render(), (finding,))
 
 
 def test_chat_behind_tls_proxy_passes_enforcement(pipeline: Pipeline) -> None:
@@ -51,11 +75,20 @@ def test_chat_behind_tls_proxy_passes_enforcement(pipeline: Pipeline) -> None:
 
     A wrong key keeps it from reaching the assistant, so it records no metric.
     """
+    url = pipeline.endpoints.backend_url + "/v1/assist/chat"
     response = httpx.post(
-        pipeline.endpoints.backend_url + "/v1/assist/chat",
+        url,
         json={"items": [], "message": "behind proxy"},
         headers={"X-API-Key": "wrong-key-for-policy-test", "X-Forwarded-Proto": "https"},
         timeout=5.0,
     )
-    assert response.status_code == 401, response.text
-    assert response.json()["error"]["code"] == "UNAUTHORIZED"
+    code = response.json().get("error", {}).get("code") if response.status_code >= 400 else None
+    if response.status_code != 401 or code != "UNAUTHORIZED":
+        finding = Finding(
+            Kind.HTTP_STATUS,
+            subject=f"POST {url} (X-Forwarded-Proto: https, a wrong key)",
+            expected="401 UNAUTHORIZED",
+            seen=f"{response.status_code} {code or ''}".strip(),
+            detail=response.text[:160],
+        )
+        raise CheckFailed(finding.render(), (finding,))

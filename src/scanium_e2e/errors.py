@@ -23,4 +23,11 @@ class CheckFailed(AssertionError):
     """A success criterion does not hold; the message names the broken hop and what was seen.
 
     It is an AssertionError so that pytest reports it as a failure, not as an error.
+    `findings` are the structured reasons (verdict Findings, hop and kind): the pytest
+    plugin writes them into the report (JUnit testcase properties), so a harness reading
+    the result decides on data, never on the message's words.
     """
+
+    def __init__(self, message: str = "", findings: tuple[object, ...] = ()) -> None:
+        super().__init__(message)
+        self.findings = tuple(findings)

@@ -30,7 +30,15 @@ class TransientError(Exception):
 
 
 class HardError(Exception):
-    """A probe saw a failure that waiting will not cure: stop polling now."""
+    """A probe saw a failure that waiting will not cure: stop polling now.
+
+    `reason` is the structured cause (a verdict Finding), carried to PollAborted so the
+    check that fails can report it as data, not only as text.
+    """
+
+    def __init__(self, message: str, reason: object = None) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 @dataclass
@@ -60,9 +68,10 @@ class PollTimeout(AssertionError):
 class PollAborted(AssertionError):
     """A probe raised HardError: the wait ended early."""
 
-    def __init__(self, what: str, result: PollResult[object]) -> None:
+    def __init__(self, what: str, result: PollResult[object], reason: object = None) -> None:
         self.what = what
         self.result = result
+        self.reason = reason
         super().__init__(f"{what}: {result.hard_error} (after {result.elapsed_s:.1f}s)")
 
 
@@ -125,7 +134,7 @@ def poll(
             elapsed_s=time.monotonic() - started,
             hard_error=str(exc),
         )
-        raise PollAborted(what, aborted) from None
+        raise PollAborted(what, aborted, exc.reason) from None
     result = PollResult(
         ok=ok,
         value=value,

@@ -6,6 +6,7 @@ any other reporter see only masked text.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Generator
 
 import pytest
@@ -13,6 +14,19 @@ import pytest
 from scanium_e2e.secrets import Masker
 
 MASKER_KEY = pytest.StashKey[Masker]()
+# The testcase property (JUnit XML) carrying one structured reason of a failure.
+FINDING_PROPERTY = "scanium-e2e.finding"
+
+
+def finding_json(finding: object) -> str:
+    """A failure's finding as the JSON a harness reads back: hop, kind, subject."""
+    return json.dumps(
+        {
+            "hop": getattr(finding, "hop", None),
+            "kind": str(getattr(finding, "kind", "")),
+            "subject": str(getattr(finding, "subject", "")),
+        }
+    )
 
 
 def session_masker(config: pytest.Config) -> Masker:
@@ -34,6 +48,9 @@ def pytest_runtest_makereport(
     masker = session_masker(item.config)
     if report.longrepr is not None and report.failed:
         report.longrepr = masker.mask(str(report.longrepr))
+    if report.failed and call.excinfo is not None:
+        for finding in getattr(call.excinfo.value, "findings", ()):
+            item.user_properties.append((FINDING_PROPERTY, masker.mask(finding_json(finding))))
     report.sections = [(title, masker.mask(text)) for title, text in report.sections]
     fail_on_skip = item.config.getoption("--fail-on-skip", default=False)
     if report.skipped and fail_on_skip and not hasattr(report, "wasxfail"):

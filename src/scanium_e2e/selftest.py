@@ -1,11 +1,17 @@
-"""Mutation harness: does the suite catch deliberately broken stacks, for the right reason?
+"""Mutation harness: does the real suite catch deliberately broken stacks, precisely?
 
 Each variant breaks one thing, through the stack's configuration (compose variables) or a
-patched temporary copy of a fixture (the backend's source, the dashboard); the real
-fixtures are never edited. The suite's checks then run against the variant, in order,
-until one fails. A variant is *killed* when a check fails and its message carries the
-variant's expected diagnosis; a check that fails for another reason, or no failure at all,
-is a survivor: a bug in the suite.
+patched temporary copy of a fixture (the backend's source); the real fixtures are never
+edited. For each variant its stack starts, and the real suite (`pytest` over SUITE_FILES)
+runs against it in a subprocess, attached to it (`--stack=attach`: exact counts, logs and
+the stub's journal hold as in a started stack), writing JUnit XML. The result is judged
+on data: each failure's findings (hop, kind) travel as JUnit testcase properties.
+
+- *killed*: pytest exits 1 and every expected test failed, each with the variant's
+  expected (hop, kind) among its findings;
+- *killed, imprecise*: killed, but tests outside the expected set failed too;
+- *survived*: an expected test passed (or failed for another reason): a defect in the
+  suite, shown with what each expected test saw.
 """
 
 from __future__ import annotations
@@ -13,20 +19,17 @@ from __future__ import annotations
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from scanium_e2e.checks import counts, expectations, no_secrets, scrape
-from scanium_e2e.contract import Contract
-from scanium_e2e.errors import ConfigurationError, ScaniumE2EError
-from scanium_e2e.pipeline import Pipeline
+from scanium_e2e.errors import ConfigurationError
 from scanium_e2e.secrets import Masker
 from scanium_e2e.settings import REPO_ROOT, Settings
 from scanium_e2e.stack.compose import variant_stack
-from scanium_e2e.traffic.run import TrafficRun
-from scanium_e2e.traffic.session import run_traffic, session_plan
+from scanium_e2e.suite_run import SUITE_FILES, Outcome, attach_environment, run_pytest
 
 BACKEND_SOURCE = REPO_ROOT / "fixtures" / "backend" / "scanium_backend"
 DASHBOARD = REPO_ROOT / "fixtures" / "grafana" / "dashboards" / "openai-runtime.json"
@@ -41,32 +44,111 @@ class Patch:
     new: str
 
 
+# What a kill looks like: the test id, and the (hop, kind) its failure's finding carries.
+Kill = tuple[int | None, str]
+
+
 @dataclass(frozen=True)
 class Variant:
-    """One deliberately broken stack and the diagnosis the suite must give."""
+    """One deliberately broken stack, and which tests of the suite must fail, for what reason.
+
+    `kills` maps each expected test id to the (hop, kind) of the finding its failure must
+    carry; every other test of the suite must pass (precision).
+    """
 
     name: str
     breaks: str
-    expect_check: str
-    expect_diagnosis: tuple[str, ...]
+    kills: Mapping[str, Kill] = field(default_factory=dict)
     overrides: Mapping[str, str] = field(default_factory=dict)
     backend_patches: tuple[Patch, ...] = ()
     dashboard_patch: Patch | None = None
 
 
+# The suite's test ids (as JUnit names them), for the variants' expectations.
+UP = "e2e.test_scrape_health::test_up_is_1_in_the_store"
+ALLOY_TARGET = "e2e.test_scrape_health::test_alloy_reports_the_target_healthy"
+EXEMPT_METRICS = "e2e.test_scrape_health::test_exempt_paths_answer_plain_http[/metrics]"
+CHAT_REFUSED = "e2e.test_scrape_health::test_chat_over_plain_http_is_refused"
+ANSWERED = "e2e.test_requests::test_traffic_was_answered_as_planned"
+REQUESTS = "e2e.test_requests::test_request_counts_equal_the_ledger"
+REQUEST_LABELS = "e2e.test_requests::test_request_series_carry_the_contract_labels"
+LATENCY = "e2e.test_latency::test_latency_count_equals_the_ledger"
+BUCKETS = "e2e.test_latency::test_latency_histogram_series_and_buckets"
+P95 = "e2e.test_latency::test_p95_latency_is_computable"
+TOKEN_SUMS = "e2e.test_tokens::test_token_sums_equal_the_ledger"
+TOKEN_COUNTS = "e2e.test_tokens::test_token_observations_equal_the_ledger"
+TOKEN_JOURNAL = "e2e.test_tokens::test_token_sums_equal_what_the_llm_reported"
+ERRORS = "e2e.test_errors::test_errors_total_counts_each_injected_fault"
+ERROR_LABELS = "e2e.test_errors::test_error_labels_agree_with_the_answers"
+LABEL_LEAKS = "e2e.test_no_secrets::test_no_secret_in_store_labels"
+METRICS_LEAKS = "e2e.test_no_secrets::test_no_secret_in_backend_metrics"
+BACKEND_LOG_LEAKS = "e2e.test_no_secrets::test_no_secret_in_logs[backend]"
+SERIES_BUDGET = "e2e.test_no_secrets::test_series_budget_per_metric"
+ALLOY_LOG_LEAKS = "e2e.test_no_secrets::test_no_secret_in_logs[alloy]"
+TLS_PROXY = "e2e.test_scrape_health::test_chat_behind_tls_proxy_passes_enforcement"
+
+
+def exempt(path: str) -> str:
+    """The test id of one plain-HTTP path's test."""
+    return f"e2e.test_scrape_health::test_exempt_paths_answer_plain_http[{path}]"
+
+
+def panel(key: str) -> str:
+    """The test id of one dashboard panel's test (`<id>-<title>`)."""
+    return f"e2e.test_dashboards::test_panel_has_data[{key}]"
+
+
+PANELS_ALL = tuple(
+    panel(key)
+    for key in (
+        "1-Request Rate",
+        "2-p95 Latency",
+        "3-Error Rate",
+        "4-Tokens/Min",
+        "5-Request Rate by Model",
+        "6-Latency Percentiles",
+        "7-Token Breakdown by type",
+        "8-Requests per Interval by Status",
+        "9-Errors by Type",
+    )
+)
+# Every test that reads this run's data from the store: a pipeline cut before the store
+# fails them all, each naming the hop.
+STORE_READERS = (
+    UP, ALLOY_TARGET, REQUESTS, REQUEST_LABELS, LATENCY, BUCKETS, P95, TOKEN_SUMS,
+    TOKEN_COUNTS, TOKEN_JOURNAL, ERRORS, ERROR_LABELS, LABEL_LEAKS, SERIES_BUDGET, *PANELS_ALL,
+)  # fmt: skip
+
+
+# Today the session's traffic waits for `up == 1` first: when the pipeline is cut before
+# the store, the tests that use the traffic without reading the store fail with it.
+TRAFFIC_GATED = (ANSWERED, METRICS_LEAKS, BACKEND_LOG_LEAKS, ALLOY_LOG_LEAKS)
+PIPELINE_CUT = (*STORE_READERS, *TRAFFIC_GATED)
+
+
+def every(test_ids: Sequence[str], kill: Kill) -> dict[str, Kill]:
+    """The same expected (hop, kind) for several tests."""
+    return dict.fromkeys(test_ids, kill)
+
+
+HTTP_403_AT_SCRAPE: Kill = (1, "http-status")
+NEVER_CREATED: Kill = (1, "metric-never-created")
+NEVER_SEEN: Kill = (None, "metric-never-seen")
+LEAKED: Kill = (None, "secret-leaked")
 VARIANTS: tuple[Variant, ...] = (
     Variant(
         name="seed-bug",
         breaks="/metrics not exempt from HTTPS enforcement (the seed incident)",
-        expect_check="up == 1",
-        expect_diagnosis=("Broken hop: 1. backend /metrics", "HTTP 403"),
+        kills={**every(PIPELINE_CUT, HTTP_403_AT_SCRAPE), EXEMPT_METRICS: HTTP_403_AT_SCRAPE},
         overrides={"SCANIUM_E2E_BACKEND_EXEMPT_PATHS": "/health,/healthz,/readyz"},
     ),
     Variant(
         name="no-tokens",
         breaks="token metrics not recorded",
-        expect_check="tokens",
-        expect_diagnosis=("Broken hop: 1. backend /metrics", "scanium_assistant_tokens_used"),
+        kills={
+            **every((TOKEN_SUMS, TOKEN_COUNTS, TOKEN_JOURNAL), NEVER_CREATED),
+            **every((panel("4-Tokens/Min"), panel("7-Token Breakdown by type")), NEVER_SEEN),
+        },
         backend_patches=(
             Patch(
                 "metrics.py",
@@ -78,8 +160,17 @@ VARIANTS: tuple[Variant, ...] = (
     Variant(
         name="wrong-metric-name",
         breaks="requests counter exposed under a wrong name",
-        expect_check="traffic",
-        expect_diagnosis=("Broken hop: 1. backend /metrics", "scanium_assistant_requests_total"),
+        kills={
+            **every((REQUESTS, REQUEST_LABELS), NEVER_CREATED),
+            **every(
+                (
+                    panel("1-Request Rate"),
+                    panel("5-Request Rate by Model"),
+                    panel("8-Requests per Interval by Status"),
+                ),
+                NEVER_SEEN,
+            ),
+        },
         backend_patches=(
             Patch(
                 "metrics.py",
@@ -91,8 +182,7 @@ VARIANTS: tuple[Variant, ...] = (
     Variant(
         name="no-provider-label",
         breaks="requests counter without its provider label",
-        expect_check="traffic",
-        expect_diagnosis=("Broken hop: 5. query", "label `provider` never seen"),
+        kills=every((REQUESTS, REQUEST_LABELS), (5, "label-never-seen")),
         backend_patches=(
             Patch("metrics.py", '["provider", "status", "cache_hit"],', '["status", "cache_hit"],'),
             Patch(
@@ -105,8 +195,8 @@ VARIANTS: tuple[Variant, ...] = (
     Variant(
         name="api-key-in-label",
         breaks="the caller's API key leaks into the route label",
-        expect_check="no secret in the store's labels",
-        expect_diagnosis=("secrets in the store's labels", "route"),
+        # The route label is also in the backend's request log line.
+        kills=every((LABEL_LEAKS, METRICS_LEAKS, BACKEND_LOG_LEAKS), LEAKED),
         backend_patches=(
             Patch(
                 "http_observer.py",
@@ -119,8 +209,7 @@ VARIANTS: tuple[Variant, ...] = (
     Variant(
         name="raw-url-route",
         breaks="the raw URL (path and query) as the route label",
-        expect_check="no secret in the store's labels",
-        expect_diagnosis=("secrets in the store's labels", "route"),
+        kills=every((LABEL_LEAKS, METRICS_LEAKS, BACKEND_LOG_LEAKS), LEAKED),
         backend_patches=(
             Patch(
                 "http_observer.py",
@@ -132,39 +221,146 @@ VARIANTS: tuple[Variant, ...] = (
     Variant(
         name="alloy-job-label",
         breaks="Alloy scrapes the backend under another job name",
-        expect_check="up == 1",
-        expect_diagnosis=("Broken hop: 2. Alloy scrape", "not job='scanium-backend'"),
+        kills=every(PIPELINE_CUT, (2, "wrong-job")),
         overrides={"SCANIUM_E2E_SCRAPE_JOB": "backend-renamed"},
     ),
     Variant(
         name="remote-write-url",
         breaks="Alloy's remote_write points at a wrong URL",
-        expect_check="up == 1",
-        expect_diagnosis=("Broken hop: 3. remote write", "failed="),
+        kills=every(PIPELINE_CUT, (3, "samples-failed")),
         overrides={"SCANIUM_E2E_REMOTE_WRITE_URL": "http://mimir:9009/api/v1/pushh"},
     ),
     Variant(
         name="store-rejects",
         breaks="the store rejects samples (per-tenant series limit of 1)",
-        expect_check="",
-        # Cortex names the reason (per_user_series_limit) only in some runs: see hop 4.
-        expect_diagnosis=("Broken hop: 4. store ingestion", "discarded samples ("),
+        kills=every(PIPELINE_CUT, (4, "samples-discarded")),
         overrides={"SCANIUM_E2E_STORE_MAX_SERIES": "1"},
     ),
     Variant(
-        name="dashboard-metric",
-        breaks="a dashboard panel queries a metric that does not exist",
-        expect_check="dashboard panels",
-        expect_diagnosis=("Request Rate", "never seen"),
-        dashboard_patch=Patch(
-            "openai-runtime.json",
-            '"expr": "sum(rate(scanium_assistant_requests_total{',
-            '"expr": "sum(rate(scanium_assistant_requests_count{',
+        name="buckets-differ",
+        breaks="the latency histogram's buckets differ from the contract's",
+        kills={BUCKETS: (5, "buckets-differ")},
+        backend_patches=(
+            Patch(
+                "metrics.py",
+                "LATENCY_BUCKETS_MS: Final = (50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000)",
+                "LATENCY_BUCKETS_MS: Final = (50, 100, 250, 500, 1000, 2500, 5000, 10000, 60000)",
+            ),
+        ),
+    ),
+    Variant(
+        name="no-cache-hit-label",
+        breaks="the requests counter lacks the contract's cache_hit label",
+        kills={REQUEST_LABELS: (5, "label-missing")},
+        backend_patches=(
+            Patch("metrics.py", '["provider", "status", "cache_hit"],', '["provider", "status"],'),
+            Patch(
+                "metrics.py",
+                'self.assistant_requests.labels(provider, status, "true" if cache_hit else '
+                '"false").inc()',
+                "self.assistant_requests.labels(provider, status).inc()",
+            ),
+        ),
+    ),
+    Variant(
+        name="https-off",
+        breaks="chat is allowed over plain HTTP (HTTPS enforcement off)",
+        kills={CHAT_REFUSED: (1, "https-not-enforced")},
+        backend_patches=(
+            Patch(
+                "https_policy.py",
+                "active=config.production and config.enforce_https,",
+                "active=False,",
+            ),
+        ),
+    ),
+    Variant(
+        name="secret-in-log",
+        breaks="the backend writes the caller's API key to its log",
+        kills={BACKEND_LOG_LEAKS: LEAKED},
+        backend_patches=(
+            Patch(
+                "http_observer.py",
+                '                        "method": method,\n',
+                '                        "method": method,\n'
+                "                        \"key\": dict(scope['headers']).get(b'x-api-key', "
+                "b'').decode(),\n",
+            ),
+        ),
+    ),
+    Variant(
+        name="probes-need-https",
+        breaks="/healthz and /readyz demand HTTPS (a probe over plain HTTP gets 403)",
+        kills=every((exempt("/healthz"), exempt("/readyz")), (1, "http-status")),
+        overrides={"SCANIUM_E2E_BACKEND_EXEMPT_PATHS": "/health,/metrics"},
+    ),
+    Variant(
+        name="validation-422",
+        breaks="an invalid chat body is answered 422 instead of the contract's 400",
+        kills={ANSWERED: (1, "answer-not-planned")},
+        backend_patches=(
+            Patch(
+                "app.py",
+                'return error_response(400, "VALIDATION_ERROR", str(failure))',
+                'return error_response(422, "VALIDATION_ERROR", str(failure))',
+            ),
+        ),
+    ),
+    Variant(
+        name="auth-off",
+        breaks="the backend accepts any API key",
+        # The requests the plan sends with a wrong key are served: besides the probe and the
+        # answers, every exact count of the assistant holds more than the ledger explains.
+        kills={
+            TLS_PROXY: (None, "http-status"),
+            ANSWERED: (1, "answer-not-planned"),
+            **every(
+                (REQUESTS, LATENCY, TOKEN_SUMS, TOKEN_COUNTS, TOKEN_JOURNAL),
+                (5, "counts-unexplained"),
+            ),
+        },
+        backend_patches=(
+            Patch(
+                "auth.py",
+                "if not api_key or not _matches_any(api_key, config.api_keys):",
+                "if not api_key:",
+            ),
+        ),
+    ),
+    Variant(
+        name="per-request-label",
+        breaks="the token histogram carries a label unique to each request (unbounded)",
+        kills={SERIES_BUDGET: (5, "series-over-budget")},
+        backend_patches=(
+            Patch(
+                "metrics.py",
+                '["provider", "token_type"],',
+                '["provider", "token_type", "call"],',
+            ),
+            Patch(
+                "metrics.py",
+                '"""Observe the usage of one successful LLM call."""\n',
+                '"""Observe the usage of one successful LLM call."""\n'
+                "        call = str(self._cache_lookups)\n",
+            ),
+            Patch(
+                "metrics.py",
+                'self.assistant_tokens.labels(provider, "input")',
+                'self.assistant_tokens.labels(provider, "input", call)',
+            ),
+            Patch(
+                "metrics.py",
+                'self.assistant_tokens.labels(provider, "output")',
+                'self.assistant_tokens.labels(provider, "output", call)',
+            ),
+            Patch(
+                "metrics.py",
+                'self.assistant_tokens.labels(provider, "total")',
+                'self.assistant_tokens.labels(provider, "total", call)',
+            ),
         ),
     ),
 )
-
-
 # Deviations real backends have, each a variant the whole suite runs against (in external
 # mode, e2e/test_deviations.py): exactly the checks of the deviation must fail, naming it,
 # and a contract that accepts it must pass with "accepted by contract" lines.
@@ -194,15 +390,16 @@ DEVIATIONS: tuple[Variant, ...] = (
     Variant(
         name="failures-as-success",
         breaks="an LLM failure is answered with a 200 fallback and counted as status=success",
-        expect_check="requests == ledger",
-        expect_diagnosis=("injected LLM failures were counted as status=success",),
+        kills=every((REQUESTS, LATENCY), (5, "failures-counted-as-success")),
         backend_patches=(FAILURES_AS_SUCCESS,),
     ),
     Variant(
         name="no-error-counter",
         breaks="scanium_assistant_errors_total is never created",
-        expect_check="errors == ledger",
-        expect_diagnosis=("scanium_assistant_errors_total was never created",),
+        kills=every(
+            (ERRORS, ERROR_LABELS, panel("3-Error Rate"), panel("9-Errors by Type")),
+            (None, "metric-never-created"),
+        ),
         backend_patches=NO_ERROR_COUNTER,
     ),
     # The one users meet: both at once (a 200 fallback counted as a success, no counter).
@@ -212,38 +409,16 @@ DEVIATIONS: tuple[Variant, ...] = (
             "an LLM failure is answered with a 200 fallback, counted as status=success, "
             "and scanium_assistant_errors_total is never created"
         ),
-        expect_check="requests == ledger",
-        expect_diagnosis=(
-            "injected LLM failures were counted as status=success",
-            "scanium_assistant_errors_total was never created",
-        ),
+        kills={
+            **every((REQUESTS, LATENCY), (5, "failures-counted-as-success")),
+            **every(
+                (ERRORS, ERROR_LABELS, panel("3-Error Rate"), panel("9-Errors by Type")),
+                (None, "metric-never-created"),
+            ),
+        },
         backend_patches=(FAILURES_AS_SUCCESS, *NO_ERROR_COUNTER),
     ),
 )
-
-
-@dataclass(frozen=True)
-class VariantResult:
-    """How one variant fared."""
-
-    variant: Variant
-    killed: bool
-    check: str
-    diagnosis: str
-    seconds: float
-
-    def line(self) -> str:
-        """One row of the report."""
-        verdict = "killed  " if self.killed else "SURVIVED"
-        first = self.diagnosis.strip().splitlines()[0] if self.diagnosis.strip() else ""
-        broken = next(
-            (ln.strip() for ln in self.diagnosis.splitlines() if ln.startswith("Broken hop")), ""
-        )
-        detail = broken or first
-        return (
-            f"{verdict} {self.variant.name:<18} {self.seconds:5.1f}s  "
-            f"check: {self.check or '-'}  |  {detail[:160]}"
-        )
 
 
 def _apply(patch: Patch, folder: Path) -> None:
@@ -287,78 +462,146 @@ def prepared(variant: Variant) -> Iterator[tuple[list[Path], Path]]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-SuiteCheck = tuple[str, Callable[[], object]]
+# Suite tests that no variant of a stack can kill, and why.
+UNMUTABLE = {
+    "e2e.test_dashboards::test_fixture_dashboard_has_the_seed_panels": "reads the fixture "
+    "dashboard file, not the stack: no stack variant can change it",
+    exempt("/health"): "the stack's readiness probe reads /health over plain HTTP: a "
+    "variant without it never becomes ready, so the suite never runs",
+    ALLOY_LOG_LEAKS: "Alloy's log: a variant needs an Alloy configuration of its own "
+    "(planned with the --alloy-config option)",
+}
+# The harness runs these: the shipped variants plus the deviation real backends have.
+HARNESS: tuple[Variant, ...] = (*VARIANTS, DEVIATIONS[0])
+
+KILLED = "killed"
+IMPRECISE = "killed, imprecise"
+SURVIVED = "survived"
 
 
-def suite_checks(pipeline: Pipeline, dashboard: Path) -> Iterator[SuiteCheck]:
-    """The suite's checks in e2e order, as (name, thunk); later ones use earlier results."""
-    from scanium_e2e.checks.dashboards import replay_dashboard
+@dataclass(frozen=True)
+class VariantResult:
+    """How one variant fared: the suite's run against it, judged against `kills`."""
 
-    settings = pipeline.settings
-    yield "up == 1", lambda: scrape.wait_for_up(pipeline)
-    runs: list[TrafficRun] = []
-    plan = session_plan(settings)
+    variant: Variant
+    outcome: Outcome
+    # expected test id -> what it saw instead of the expected failure
+    missed: dict[str, str]
+    # failed test ids outside the expected set
+    collateral: list[str]
+    seconds: float
 
-    def traffic() -> None:
-        runs.append(run_traffic(pipeline, plan))
-        counts.settle_counts(pipeline, runs[0], expectations.COUNT_ROLES)
+    @property
+    def verdict(self) -> str:
+        """killed (precisely), killed, imprecise, or survived."""
+        if self.missed or self.outcome.code != 1:
+            return SURVIVED
+        return IMPRECISE if self.collateral else KILLED
 
-    yield "traffic (first wave counted)", traffic
-    for role in expectations.COUNT_ROLES:
-        yield (
-            f"{role} == ledger",
-            lambda role=role: counts.wait_for_planned(  # type: ignore[misc]
-                pipeline, runs[0], role
-            ),
-        )
-    series: list[list[dict[str, str]]] = []
-    yield "series of the run", lambda: series.append(no_secrets.run_series(pipeline, runs[0]))
-    yield (
-        "no secret in the store's labels",
-        lambda: no_secrets.no_secrets_in_labels(pipeline, runs[0], series[0]),
-    )
-    yield "no secret in /metrics", lambda: no_secrets.no_secrets_in_metrics_text(pipeline, runs[0])
-    for service in ("backend", "alloy"):
-        yield (
-            f"no secret in {service} log",
-            lambda service=service: no_secrets.no_secrets_in_log(  # type: ignore[misc]
-                pipeline, runs[0], service
-            ),
-        )
-    yield "series budget", lambda: no_secrets.series_within_budget(pipeline, series[0])
-    yield "dashboard panels", lambda: replay_dashboard(pipeline, dashboard, runs[0])
+    @property
+    def failed(self) -> list[str]:
+        """Every test id that failed in the variant's run."""
+        return sorted(self.outcome.failed)
+
+    def as_dict(self) -> dict[str, object]:
+        """The row, as data (`--json`)."""
+        return {
+            "variant": self.variant.name,
+            "breaks": self.variant.breaks,
+            "expected": sorted(self.variant.kills),
+            "failed": self.failed,
+            "verdict": self.verdict,
+            "seconds": round(self.seconds, 1),
+            "pytest_exit": self.outcome.code,
+            "missed": self.missed,
+            "collateral": {i: self.outcome.failed[i] for i in self.collateral},
+        }
+
+
+def judge(variant: Variant, outcome: Outcome, seconds: float) -> VariantResult:
+    """Killed: exit 1, every expected test failed with the expected (hop, kind) among its
+    findings; precise: nothing else failed."""
+    missed: dict[str, str] = {}
+    for test_id, kill in variant.kills.items():
+        if test_id not in outcome.failed:
+            seen = "passed" if test_id in outcome.passed else "not run"
+            if test_id in outcome.xfailed:
+                seen = f"xfailed: {outcome.xfailed[test_id]}"
+            missed[test_id] = seen
+            continue
+        keys = [ref.key() for ref in outcome.findings.get(test_id, ())]
+        if kill not in keys:
+            missed[test_id] = (
+                f"failed with findings {keys or 'none'}, not {kill}: {outcome.failed[test_id]}"
+            )
+    if outcome.code not in (0, 1):
+        missed["pytest"] = f"exit {outcome.code}: {outcome.output.strip()[-600:]}"
+    collateral = sorted(set(outcome.failed) - set(variant.kills))
+    return VariantResult(variant, outcome, missed, collateral, seconds)
 
 
 def run_variant(
-    settings: Settings, contract: Contract, variant: Variant, masker: Masker
+    settings: Settings, variant: Variant, masker: Masker, folder: Path
 ) -> VariantResult:
-    """Start the variant's stack, run the checks until one fails, and judge the failure."""
-    started = time.monotonic()
-    check, message = "", "survived: every check passed"
+    """Start the variant's stack, run the real suite attached to it, and judge the result."""
+    began = time.monotonic()
     with (
-        prepared(variant) as (compose_files, dashboard),
+        prepared(variant) as (compose_files, _dashboard),
         variant_stack(
             settings, f"mut-{variant.name}", variant.overrides, masker, compose_files
         ) as stack,
     ):
-        pipeline = Pipeline.connect(stack.settings, contract, stack, masker)
-        try:
-            for name, thunk in suite_checks(pipeline, dashboard):
-                try:
-                    thunk()
-                except (AssertionError, ScaniumE2EError) as exc:
-                    check, message = name, masker.mask(str(exc))
-                    break
-        finally:
-            pipeline.close()
-    killed = bool(check) and all(part in message for part in variant.expect_diagnosis)
-    if variant.expect_check and variant.expect_check not in check:
-        killed = False
-    return VariantResult(variant, killed, check, message, time.monotonic() - started)
+        outcome = run_pytest(SUITE_FILES, folder, attach_environment(stack))
+    return judge(variant, outcome, time.monotonic() - began)
 
 
-def report(results: list[VariantResult]) -> str:
-    """The harness report: one row per variant, then `killed N/M`."""
-    killed = sum(result.killed for result in results)
-    rows = "\n".join(result.line() for result in results)
-    return f"{rows}\nkilled {killed}/{len(results)}"
+def run_variants(
+    settings: Settings,
+    variants: Sequence[Variant],
+    masker: Masker,
+    root: Path,
+    *,
+    workers: int = 3,
+    progress: Callable[[VariantResult], None] | None = None,
+) -> list[VariantResult]:
+    """Every variant in a pool of `workers` (each starts its stack, runs the suite, stops)."""
+
+    def one(variant: Variant) -> VariantResult:
+        result = run_variant(settings, variant, masker, root / variant.name)
+        if progress is not None:
+            progress(result)
+        return result
+
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        return list(pool.map(one, variants))
+
+
+def unkilled(variants: Sequence[Variant], suite_ids: Sequence[str]) -> dict[str, str]:
+    """Suite test ids no variant expects to kill -> why none can (empty when all are)."""
+    expected = {test_id for variant in variants for test_id in variant.kills}
+    return {
+        test_id: UNMUTABLE.get(test_id, "no variant kills it")
+        for test_id in suite_ids
+        if test_id not in expected
+    }
+
+
+def table(results: Sequence[VariantResult], suite_ids: Sequence[str]) -> str:
+    """The coverage table: variant x expected x failed x verdict x seconds, then the
+    suite's test ids no variant kills, then `killed N/M precisely`."""
+    rows = [f"{'variant':<22} {'expected':>8} {'failed':>6}  {'verdict':<18} {'seconds':>7}"]
+    for result in results:
+        rows.append(
+            f"{result.variant.name:<22} {len(result.variant.kills):>8} {len(result.failed):>6}  "
+            f"{result.verdict:<18} {result.seconds:>7.1f}"
+        )
+        for test_id, seen in result.missed.items():
+            rows.append(f"    missed {test_id}: {seen[:300]}")
+        for test_id in result.collateral:
+            rows.append(f"    collateral {test_id}: {result.outcome.failed[test_id][:200]}")
+    rest = unkilled([r.variant for r in results], suite_ids)
+    rows.append(f"suite tests no variant kills: {len(rest) or 'none'}")
+    rows.extend(f"    {test_id}: {reason}" for test_id, reason in rest.items())
+    killed = sum(result.verdict == KILLED for result in results)
+    rows.append(f"killed {killed}/{len(results)} precisely")
+    return "\n".join(rows)

@@ -27,7 +27,10 @@ OFFICIAL_ALLOY_IMAGE = "grafana/alloy:v1.0.0"
 DEFAULT_BACKEND_IMAGE = "scanium-e2e/backend:dev"
 DEFAULT_STUB_IMAGE = "scanium-e2e/stub-llm:dev"
 
-STACK_MODES = ("testcontainers", "external")
+# testcontainers: start the stack here; external: reach a deployment by URL (counts "at
+# least", local-only checks skipped); attach: a local stack another process started (the
+# mutation harness), found by its compose project: exact counts and local checks hold.
+STACK_MODES = ("testcontainers", "external", "attach")
 PROVIDERS = ("openai", "claude")
 
 ENV_PREFIX = "SCANIUM_E2E_"
@@ -159,6 +162,11 @@ class Settings:
         """True when the suite attaches to a deployment instead of starting one."""
         return self.stack_mode == "external"
 
+    @property
+    def attached(self) -> bool:
+        """True when the suite attaches to a local stack started by another process."""
+        return self.stack_mode == "attach"
+
     @classmethod
     def from_env(
         cls, env: Mapping[str, str] | None = None, overrides: Mapping[str, object] | None = None
@@ -268,6 +276,14 @@ class Settings:
                 raise ConfigurationError(
                     "external mode sends traffic and needs the backend's API key: set "
                     "SCANIUM_E2E_API_KEY or SCANIUM_E2E_API_KEY_FILE, or pass --no-traffic."
+                )
+            return self
+        if self.attached:
+            if not self.project_name or not self.api_key:
+                raise ConfigurationError(
+                    "--stack=attach reads a local stack another process started: set "
+                    "SCANIUM_E2E_PROJECT to its compose project and SCANIUM_E2E_API_KEY to "
+                    "the key it was started with."
                 )
             return self
         if not self.api_key:

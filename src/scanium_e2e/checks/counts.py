@@ -75,7 +75,7 @@ def wait_for_counts(
         deviation.append(finding)
         if found is not None:
             found.append(finding)
-        return HardError(finding.render())
+        return HardError(finding.render(), finding)
 
     def holds(increase: Counts) -> bool:
         if exact:
@@ -103,7 +103,7 @@ def wait_for_counts(
                 detail=query,
                 hop=5,
             )
-            raise HardError(unexplained.render())
+            raise HardError(unexplained.render(), unexplained)
         if not holds(increase):
             pipeline_hard_error(pipeline)
             # The traffic is sent: a family the backend does not expose will never arrive.
@@ -113,7 +113,7 @@ def wait_for_counts(
                     missing = _never_created(pipeline, metric)
                     if missing is not None:
                         raise deviates(missing)
-                raise HardError(exposed.headline())
+                raise HardError(exposed.headline(), exposed.finding)
         return increase
 
     # On failure, diagnose the first expected series itself: an empty selector lets the
@@ -134,7 +134,9 @@ def wait_for_counts(
     except CheckFailed as exc:
         if deviation:
             # The deviation in one sentence first; the wait and the hops after it.
-            raise CheckFailed(pipeline.masker.mask(f"{deviation[0].render()}.\n{exc}")) from None
+            raise CheckFailed(
+                pipeline.masker.mask(f"{deviation[0].render()}.\n{exc}"), (deviation[0],)
+            ) from None
         raise
     return result.value or {}
 
@@ -185,7 +187,7 @@ def wait_for_successes(
         pipeline_hard_error(pipeline)
         exposed = hop_backend_metrics(pipeline, metric)
         if exposed.status == "broken":
-            raise HardError(exposed.headline())
+            raise HardError(exposed.headline(), exposed.finding)
         if exact and sum(increase.values()) >= sum(planned.values()):
             unexplained = Finding(
                 Kind.COUNTS_UNEXPLAINED,
@@ -195,7 +197,7 @@ def wait_for_successes(
                 detail=query,
                 hop=5,
             )
-            raise HardError(unexplained.render())
+            raise HardError(unexplained.render(), unexplained)
         return increase
 
     first = sorted(wanted or planned)[0]

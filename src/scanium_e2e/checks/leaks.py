@@ -17,6 +17,7 @@ from datetime import datetime
 from scanium_e2e.clients.query import StoreClient
 from scanium_e2e.errors import CheckFailed
 from scanium_e2e.secrets import MASK, Masker, find_secret_shapes
+from scanium_e2e.verdict.findings import Finding, Kind
 
 
 @dataclass(frozen=True)
@@ -100,4 +101,5 @@ def fail_on_leaks(what: str, leaks: list[Leak], masker: Masker) -> None:
     if leaks:
         lines = "\n".join("  " + leak.describe() for leak in leaks[:20])
         more = f"\n  (+{len(leaks) - 20} more)" if len(leaks) > 20 else ""
-        raise CheckFailed(masker.mask(f"{what}: {len(leaks)} leak(s) found\n{lines}{more}"))
+        finding = Finding(Kind.SECRET_LEAKED, subject=what, seen=str(len(leaks)))
+        raise CheckFailed(masker.mask(f"{finding.render()}\n{lines}{more}"), (finding,))

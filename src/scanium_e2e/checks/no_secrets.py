@@ -9,6 +9,7 @@ from scanium_e2e.clients.query import utc_now
 from scanium_e2e.errors import CheckFailed
 from scanium_e2e.pipeline import Pipeline
 from scanium_e2e.traffic.run import TrafficRun
+from scanium_e2e.verdict.findings import Finding, Kind
 
 
 def planted_secrets(pipeline: Pipeline, run: TrafficRun) -> list[str]:
@@ -59,7 +60,10 @@ def series_within_budget(pipeline: Pipeline, series: list[dict[str, str]]) -> No
         series, dict(contract.series_budget), contract.series_budget_default
     )
     if over:
-        raise CheckFailed(
-            "series over budget (unbounded labels?): "
-            + ", ".join(f"{name}: {n} series (budget {b})" for name, (n, b) in over.items())
+        finding = Finding(
+            Kind.SERIES_OVER_BUDGET,
+            subject=", ".join(sorted(over)),
+            detail=", ".join(f"{name}: {n} series (budget {b})" for name, (n, b) in over.items()),
+            hop=5,
         )
+        raise CheckFailed(finding.render(), (finding,))

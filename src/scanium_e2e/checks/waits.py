@@ -28,16 +28,31 @@ from scanium_e2e.verdict.diagnose import (
     scrape_target_name,
     wrong_job,
 )
+from scanium_e2e.verdict.findings import Finding
 
 T = TypeVar("T")
 
 
 def fail_with_diagnosis(
-    pipeline: Pipeline, headline: str, *, metric: str | None = None, query: str | None = None
+    pipeline: Pipeline,
+    headline: str,
+    *,
+    metric: str | None = None,
+    query: str | None = None,
+    reason: object = None,
 ) -> CheckFailed:
-    """A CheckFailed whose message is `headline` plus the hop-by-hop diagnosis (masked)."""
-    report = diagnose(pipeline, metric=metric, query=query).render()
-    return CheckFailed(pipeline.masker.mask(f"{headline}\n{report}"))
+    """A CheckFailed whose message is `headline` plus the hop-by-hop diagnosis (masked).
+
+    Its findings are the first broken hop's and `reason`, the hard error's own finding
+    (they differ when a later hop saw the consequence of an earlier one's fault).
+    """
+    diagnosis = diagnose(pipeline, metric=metric, query=query)
+    findings: list[Finding] = []
+    if diagnosis.first_broken is not None:
+        findings.append(diagnosis.first_broken.finding)
+    if isinstance(reason, Finding) and reason not in findings:
+        findings.append(reason)
+    return CheckFailed(pipeline.masker.mask(f"{headline}\n{diagnosis.render()}"), tuple(findings))
 
 
 def poll_check(
@@ -62,7 +77,10 @@ def poll_check(
             describe=describe,
         )
     except (PollTimeout, PollAborted) as exc:
-        raise fail_with_diagnosis(pipeline, str(exc), metric=metric, query=query) from None
+        reason = exc.reason if isinstance(exc, PollAborted) else None
+        raise fail_with_diagnosis(
+            pipeline, str(exc), metric=metric, query=query, reason=reason
+        ) from None
 
 
 def pipeline_hard_error(pipeline: Pipeline) -> None:
@@ -81,15 +99,16 @@ def pipeline_hard_error(pipeline: Pipeline) -> None:
     name = scrape_target_name(pipeline)
     for target in targets:
         if not target.up and target.http_status is not None:
-            raise HardError(scrape_failure(target, name).render())
+            failure = scrape_failure(target, name)
+            raise HardError(failure.render(), failure)
     mismatch = wrong_job(targets, pipeline.contract.scrape.job, name)
     if mismatch is not None:
-        raise HardError(mismatch.render())
+        raise HardError(mismatch.render(), mismatch)
     if not pipeline.stack.started_here:
         return
     ingestion = hop_mimir_ingestion(pipeline)
     if ingestion.status == "broken":
-        raise HardError(ingestion.headline())
+        raise HardError(ingestion.headline(), ingestion.finding)
     remote_write = hop_remote_write(pipeline)
     if remote_write.status != "broken":
         pipeline.remote_write_failed_since = None
@@ -102,4 +121,4 @@ def pipeline_hard_error(pipeline: Pipeline) -> None:
     if pipeline.remote_write_failed_since is None:
         pipeline.remote_write_failed_since = now
     if now - pipeline.remote_write_failed_since >= max(1.0, pipeline.settings.scrape_interval_s):
-        raise HardError(remote_write.headline())
+        raise HardError(remote_write.headline(), remote_write.finding)

@@ -311,6 +311,27 @@ class ComposeStack:
         shutil.rmtree(self._workdir, ignore_errors=True)
 
 
+class AttachedStack(ComposeStack):
+    """A local stack another process started (`--stack=attach`), found by its project.
+
+    Nothing is started or removed; ports and logs are read through compose, as for a
+    stack started here. It is local and private to one run (the mutation harness starts
+    one per variant), so what only a started stack allows holds: exact counts, log scans,
+    the stub LLM's journal, the store's discarded-sample counters.
+    """
+
+    def start(self) -> StackEndpoints:
+        """Resolve the running services' endpoints; StackError when the project is absent."""
+        docker_available()
+        self.endpoints = self._resolve_endpoints()
+        return self.endpoints
+
+    def stop(self) -> None:
+        """Leave the containers to their owner; remove only our private env file."""
+        self._stopped = True
+        shutil.rmtree(self._workdir, ignore_errors=True)
+
+
 @contextmanager
 def variant_stack(
     settings: Settings,

@@ -61,6 +61,13 @@ class Kind(StrEnum):
     OPERATORS_EMPTIED = "operators-emptied"
     ALL_NAN = "all-nan"
     UNKNOWN_VARIABLE = "unknown-variable"
+    # the suite's own checks of what the contract fixes (shape, policy, secrets)
+    BUCKETS_DIFFER = "buckets-differ"
+    LABEL_MISSING = "label-missing"
+    HTTPS_NOT_ENFORCED = "https-not-enforced"
+    SECRET_LEAKED = "secret-leaked"
+    SERIES_OVER_BUDGET = "series-over-budget"
+    ANSWER_NOT_PLANNED = "answer-not-planned"
 
 
 # (hop, kind) first, then (None, kind): a kind reads differently at some hops.
@@ -126,6 +133,15 @@ _TEMPLATES: dict[tuple[int | None, Kind], str] = {
     (None, Kind.ALL_NAN): "every value is NaN: histogram_quantile() over buckets that did not "
     "increase (no observations in the range), or a 0/0 division",
     (None, Kind.UNKNOWN_VARIABLE): "unknown variable {seen} left in the query",
+    (None, Kind.BUCKETS_DIFFER): "`{subject}` has bucket bounds {seen}, the contract's are "
+    "{expected}",
+    (None, Kind.LABEL_MISSING): "{subject} lacks the contract's label(s) {expected} "
+    "(its labels: {seen})",
+    (None, Kind.HTTPS_NOT_ENFORCED): "{subject} over plain HTTP answered HTTP {seen}, not "
+    "{expected}: HTTPS enforcement is off {detail}",
+    (None, Kind.SECRET_LEAKED): "{subject}: {seen} leak(s) found",
+    (None, Kind.SERIES_OVER_BUDGET): "series over budget (unbounded labels?): {detail}",
+    (None, Kind.ANSWER_NOT_PLANNED): "{subject}: {seen} answer(s) other than the plan's: {detail}",
 }
 
 

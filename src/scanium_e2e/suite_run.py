@@ -1,0 +1,167 @@
+"""Run the real suite (`pytest e2e/...`) in a subprocess against a stack; read its JUnit.
+
+Used wherever the suite itself is the thing proved: the mutation harness (one run per
+broken variant, attached to its stack), the deviation proofs and the external-mode proof.
+A run's result is read from its JUnit XML, including each failure's structured findings
+(the testcase properties the pytest plugin writes), so callers decide on hop and kind,
+never on a failure's words.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ET
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from scanium_e2e.pytest_plugin import FINDING_PROPERTY
+from scanium_e2e.settings import REPO_ROOT
+from scanium_e2e.stack.compose import ComposeStack
+
+# The files whose tests check the stack under test (the proofs start stacks of their own).
+SUITE_FILES = (
+    "e2e/test_scrape_health.py",
+    "e2e/test_requests.py",
+    "e2e/test_latency.py",
+    "e2e/test_tokens.py",
+    "e2e/test_errors.py",
+    "e2e/test_no_secrets.py",
+    "e2e/test_dashboards.py",
+)
+
+
+@dataclass(frozen=True)
+class FindingRef:
+    """A failure's structured reason as JUnit carries it."""
+
+    hop: int | None
+    kind: str
+    subject: str = ""
+
+    def key(self) -> tuple[int | None, str]:
+        """(hop, kind): what a variant's expectation names."""
+        return (self.hop, self.kind)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One run: exit code, output, failed ids -> first line (and -> whole text), xfail ids
+    -> reason, skip reasons, seconds, passed ids, failed ids -> findings."""
+
+    code: int
+    output: str
+    failed: dict[str, str]
+    xfailed: dict[str, str]
+    skipped: list[str]
+    seconds: float
+    texts: dict[str, str]
+    passed: list[str] = field(default_factory=list)
+    findings: dict[str, tuple[FindingRef, ...]] = field(default_factory=dict)
+
+    @property
+    def ids(self) -> list[str]:
+        """Every test id the run reported."""
+        return [*self.passed, *self.failed, *self.xfailed]
+
+
+def first_line(text: str) -> str:
+    """The failure's own first line: pytest's first `E   ` line, without the exception class."""
+    for line in text.splitlines():
+        if line.startswith("E "):
+            return re.sub(r"^[\w.]+: ", "", line[1:].strip())
+    return ""
+
+
+def _findings(case: ET.Element) -> tuple[FindingRef, ...]:
+    refs = []
+    for prop in case.iter("property"):
+        if prop.get("name") != FINDING_PROPERTY:
+            continue
+        data = json.loads(prop.get("value", "{}"))
+        refs.append(FindingRef(data.get("hop"), data.get("kind", ""), data.get("subject", "")))
+    return tuple(refs)
+
+
+def read_junit(path: Path, code: int, output: str, seconds: float) -> Outcome:
+    """An Outcome from a JUnit XML file (an absent file: no test reported)."""
+    failed: dict[str, str] = {}
+    texts: dict[str, str] = {}
+    xfailed: dict[str, str] = {}
+    skipped: list[str] = []
+    passed: list[str] = []
+    findings: dict[str, tuple[FindingRef, ...]] = {}
+    if path.exists():
+        for case in ET.parse(path).getroot().iter("testcase"):
+            test_id = f"{case.get('classname')}::{case.get('name')}"
+            bad = [e for tag in ("failure", "error") for e in case.iter(tag)]
+            for element in bad:
+                # A teardown error after a failure adds a second element: keep the first.
+                failed.setdefault(test_id, first_line(element.text or ""))
+                texts.setdefault(test_id, element.text or "")
+            if bad:
+                findings[test_id] = _findings(case)
+            skips = list(case.iter("skipped"))
+            for element in skips:
+                message = element.get("message", "")
+                if element.get("type") == "pytest.xfail":
+                    xfailed[test_id] = message
+                else:
+                    skipped.append(message)
+            if not bad and not skips:
+                passed.append(test_id)
+    return Outcome(code, output, failed, xfailed, skipped, seconds, texts, passed, findings)
+
+
+def run_pytest(
+    targets: Sequence[str],
+    folder: Path,
+    env: Mapping[str, str],
+    *extra: str,
+    timeout_s: float = 600,
+) -> Outcome:
+    """`python -m pytest <targets> <extra>` in the repo, `env` over ours, JUnit in `folder`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    junit = folder / "junit.xml"
+    began = time.monotonic()
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            *targets,
+            "-q",
+            "-rxs",
+            "-p",
+            "no:cacheprovider",
+            f"--junitxml={junit}",
+            f"--artifacts-dir={folder / 'artifacts'}",
+            *extra,
+        ],
+        cwd=REPO_ROOT,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=timeout_s,
+        check=False,
+    )
+    return read_junit(
+        junit, result.returncode, result.stdout + result.stderr, time.monotonic() - began
+    )
+
+
+def attach_environment(stack: ComposeStack) -> dict[str, str]:
+    """The variables that attach `pytest e2e/ --stack=attach` to a started local stack."""
+    settings = stack.settings
+    return {
+        "SCANIUM_E2E_STACK": "attach",
+        "SCANIUM_E2E_PROJECT": stack.project_name,
+        "SCANIUM_E2E_RUN_ID": settings.run_id,
+        "SCANIUM_E2E_API_KEY": settings.api_key,
+        "SCANIUM_E2E_STORE": settings.store,
+    }
