@@ -78,7 +78,7 @@ VARIANTS: tuple[Variant, ...] = (
     Variant(
         name="wrong-metric-name",
         breaks="requests counter exposed under a wrong name",
-        expect_check="traffic",
+        expect_check="requests == ledger",
         expect_diagnosis=("Broken hop: 1. backend /metrics", "scanium_assistant_requests_total"),
         backend_patches=(
             Patch(
@@ -91,7 +91,7 @@ VARIANTS: tuple[Variant, ...] = (
     Variant(
         name="no-provider-label",
         breaks="requests counter without its provider label",
-        expect_check="traffic",
+        expect_check="requests == ledger",
         expect_diagnosis=("Broken hop: 5. query", "label `provider` never seen"),
         backend_patches=(
             Patch("metrics.py", '["provider", "status", "cache_hit"],', '["status", "cache_hit"],'),
