@@ -26,6 +26,8 @@ from scanium_e2e.settings import Settings
 from scanium_e2e.stack import Stack
 from scanium_e2e.stack.compose import AttachedStack, ComposeStack
 from scanium_e2e.stack.external import ExternalStack
+from scanium_e2e.stack.external_run import ExternalRun
+from scanium_e2e.stack.extras import ExtraStacks
 from scanium_e2e.traffic.run import TrafficRun
 from scanium_e2e.traffic.session import run_traffic, session_plan
 from scanium_e2e.verdict.artifacts import write_artifacts
@@ -93,20 +95,56 @@ def contract(settings: Settings) -> Contract:
 
 # The backend's exempt list as it was before the fix: /metrics missing.
 INCIDENT = {"SCANIUM_E2E_BACKEND_EXEMPT_PATHS": "/health,/healthz,/readyz"}
-EXTRA_STACKS = pytest.StashKey[dict[str, ComposeStack]]()
+EXTRAS = pytest.StashKey[ExtraStacks]()
 
 
 def _wanted(request: pytest.FixtureRequest, fixture: str) -> bool:
     return any(fixture in getattr(item, "fixturenames", ()) for item in request.session.items)
 
 
+def _external_run(args: tuple[str, ...] = ()) -> Callable[[ComposeStack], ExternalRun]:
+    """An external-mode proof of `pytest e2e/ <args>` against a stack, once it is ready."""
+
+    def build(stack: ComposeStack) -> ExternalRun:
+        return ExternalRun(
+            stack, api_key=stack.settings.api_key, run_id=stack.settings.run_id + "-ext", args=args
+        )
+
+    return build
+
+
+def _extras(
+    settings: Settings, masker: Masker, request: pytest.FixtureRequest, patched: ExitStack
+) -> ExtraStacks:
+    """The stacks beside the main one that the collected tests need, and their proofs."""
+    stacks: dict[str, ComposeStack] = {}
+    runs: dict[str, Callable[[ComposeStack], ExternalRun]] = {}
+    proofs = _wanted(request, "external_runs")
+    if proofs or _wanted(request, "incident_stack"):
+        stacks["incident"] = ComposeStack.variant(settings, "incident", INCIDENT, masker)
+    if proofs:
+        # Its own healthy stack: the proof's traffic never touches the session's counts.
+        stacks["external-proof"] = ComposeStack.variant(settings, "external-proof", {}, masker)
+        runs["external-proof"] = _external_run()
+        runs["incident"] = _external_run(("-x", "e2e/test_scrape_health.py"))
+    if _wanted(request, "deviation_stacks"):
+        for variant in DEVIATIONS:
+            compose_files, _ = patched.enter_context(prepared(variant))
+            stacks[variant.name] = ComposeStack.variant(
+                settings, variant.name, variant.overrides, masker, compose_files
+            )
+    return ExtraStacks(stacks, runs)
+
+
 @pytest.fixture(scope="session")
 def stack(settings: Settings, masker: Masker, request: pytest.FixtureRequest) -> Iterator[Stack]:
     """The stack under test: started here with Testcontainers, or attached to.
 
-    When collected tests need the incident stack or the deviation stacks (variants of the
-    backend, e2e/test_deviations.py), they start at the same time as the main one, so
-    their start-up costs no extra wall time.
+    Stacks the collected tests need beside it (the incident stack, the external-mode
+    proofs' healthy stack, the deviation stacks of e2e/test_deviations.py) start in the
+    background once it is ready (stack/extras.py): their start-up overlaps the main
+    stack's wait for Alloy's first scrape, and each external-mode proof starts the moment
+    its stack is ready.
     """
     if settings.external_mode:
         external = ExternalStack(settings)
@@ -119,22 +157,25 @@ def stack(settings: Settings, masker: Masker, request: pytest.FixtureRequest) ->
     if settings.attached:
         yield from _attached(settings, masker)
         return
-    with ExitStack() as patched:
+    with ExitStack() as cleanup:
         main = ComposeStack(settings, masker=masker)
-        extras: dict[str, ComposeStack] = {}
-        if _wanted(request, "incident_stack"):
-            extras["incident"] = ComposeStack.variant(settings, "incident", INCIDENT, masker)
-        if _wanted(request, "deviation_stacks"):
-            for variant in DEVIATIONS:
-                compose_files, _ = patched.enter_context(prepared(variant))
-                extras[variant.name] = ComposeStack.variant(
-                    settings, variant.name, variant.overrides, masker, compose_files
-                )
-        request.config.stash[EXTRA_STACKS] = extras
-        yield from _started(main, extras, settings)
+        extras = _extras(settings, masker, request, cleanup)
+        request.config.stash[EXTRAS] = extras
+        try:
+            main.start()
+        except ScaniumE2EError as exc:
+            main.stop()
+            pytest.exit(f"scanium-e2e: {exc}", returncode=EXIT_STACK_FAILED)
+        except BaseException:
+            main.stop()
+            raise
+        cleanup.callback(_stop_all, main, extras, keep_main=settings.keep_stack)
+        extras.start()
+        yield main
 
 
 def _attached(settings: Settings, masker: Masker) -> Iterator[Stack]:
+    """A local stack another process started (--stack=attach: the mutation harness)."""
     attached = AttachedStack(settings, masker=masker)
     try:
         attached.start()
@@ -146,28 +187,20 @@ def _attached(settings: Settings, masker: Masker) -> Iterator[Stack]:
         attached.stop()
 
 
-def _started(
-    main: ComposeStack, extras: dict[str, ComposeStack], settings: Settings
-) -> Iterator[Stack]:
-    everything = [main, *extras.values()]
+def _stop_all(main: ComposeStack, extras: ExtraStacks, *, keep_main: bool) -> None:
+    """Remove the main stack (unless kept) and the extras at the same time."""
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        stops = [pool.submit(extras.stop)] + ([] if keep_main else [pool.submit(main.stop)])
+        for future in stops:
+            future.result()
+
+
+def _extra(request: pytest.FixtureRequest, name: str) -> ComposeStack:
+    """A stack beside the main one, once ready; one that cannot start ends the session."""
     try:
-        with ThreadPoolExecutor(max_workers=len(everything)) as pool:
-            for future in [pool.submit(each.start) for each in everything]:
-                future.result()
+        return request.config.stash[EXTRAS].get(name)
     except ScaniumE2EError as exc:
-        for each in everything:
-            each.stop()
         pytest.exit(f"scanium-e2e: {exc}", returncode=EXIT_STACK_FAILED)
-    except BaseException:
-        for each in everything:
-            each.stop()
-        raise
-    try:
-        yield main
-    finally:
-        for each in everything:
-            if not settings.keep_stack or each is not main:
-                each.stop()
 
 
 @pytest.fixture(scope="session")
@@ -176,8 +209,22 @@ def incident_stack(
 ) -> ComposeStack:
     """A stack whose backend does not exempt /metrics from HTTPS enforcement (the incident)."""
     if settings.external_mode or settings.attached:
-        pytest.skip("the incident stack is started locally; only a started stack has it")
-    return request.config.stash[EXTRA_STACKS]["incident"]
+        pytest.skip("the incident stack is started locally; external mode starts nothing")
+    return _extra(request, "incident")
+
+
+@pytest.fixture(scope="session")
+def external_runs(
+    settings: Settings, stack: Stack, request: pytest.FixtureRequest
+) -> dict[str, ExternalRun]:
+    """The external-mode proofs, each running since its stack was ready: "healthy" (a
+    stack of its own) and "incident"."""
+    if settings.external_mode or settings.attached:
+        pytest.skip("external mode runs no proof of itself: it starts no stack")
+    for name in ("external-proof", "incident"):
+        _extra(request, name)
+    extras = request.config.stash[EXTRAS]
+    return {"healthy": extras.run("external-proof"), "incident": extras.run("incident")}
 
 
 @pytest.fixture(scope="session")
@@ -186,9 +233,8 @@ def deviation_stacks(
 ) -> dict[str, ComposeStack]:
     """Stacks whose backend deviates from the contract as real ones do (selftest.DEVIATIONS)."""
     if settings.external_mode or settings.attached:
-        pytest.skip("the deviation stacks are started locally; only a started stack has it")
-    stacks = request.config.stash[EXTRA_STACKS]
-    return {variant.name: stacks[variant.name] for variant in DEVIATIONS}
+        pytest.skip("the deviation stacks are started locally; external mode starts nothing")
+    return {variant.name: _extra(request, variant.name) for variant in DEVIATIONS}
 
 
 @pytest.fixture(scope="session")

@@ -7,6 +7,9 @@ deviation fails exactly the panels whose queries read the series it leaves out (
 from the dashboard JSON), each naming the metric; a contract accepting "no error counter"
 lists those panels in `dashboards.allow_empty` (waived, "accepted by contract"), since a
 person opening the dashboard still sees "No data" there.
+
+These are proofs of the suite, not of the pipeline: like the mutation harness they start
+stacks of their own and run only with `--mutations` (CI and the nightly gate set it).
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from scanium_e2e.stack.compose import ComposeStack
 from scanium_e2e.stack.external import external_environment
 from scanium_e2e.suite_run import Outcome, run_pytest
 
-pytestmark = pytest.mark.late
+pytestmark = [pytest.mark.late, pytest.mark.mutation]
 
 # The families the deviations touch, and the ones they must leave alone.
 FILES = (

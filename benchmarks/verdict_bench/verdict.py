@@ -19,7 +19,7 @@ from scanium_e2e.stack.compose import ComposeStack
 from scanium_e2e.traffic.session import run_traffic, session_plan
 
 # The steps of run_traffic it times itself (TrafficRun.timings), in report order.
-TRAFFIC_STEPS = ("wave1_send_s", "wave1_visible_s", "wave2_send_s")
+TRAFFIC_STEPS = ("wave1_send_s", "wave1_gate_s", "wave2_send_s")
 
 
 def verdict_run(

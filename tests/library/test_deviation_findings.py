@@ -38,6 +38,11 @@ def test_a_partial_scrape_is_not_yet_a_move_but_may_become_one() -> None:
     assert not could_still_move(PLAN, {("openai", "success"): 11.0})
 
 
+def test_counts_without_a_label_cannot_still_move() -> None:
+    # The provider label is missing: ("", "success") never becomes ("openai", "success").
+    assert not could_still_move(PLAN, {("", "success"): 1.0})
+
+
 def test_a_shared_deployment_needs_the_value_never_seen_and_the_sibling_grown() -> None:
     assert moved_count(PLAN, {("openai", "success"): 15.0}, BY, exact=False) is not None
     assert (

@@ -26,18 +26,30 @@ class Clock:
         self.now += seconds
 
 
-def fake_pipeline() -> Pipeline:
+def fake_pipeline(started_here: bool) -> Pipeline:
     return cast(
         Pipeline,
         SimpleNamespace(
             endpoints=SimpleNamespace(backend_url="http://backend.invalid"),
             contract=None,
-            settings=SimpleNamespace(external_mode=False),
+            settings=SimpleNamespace(external_mode=not started_here),
+            stack=SimpleNamespace(started_here=started_here),
         ),
     )
 
 
-def test_wave_timings_are_recorded(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(
+    ("started_here", "order"),
+    [
+        # A fresh store: wave 1 before up == 1, wave 2 after the scrape that holds wave 1.
+        (True, ["baseline", "send1", "scraped after 1234.5", "send2"]),
+        # A deployment: up == 1 first, then wave 2 once the store shows wave 1.
+        (False, ["up", "baseline", "send1", "visible", "send2"]),
+    ],
+)
+def test_wave_timings_are_recorded(
+    monkeypatch: pytest.MonkeyPatch, started_here: bool, order: list[str]
+) -> None:
     clock = Clock()
     steps: list[str] = []
     sends: list[TrafficPlan] = []
@@ -55,25 +67,32 @@ def test_wave_timings_are_recorded(monkeypatch: pytest.MonkeyPatch) -> None:
         sends.append(plan)
         steps.append(f"send{len(sends)}")
         clock.advance(2.0 if len(sends) == 1 else 5.0)
-        return Ledger(run_id=plan.run_id, provider=plan.provider, base_url=base_url, started_at=0)
+        ledger = Ledger(run_id=plan.run_id, provider=plan.provider, base_url=base_url, started_at=0)
+        ledger.finished_at = 1234.5
+        return ledger
 
     def wait_for_successes(pipeline: Pipeline, **kwargs: Any) -> dict[Any, float]:
         steps.append("visible")
         clock.advance(3.0)
         return {}
 
+    def wait_for_scrape_after(pipeline: Pipeline, moment: float) -> None:
+        steps.append(f"scraped after {moment}")
+        clock.advance(3.0)
+
     monkeypatch.setattr(traffic_run, "time", clock)
     monkeypatch.setattr(traffic_run, "wait_for_up", wait_for_up)
     monkeypatch.setattr(traffic_run, "count_baselines", count_baselines)
     monkeypatch.setattr(traffic_run, "send_traffic", send_traffic)
     monkeypatch.setattr(traffic_run, "wait_for_successes", wait_for_successes)
+    monkeypatch.setattr(traffic_run, "wait_for_scrape_after", wait_for_scrape_after)
     monkeypatch.setattr(traffic_run, "planned_counts", lambda ledger, contract: {"requests": {}})
 
     plan = TrafficPlan(api_key="key", run_id="run-timings", successes=3, provider_errors=2)
-    run = traffic_run.run_traffic(fake_pipeline(), plan)
+    run = traffic_run.run_traffic(fake_pipeline(started_here), plan)
 
-    assert steps == ["up", "baseline", "send1", "visible", "send2"]
-    assert run.timings == {"wave1_send_s": 2.0, "wave1_visible_s": 3.0, "wave2_send_s": 5.0}
+    assert steps == order
+    assert run.timings == {"wave1_send_s": 2.0, "wave1_gate_s": 3.0, "wave2_send_s": 5.0}
     assert [sent.successes for sent in sends] == [1, 2]
 
 

@@ -72,14 +72,20 @@ def could_still_move(expected: Counts, increase: Counts) -> bool:
     """Whether every overshoot has a sibling key short of its plan by at least as much.
 
     Then the shortfall may still arrive under the sibling (a scrape taken mid-traffic),
-    so the overshoot alone is no reason to stop waiting yet.
+    so the overshoot alone is no reason to stop waiting yet. A key whose differing label is
+    empty is no such sibling: its series lack the label, and a series never gains one.
     """
+
+    def sibling(other: tuple[str, ...], key: tuple[str, ...]) -> bool:
+        position = _differ_in_one(other, key)
+        return position is not None and key[position] != ""
+
     for key, seen in increase.items():
         over = seen - expected.get(key, 0.0)
         if over <= 0:
             continue
         if not any(
-            _differ_in_one(other, key) is not None and planned - increase.get(other, 0.0) >= over
+            sibling(other, key) and planned - increase.get(other, 0.0) >= over
             for other, planned in expected.items()
         ):
             return False

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -42,6 +43,18 @@ class ScrapeTarget:
     def up(self) -> bool:
         """True when the last scrape succeeded."""
         return self.health == "up"
+
+    @property
+    def last_scrape_at(self) -> float | None:
+        """When the last scrape began (Unix seconds); None before the first one.
+
+        Alloy reports RFC 3339 with nanoseconds, and Go's zero time before any scrape.
+        """
+        try:
+            moment = datetime.fromisoformat(self.last_scrape)
+        except ValueError:
+            return None
+        return moment.timestamp() if moment.year > 1 else None
 
     def describe(self) -> str:
         """One line for failure messages."""

@@ -16,7 +16,7 @@ class TrafficRun:
 
     `settled` maps a count role to what `settle_counts` found: the counts, or the failure
     that `wait_for_planned` re-raises for that role. `timings` holds the seconds of the steps
-    of `run_traffic` (`wave1_send_s`, `wave1_visible_s`, `wave2_send_s`). `deviations`
+    of `run_traffic` (`wave1_send_s`, `wave1_gate_s`, `wave2_send_s`). `deviations`
     are the findings of count checks that named a deviation from the contract.
     """
 

@@ -3,12 +3,21 @@
 A labelled counter or histogram series appears only with its first observation, and
 `rate()`/`increase()` cannot count what happened before a series' first sample. Traffic
 sent faster than one scrape would leave every dashboard rate at zero. So a first, small
-wave creates the series; once Mimir shows it, the second wave adds the rest, and its
+wave creates the series; once a scrape holds it, the second wave adds the rest, and its
 increase is visible to every rate-based query (as it is in production, where the seed
 notes that panels need two scrapes).
 
+In a stack started here the store is fresh, so wave 1 goes out as soon as the backend
+answers, before Alloy's first scrape (Alloy v1.0 creates its scrape pools 5 s after it
+starts), and wave 2 follows the first scrape that began after wave 1 ended, read from
+Alloy's component API: the wait rides on the scrape, not on a round trip through the
+store. Whether the store counts both waves exactly is the count checks' business. Against
+a deployment (external mode) the store holds history: the run waits for `up == 1`, takes
+its baseline, and lets wave 2 follow once the store shows wave 1's successes.
+
 `run_traffic` records how long each wave took on the `TrafficRun` it returns (`timings`):
-sending wave 1, waiting until Mimir shows it, sending wave 2 (seconds, `time.monotonic`).
+sending wave 1, waiting until it was scraped (or, external, shown by the store), sending
+wave 2 (seconds, `time.monotonic`).
 """
 
 from __future__ import annotations
@@ -18,7 +27,7 @@ import time
 
 from scanium_e2e.checks.counts import count_baselines, wait_for_successes
 from scanium_e2e.checks.expectations import planned_counts
-from scanium_e2e.checks.scrape import wait_for_up
+from scanium_e2e.checks.scrape import wait_for_scrape_after, wait_for_up
 from scanium_e2e.pipeline import Pipeline
 from scanium_e2e.settings import Settings
 from scanium_e2e.traffic import Ledger, TrafficPlan, send_traffic
@@ -56,8 +65,11 @@ def session_plan(settings: Settings) -> TrafficPlan:
 
 
 def run_traffic(pipeline: Pipeline, plan: TrafficPlan) -> TrafficRun:
-    """Wait for the scrape, snapshot Mimir's counts, then send `plan` in two waves."""
-    wait_for_up(pipeline)
+    """Snapshot the store's counts, then send `plan` in two waves, the second after a
+    scrape holds the first (external mode: once `up == 1` and the store shows it)."""
+    fresh_store = pipeline.stack.started_here
+    if not fresh_store:
+        wait_for_up(pipeline)
     baseline = count_baselines(pipeline)
     first_plan = dataclasses.replace(
         plan,
@@ -78,14 +90,17 @@ def run_traffic(pipeline: Pipeline, plan: TrafficPlan) -> TrafficRun:
     began = time.monotonic()
     first = send_traffic(base_url, first_plan)
     timings["wave1_send_s"] = time.monotonic() - began
-    expected = planned_counts(first, pipeline.contract)["requests"]
     began = time.monotonic()
-    # The gate: the first wave's successes are counted. How failures are counted is
-    # the requests check's business, not a reason to stop every other check.
-    wait_for_successes(
-        pipeline, what="first traffic wave", planned=expected, baseline=baseline["requests"]
-    )
-    timings["wave1_visible_s"] = time.monotonic() - began
+    if fresh_store:
+        wait_for_scrape_after(pipeline, first.finished_at)
+    else:
+        # The gate: the first wave's successes are counted. How failures are counted is
+        # the requests check's business, not a reason to stop every other check.
+        expected = planned_counts(first, pipeline.contract)["requests"]
+        wait_for_successes(
+            pipeline, what="first traffic wave", planned=expected, baseline=baseline["requests"]
+        )
+    timings["wave1_gate_s"] = time.monotonic() - began
     began = time.monotonic()
     second = send_traffic(base_url, second_plan)
     timings["wave2_send_s"] = time.monotonic() - began
