@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 from scanium_e2e.checks.counts import wait_for_planned, wait_until_settled
 from scanium_e2e.checks.expectations import accepted_accounting
+from scanium_e2e.checks.waits import fail_with_diagnosis
 from scanium_e2e.errors import CheckFailed
 from scanium_e2e.pipeline import Pipeline
 from scanium_e2e.traffic.run import TrafficRun
@@ -29,9 +30,10 @@ def test_latency_histogram_series_and_buckets(pipeline: Pipeline, traffic: Traff
     wait_until_settled(pipeline, traffic, "latency_count")
     spec = pipeline.contract.latency
     for suffix in ("_bucket", "_sum", "_count"):
-        assert pipeline.store.instant(pipeline.selector(spec.name + suffix)), (
-            f"no {spec.name}{suffix} series for this run"
-        )
+        if not pipeline.store.instant(pipeline.selector(spec.name + suffix)):
+            raise fail_with_diagnosis(
+                pipeline, f"no {spec.name}{suffix} series for this run", metric=spec.name + suffix
+            )
     bounds = {
         float(sample.labels["le"])
         for sample in pipeline.store.instant(pipeline.selector(spec.name + "_bucket"))
@@ -57,5 +59,8 @@ def test_p95_latency_is_computable(pipeline: Pipeline, traffic: TrafficRun) -> N
         f"(rate({pipeline.selector(spec.name + '_bucket')}[5m])))"
     )
     result = pipeline.store.instant(query)
-    assert result, f"`{query}` is empty"
+    if not result:
+        raise fail_with_diagnosis(
+            pipeline, f"`{query}` is empty", metric=spec.name + "_bucket", query=query
+        )
     assert math.isfinite(result[0].value) and result[0].value > 0, result[0].describe()

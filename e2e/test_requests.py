@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from scanium_e2e.checks.counts import wait_for_planned, wait_until_settled
 from scanium_e2e.checks.expectations import accepted_accounting, planned_counts
+from scanium_e2e.checks.waits import fail_with_diagnosis
 from scanium_e2e.errors import CheckFailed
 from scanium_e2e.pipeline import Pipeline
 from scanium_e2e.traffic.run import TrafficRun
@@ -47,7 +48,8 @@ def test_request_series_carry_the_contract_labels(pipeline: Pipeline, traffic: T
     wait_until_settled(pipeline, traffic, "requests")
     spec = pipeline.contract.requests
     samples = pipeline.store.instant(pipeline.selector(spec.name))
-    assert samples, f"no {spec.name} series for this run"
+    if not samples:
+        raise fail_with_diagnosis(pipeline, f"no {spec.name} series for this run", metric=spec.name)
     for sample in samples:
         missing = [label for label in spec.labels if not sample.labels.get(label)]
         if missing:
