@@ -30,6 +30,17 @@ def _memory_gib() -> float:
     return 0.0
 
 
+def _section(output: str, title: str) -> str:
+    """The terminal summary's section `title` (pytest frames it in `=` lines)."""
+    lines = output.splitlines()
+    start = next((i for i, line in enumerate(lines) if f" {title} " in line), None)
+    if start is None:
+        return f"(no {title} section in the output)"
+    rest = lines[start + 1 :]
+    end = next((i for i, line in enumerate(rest) if line.startswith("=")), len(rest))
+    return "\n".join(rest[:end])
+
+
 def main() -> int:
     """Run the harness once and print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -58,17 +69,23 @@ def main() -> int:
         )
         wall = time.monotonic() - began
         rows = []
+        failed: list[str] = []
         if junit.exists():
             for case in ET.parse(junit).getroot().iter("testcase"):
                 props = {p.get("name"): p.get("value") for p in case.iter("property")}
+                if any(True for tag in ("failure", "error") for _ in case.iter(tag)):
+                    failed.append(f"{case.get('classname')}::{case.get('name')}")
                 if "verdict" in props:
                     rows.append((case.get("name", ""), props["verdict"], props.get("seconds")))
     summary = result.stdout.strip().splitlines()[-1] if result.stdout.strip() else ""
     print(f"machine: {os.cpu_count()} cores, {_memory_gib():.1f} GiB")
     print(f"`pytest e2e/ --mutations`: exit {result.returncode}, {summary}")
     print(f"wall time: {wall:.1f} s (budget 360 s)")
+    for test_id in failed:
+        print(f"  FAILED {test_id}")
     for name, verdict, seconds in rows:
         print(f"  {name:<60} {verdict:<18} {seconds} s")
+    print(_section(result.stdout, "mutation harness"))
     if args.json:
         data = {"wall_s": round(wall, 1), "exit": result.returncode, "summary": summary}
         data["variants"] = [{"test": n, "verdict": v, "seconds": s} for n, v, s in rows]

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from scanium_e2e.checks.counts import wait_for_planned, wait_until_settled
+from scanium_e2e.checks.counts import wait_for_counts, wait_for_planned, wait_until_settled
 from scanium_e2e.checks.expectations import accepted_accounting, planned_counts
 from scanium_e2e.checks.waits import fail_with_diagnosis
 from scanium_e2e.errors import CheckFailed
 from scanium_e2e.pipeline import Pipeline
-from scanium_e2e.traffic.run import TrafficRun
+from scanium_e2e.traffic.run import Counts, TrafficRun
 from scanium_e2e.verdict.findings import Finding, Kind
 
 
@@ -62,3 +62,24 @@ def test_request_series_carry_the_contract_labels(pipeline: Pipeline, traffic: T
             )
             raise CheckFailed(finding.render(), (finding,))
     assert {s.labels["provider"] for s in samples} == {traffic.ledger.provider}
+
+
+def test_cache_hit_means_what_each_answer_said(pipeline: Pipeline, traffic: TrafficRun) -> None:
+    """requests_total by (provider, cache_hit): "true" exactly for the repeats the plan made,
+    "false" for every other request it counts. The plan's unique nonces make no repeat, so
+    all of them are misses (by what was sent, not by the backend's own `fromCache`)."""
+    wait_until_settled(pipeline, traffic, "requests")
+    planned = planned_counts(traffic.ledger, pipeline.contract)["requests"]
+    repeats = 0  # the plan sends no request twice (traffic/shapes.py: a nonce per request)
+    total = sum(planned.values())
+    provider = traffic.ledger.provider
+    expected: Counts = {(provider, "true"): float(repeats), (provider, "false"): total - repeats}
+    wait_for_counts(
+        pipeline,
+        what="requests by cache_hit",
+        metric=pipeline.contract.requests.name,
+        by=("provider", "cache_hit"),
+        expected={key: value for key, value in expected.items() if value},
+        # A deployment's counters hold history: there the counts need only reach the plan.
+        exact=not pipeline.settings.external_mode,
+    )

@@ -116,3 +116,30 @@ def test_a_plan_without_faults_expects_no_error_status() -> None:
     planned = planned_counts(_Ledger(3, 0), CONTRACT)  # type: ignore[arg-type]
     assert planned["requests"] == {("openai", "success"): 3.0}
     assert planned["errors"] == {}
+
+
+def test_counts_moved_along_one_label_for_every_status_are_named_at_once() -> None:
+    """cache_hit inverted: every status's count sits under the other cache_hit value."""
+    from scanium_e2e.checks.deviations import moved_count
+
+    expected: Counts = {("openai", "success", "false"): 9.0, ("openai", "error", "false"): 2.0}
+    increase: Counts = {("openai", "success", "true"): 9.0, ("openai", "error", "true"): 2.0}
+    moved = moved_count(expected, increase, ("provider", "status", "cache_hit"), exact=True)
+    assert moved is not None and moved.label == "cache_hit"
+    assert moved.to_key[2] == "true" and moved.amount in (2.0, 9.0)
+
+
+def test_a_label_missing_on_every_series_is_no_moved_count() -> None:
+    from scanium_e2e.checks.deviations import moved_count
+
+    expected: Counts = {("openai", "success", "false"): 9.0, ("openai", "error", "false"): 2.0}
+    increase: Counts = {("openai", "success", ""): 9.0, ("openai", "error", ""): 2.0}
+    assert moved_count(expected, increase, ("provider", "status", "cache_hit"), exact=True) is None
+
+
+def test_counts_still_arriving_are_no_moved_count() -> None:
+    from scanium_e2e.checks.deviations import moved_count
+
+    expected: Counts = {("openai", "success", "false"): 9.0, ("openai", "error", "false"): 2.0}
+    increase: Counts = {("openai", "success", "false"): 5.0}
+    assert moved_count(expected, increase, ("provider", "status", "cache_hit"), exact=True) is None

@@ -119,3 +119,19 @@ def test_each_store_has_its_own_image_variable() -> None:
     # A provisioned Cortex image never stands in for Mimir.
     only_cortex = {"SCANIUM_E2E_CORTEX_IMAGE": "local/cortex:1"}
     assert Settings.from_env(only_cortex).store_image == "grafana/mimir:2.12.0"
+
+
+def test_attach_mode_needs_the_project_and_the_key() -> None:
+    """--stack=attach reads a stack another process started: its project and key."""
+    with pytest.raises(ConfigurationError, match="SCANIUM_E2E_PROJECT"):
+        Settings.from_env(env={"SCANIUM_E2E_STACK": "attach"})
+    built = Settings.from_env(
+        env={
+            "SCANIUM_E2E_STACK": "attach",
+            "SCANIUM_E2E_PROJECT": "scanium-e2e-run-1-mut-x",
+            "SCANIUM_E2E_API_KEY": "sk-e2e-given",
+        }
+    )
+    assert built.attached and not built.external_mode
+    assert built.compose_project == "scanium-e2e-run-1-mut-x"
+    assert built.api_key == "sk-e2e-given"

@@ -65,6 +65,39 @@ def moved_count(
                 fits = got == 0 and over >= missing
             if fits:
                 return MovedCount(by[position], from_key, to_key, missing)
+    return _moved_along_one_label(expected, increase, by) if exact else None
+
+
+def _without(key: tuple[str, ...], position: int) -> tuple[str, ...]:
+    return key[:position] + key[position + 1 :]
+
+
+def _moved_along_one_label(
+    expected: Counts, increase: Counts, by: Sequence[str]
+) -> MovedCount | None:
+    """Several counts moved along the same label (our own stack): summed over that label
+    the counts equal the plan, so all the traffic is counted, only under wrong values of
+    it (e.g. cache_hit inverted for every status). Returns the first move."""
+    planned = {k: v for k, v in expected.items() if v}
+    if not planned or increase == planned:
+        return None
+    for position, label in enumerate(by):
+        if any(key[position] == "" for key in increase):
+            continue  # series without the label: a missing label, not a moved count
+        totals: dict[tuple[str, ...], list[float]] = {}
+        for key, value in planned.items():
+            totals.setdefault(_without(key, position), [0.0, 0.0])[0] += value
+        for key, value in increase.items():
+            totals.setdefault(_without(key, position), [0.0, 0.0])[1] += value
+        if any(plan != seen for plan, seen in totals.values()):
+            continue
+        for from_key, value in sorted(planned.items()):
+            missing = value - increase.get(from_key, 0.0)
+            if missing <= 0:
+                continue
+            for to_key, seen in sorted(increase.items()):
+                if _differ_in_one(from_key, to_key) == position and seen > planned.get(to_key, 0.0):
+                    return MovedCount(label, from_key, to_key, missing)
     return None
 
 

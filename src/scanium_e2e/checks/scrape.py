@@ -48,9 +48,7 @@ def wait_for_scrape_after(pipeline: Pipeline, moment: float) -> PollResult[list[
     component = pipeline.contract.scrape.component
 
     def scraped(targets: list[ScrapeTarget]) -> bool:
-        return any(
-            target.up and (target.last_scrape_at or 0.0) > moment for target in targets
-        )
+        return any(target.up and (target.last_scrape_at or 0.0) > moment for target in targets)
 
     def probe() -> list[ScrapeTarget]:
         try:

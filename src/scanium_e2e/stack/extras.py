@@ -41,9 +41,7 @@ class ExtraStacks:
         self._pool = ThreadPoolExecutor(
             max_workers=len(self.stacks), thread_name_prefix="extra-stack"
         )
-        self._started = {
-            name: self._pool.submit(self._start_one, name) for name in self.stacks
-        }
+        self._started = {name: self._pool.submit(self._start_one, name) for name in self.stacks}
 
     def _start_one(self, name: str) -> ComposeStack:
         stack = self.stacks[name]
