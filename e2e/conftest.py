@@ -259,10 +259,12 @@ def pipeline(
 
 
 @pytest.fixture(scope="session")
-def traffic(
-    pipeline: Pipeline, settings: Settings, masker: Masker, request: pytest.FixtureRequest
-) -> TrafficRun:
-    """Send the session's traffic once the scrape works; returns the ledger and baselines."""
+def sent_traffic(pipeline: Pipeline, settings: Settings, masker: Masker) -> TrafficRun:
+    """The session's traffic, sent: the ledger of what went out and what came back.
+
+    Tests of the answers, and of leaks in /metrics and logs, need only this: they still
+    run when the pipeline is cut after the backend (`TrafficRun.gate_failure`).
+    """
     if not settings.send_traffic:
         pytest.skip("--no-traffic: checks that compare the store with a ledger need traffic")
     try:
@@ -274,6 +276,20 @@ def traffic(
         )
     for value in run.ledger.planted():
         masker.add(value)
+    return run
+
+
+@pytest.fixture(scope="session")
+def traffic(
+    pipeline: Pipeline, sent_traffic: TrafficRun, request: pytest.FixtureRequest
+) -> TrafficRun:
+    """The sent traffic with every count check settled: for the tests that read the store.
+
+    If no scrape held the first wave, each of them fails with that wait's diagnosis.
+    """
+    run = sent_traffic
+    if run.gate_failure is not None:
+        raise run.gate_failure
     # All count checks poll the store at once; each test then reads (or re-raises) its verdict.
     settle_counts(pipeline, run)
     record_deviations(request.config, [finding.render() for finding in distinct(run.deviations)])

@@ -28,17 +28,17 @@ def test_no_secret_in_store_labels(
     no_secrets.no_secrets_in_labels(pipeline, traffic, series)
 
 
-def test_no_secret_in_backend_metrics(pipeline: Pipeline, traffic: TrafficRun) -> None:
+def test_no_secret_in_backend_metrics(pipeline: Pipeline, sent_traffic: TrafficRun) -> None:
     """No canary, key or secret-shaped text in any line of the backend's /metrics."""
-    no_secrets.no_secrets_in_metrics_text(pipeline, traffic)
+    no_secrets.no_secrets_in_metrics_text(pipeline, sent_traffic)
 
 
 @pytest.mark.parametrize("service", ["backend", "alloy"])
-def test_no_secret_in_logs(pipeline: Pipeline, traffic: TrafficRun, service: str) -> None:
+def test_no_secret_in_logs(pipeline: Pipeline, sent_traffic: TrafficRun, service: str) -> None:
     """No canary, key or secret-shaped text in any line of the service's log."""
     if not pipeline.stack.started_here:
         pytest.skip("external mode: the deployment's logs are not reachable from here")
-    no_secrets.no_secrets_in_log(pipeline, traffic, service)
+    no_secrets.no_secrets_in_log(pipeline, sent_traffic, service)
 
 
 def test_series_budget_per_metric(pipeline: Pipeline, series: list[dict[str, str]]) -> None:

@@ -14,9 +14,9 @@ from scanium_e2e.traffic.run import Counts, TrafficRun
 from scanium_e2e.verdict.findings import Finding, Kind
 
 
-def test_traffic_was_answered_as_planned(traffic: TrafficRun) -> None:
+def test_traffic_was_answered_as_planned(sent_traffic: TrafficRun) -> None:
     """Every request got the answer its kind calls for (200, 400, 401, 404)."""
-    surprises = traffic.ledger.surprises
+    surprises = sent_traffic.ledger.surprises
     if surprises:
         finding = Finding(
             Kind.ANSWER_NOT_PLANNED,

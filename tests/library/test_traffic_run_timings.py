@@ -99,3 +99,29 @@ def test_wave_timings_are_recorded(
 def test_timings_default_to_empty() -> None:
     run = TrafficRun(ledger=cast(Any, None), baseline={})
     assert run.timings == {}
+
+
+def test_a_cut_pipeline_still_sends_wave_2_and_keeps_the_gate_failure(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from scanium_e2e.errors import CheckFailed
+
+    sends: list[TrafficPlan] = []
+
+    def send_traffic(base_url: str, plan: TrafficPlan) -> Ledger:
+        sends.append(plan)
+        return Ledger(run_id=plan.run_id, provider=plan.provider, base_url=base_url, started_at=0)
+
+    def cut(pipeline: Pipeline, moment: float) -> None:
+        raise CheckFailed("Alloy's scrape of backend:8080/metrics got HTTP 403")
+
+    monkeypatch.setattr(traffic_run, "count_baselines", lambda pipeline: {"requests": {}})
+    monkeypatch.setattr(traffic_run, "send_traffic", send_traffic)
+    monkeypatch.setattr(traffic_run, "wait_for_scrape_after", cut)
+
+    plan = TrafficPlan(api_key="key", run_id="run-cut", successes=3, provider_errors=2)
+    run = traffic_run.run_traffic(fake_pipeline(True), plan)
+
+    assert [sent.successes for sent in sends] == [1, 2]
+    assert isinstance(run.gate_failure, CheckFailed)
+    assert "HTTP 403" in str(run.gate_failure)

@@ -26,3 +26,6 @@ class TrafficRun:
     timings: dict[str, float] = field(default_factory=dict, compare=False)
     # Deviations the count checks named (a count moved, a metric never created).
     deviations: list[Finding] = field(default_factory=list, compare=False)
+    # Why wave 2 went out without a scrape holding wave 1 (the pipeline is cut): tests
+    # that read the store fail with it; tests of what was sent and answered still run.
+    gate_failure: Exception | None = field(default=None, compare=False)
