@@ -200,9 +200,11 @@ def _started(
     try:
         yield main
     finally:
-        for each in everything:
-            if not settings.keep_stack or each is not main:
-                each.stop()
+        # Each `down` waits on its own containers: all stacks stop at once.
+        leaving = [each for each in everything if not settings.keep_stack or each is not main]
+        with ThreadPoolExecutor(max_workers=max(1, len(leaving))) as pool:
+            for stopping in [pool.submit(each.stop) for each in leaving]:
+                stopping.result()
 
 
 @pytest.fixture(scope="session")

@@ -49,6 +49,14 @@ def _alive(pid: int) -> bool:
 
 
 LOG_TAIL_LINES = 25
+# What a backend image must do (README, "Your backend image"), said when one does not.
+BACKEND_IMAGE_CONTRACT = (
+    "The backend image {image} must: listen on port 8080 (it gets PORT=8080); answer "
+    "GET /health with 200 over plain HTTP; serve Prometheus text at GET /metrics over plain "
+    "HTTP; answer POST /v1/assist/chat with the key in SCANIUM_API_KEYS; call the LLM at "
+    "OPENAI_BASE_URL / ANTHROPIC_BASE_URL (the stub LLM) with OPENAI_API_KEY / "
+    "CLAUDE_API_KEY, the provider named by SCANIUM_ASSISTANT_PROVIDER."
+)
 
 
 def _compose_for(context: Path, files: Sequence[str], env_file: Path) -> DockerCompose:
@@ -316,6 +324,8 @@ class ComposeStack:
                 + self.log_tail(service)
                 for service, failure in exc.failures.items()
             ]
+            if "backend" in exc.failures:
+                parts.append(BACKEND_IMAGE_CONTRACT.format(image=self.settings.images.backend))
             raise StackError(
                 f"the stack did not become ready ({names}):\n" + "\n".join(parts)
             ) from None
@@ -327,9 +337,15 @@ class ComposeStack:
         try:
             published = self._compose.get_service_port(service, port)
         except Exception as exc:  # testcontainers raises several kinds here
+            ended = self.exited_services().get(service)
+            hint = (
+                "\n" + BACKEND_IMAGE_CONTRACT.format(image=self.settings.images.backend)
+                if service == "backend"
+                else ""
+            )
             raise StackError(
-                f"{service} publishes no port {port} ({exc}); is it running? Log tail:\n"
-                + self.log_tail(service)
+                f"{service} publishes no port {port} ({ended or exc}); is it running? Log "
+                f"tail:\n{self.log_tail(service)}{hint}"
             ) from None
         if not published:
             raise StackError(f"{service} publishes no port {port}")
