@@ -27,13 +27,15 @@ from testcontainers.compose import DockerCompose
 from scanium_e2e.contract import load_contract
 from scanium_e2e.errors import StackError
 from scanium_e2e.secrets import Masker
-from scanium_e2e.settings import Settings
+from scanium_e2e.settings import REPO_ROOT, Settings
 from scanium_e2e.stack import StackEndpoints
 from scanium_e2e.stack.alloy_config import PipelineComponents, discover, write_alias_override
 from scanium_e2e.stack.alloy_preflight import read_components
 from scanium_e2e.stack.readiness import ServicesNotReady, wait_until_ready
 
 SERVICES = ("stub-llm", "backend", "store", "alloy")
+OUR_ALLOY_CONFIG = REPO_ROOT / "fixtures" / "alloy" / "config.alloy"
+ALLOY_CONFIG_VARIABLE = "SCANIUM_STACK_ALLOY_CONFIG"
 OWNER_LABEL = "scanium-e2e.owner-pid"
 
 
@@ -184,8 +186,10 @@ class ComposeStack:
             # A kept stack outlives this process on purpose: owner 0 is never removed.
             "SCANIUM_E2E_OWNER_PID": "0" if s.keep_stack else str(os.getpid()),
         }
-        if s.alloy_config is not None:
-            values["SCANIUM_E2E_ALLOY_CONFIG"] = str(s.alloy_config.resolve())
+        # Always given, under a name of the stack's own: compose lets the shell's variables
+        # win over this file, and there SCANIUM_E2E_ALLOY_CONFIG may name the user's config
+        # while a reference variant must run ours.
+        values[ALLOY_CONFIG_VARIABLE] = str((s.alloy_config or OUR_ALLOY_CONFIG).resolve())
         values.update(self.overrides)
         return values
 
@@ -196,9 +200,9 @@ class ComposeStack:
         Raises ConfigurationError (bad input) with Alloy's own error when it rejects the
         config, or naming what in the config the stack cannot answer.
         """
-        config = self._interpolation().get("SCANIUM_E2E_ALLOY_CONFIG")
-        if not config:
-            return None
+        if self.settings.alloy_config is None and ALLOY_CONFIG_VARIABLE not in self.overrides:
+            return None  # ours: the contract names its components
+        config = self._interpolation()[ALLOY_CONFIG_VARIABLE]
         began = time.monotonic()
         contract = load_contract(self.settings.contract_file)
         found = discover(

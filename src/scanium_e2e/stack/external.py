@@ -32,6 +32,10 @@ def external_environment(endpoints: StackEndpoints, *, api_key: str, run_id: str
         "SCANIUM_E2E_MIMIR_URL": endpoints.mimir_url,
         "SCANIUM_E2E_API_KEY": api_key,
         "SCANIUM_E2E_RUN_ID": run_id,
+        # The proofs run against our fixtures: the user's own dashboards and pins (set
+        # for the outer run) would change their panel tests.
+        "SCANIUM_E2E_DASHBOARDS": "",
+        "SCANIUM_E2E_VARS": "",
     }
 
 
