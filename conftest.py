@@ -37,6 +37,42 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--artifacts-dir", default=None, help="where failure artifacts are written")
     group.addoption("--contract", default=None, help="contract file with the expectations")
     group.addoption(
+        "--alloy-config",
+        default=None,
+        metavar="PATH",
+        help="run your own Alloy config unchanged; the suite finds in it the backend's scrape "
+        "job and its remote_write and lists the rest as not part of this stack",
+    )
+    group.addoption(
+        "--dashboards",
+        nargs="+",
+        default=None,
+        metavar="PATH",
+        help="dashboard JSON files or folders to replay (default: the fixture dashboard); "
+        "every panel of every dashboard is its own test",
+    )
+    group.addoption(
+        "--var",
+        action="append",
+        default=None,
+        metavar="NAME=VALUE",
+        help="pin a dashboard template variable, like var-NAME=VALUE in a Grafana URL "
+        "(repeatable)",
+    )
+    group.addoption(
+        "--environment",
+        default=None,
+        help="the environment label (env, deployment_environment) the test stack's series "
+        "carry (default e2e), so dashboards filtering on production names can be checked",
+    )
+    group.addoption(
+        "--backend-image",
+        default=None,
+        metavar="IMAGE",
+        help="your backend image instead of the reference backend (README: 'Your backend "
+        "image' lists what it must do)",
+    )
+    group.addoption(
         "--mutations",
         action="store_true",
         default=False,

@@ -7,22 +7,32 @@ folder whose path it prints, then removes the stack unless --keep-stack.
 
 from __future__ import annotations
 
+import dataclasses
+import tempfile
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
 
 from scanium_e2e.checks.counts import settle_counts
+from scanium_e2e.checks.own_pipeline import StackVerdict, verify_stack
 from scanium_e2e.cli import EXIT_BAD_INPUT, EXIT_STACK_FAILED
 from scanium_e2e.contract import Contract, load_contract
-from scanium_e2e.errors import ScaniumE2EError
+from scanium_e2e.dashboards import dashboard_files, load_dashboards
+from scanium_e2e.errors import ConfigurationError, ScaniumE2EError
 from scanium_e2e.pipeline import Pipeline
-from scanium_e2e.pytest_plugin import record_accepted, record_deviations, session_masker
+from scanium_e2e.pytest_plugin import (
+    record_accepted,
+    record_deviations,
+    record_section,
+    session_masker,
+    settings_of,
+)
 from scanium_e2e.secrets import Masker
 from scanium_e2e.selftest import DEVIATIONS, prepared
-from scanium_e2e.settings import Settings
+from scanium_e2e.settings import REPO_ROOT, Settings
 from scanium_e2e.stack import Stack
 from scanium_e2e.stack.compose import AttachedStack, ComposeStack
 from scanium_e2e.stack.external import ExternalStack
@@ -34,42 +44,29 @@ from scanium_e2e.verdict.artifacts import write_artifacts
 from scanium_e2e.verdict.findings import distinct
 
 
-def _options(config: pytest.Config) -> dict[str, object]:
-    def option(name: str) -> object:
-        return config.getoption(name, default=None)
-
-    overrides: dict[str, object] = {
-        "stack_mode": option("--stack"),
-        "store": option("--store"),
-        "run_id": option("--run-id"),
-        "provider": option("--provider"),
-        "keep_stack": option("--keep-stack"),
-    }
-    if option("--no-traffic"):
-        overrides["send_traffic"] = False
-    for key, name in (("artifacts_dir", "--artifacts-dir"), ("contract_file", "--contract")):
-        value = option(name)
-        if value:
-            overrides[key] = Path(str(value))
-    return overrides
-
-
 def pytest_report_header(config: pytest.Config) -> str:
     """Which store this run talks to, named as what actually runs."""
     try:
-        built = Settings.from_env(overrides=_options(config))
+        built = settings_of(config)
     except ScaniumE2EError:
         return ""  # the settings fixture reports it, with the exit code
     if built.external_mode:
         return f"scanium-e2e: external deployment, store {built.store_title}"
-    return f"scanium-e2e: store {built.store_title} (image {built.store_image})"
+    lines = [f"scanium-e2e: store {built.store_title} (image {built.store_image})"]
+    if built.alloy_config is not None:
+        lines.append(f"scanium-e2e: Alloy config {built.alloy_config} (yours, run unchanged)")
+    if built.images.backend != built.images.reference_backend:
+        lines.append(f"scanium-e2e: backend image {built.images.backend} (yours)")
+    return "\n".join(lines)
 
 
 @pytest.fixture(scope="session")
 def settings(pytestconfig: pytest.Config) -> Settings:
     """The run's settings; a configuration error ends the session with one paragraph."""
     try:
-        built = Settings.from_env(overrides=_options(pytestconfig))
+        built = settings_of(pytestconfig)
+        # A malformed dashboard is bad input before any stack starts.
+        load_dashboards(built.dashboards)
     except ScaniumE2EError as exc:
         pytest.exit(f"scanium-e2e: {exc}", returncode=EXIT_BAD_INPUT)
     masker = session_masker(pytestconfig)
@@ -96,6 +93,12 @@ def contract(settings: Settings) -> Contract:
 # The backend's exempt list as it was before the fix: /metrics missing.
 INCIDENT = {"SCANIUM_E2E_BACKEND_EXEMPT_PATHS": "/health,/healthz,/readyz"}
 EXTRAS = pytest.StashKey[ExtraStacks]()
+OWN_VERDICTS = pytest.StashKey[dict[str, "Future[StackVerdict]"]]()
+PRODUCTION_STYLE = REPO_ROOT / "fixtures" / "alloy" / "production-style.alloy"
+PRODUCTION_DASHBOARDS = REPO_ROOT / "fixtures" / "grafana" / "production"
+# The broken variant: the backend's scrape job asks for /metricz, which the backend lacks.
+BROKEN_SCRAPE_PATH = ('metrics_path    = "/metrics"', 'metrics_path    = "/metricz"')
+OWN_PIPELINE = ("own-pipeline", "own-pipeline-broken")
 
 
 def _wanted(request: pytest.FixtureRequest, fixture: str) -> bool:
@@ -133,11 +136,53 @@ def _extras(
             stacks[variant.name] = ComposeStack.variant(
                 settings, variant.name, variant.overrides, masker, compose_files
             )
+    if _wanted(request, "own_pipeline_verdicts"):
+        folder = Path(patched.enter_context(tempfile.TemporaryDirectory()))
+        for name, config in own_pipeline_configs(folder).items():
+            stacks[name] = ComposeStack.variant(
+                dataclasses.replace(settings, alloy_config=config),
+                name,
+                {},
+                masker,
+                reference=False,
+            )
     return ExtraStacks(stacks, runs)
 
 
+def own_pipeline_configs(folder: Path) -> dict[str, Path]:
+    """The production-style Alloy config, and a copy whose backend scrape job asks for a
+    path the backend does not serve (the broken variant e2e/test_own_pipeline.py checks)."""
+    text = PRODUCTION_STYLE.read_text(encoding="utf-8")
+    broken = text.replace(*BROKEN_SCRAPE_PATH)
+    assert broken != text, f"{PRODUCTION_STYLE} no longer holds {BROKEN_SCRAPE_PATH[0]!r}"
+    broken_path = folder / "production-style-broken-scrape.alloy"
+    broken_path.write_text(broken, encoding="utf-8")
+    return dict(zip(OWN_PIPELINE, (PRODUCTION_STYLE, broken_path), strict=True))
+
+
+def _verify_own(
+    extras: ExtraStacks, contract: Contract, masker: Masker, cleanup: ExitStack
+) -> dict[str, Future[StackVerdict]]:
+    """Verify the own-pipeline stacks in the background, each once it is ready: their waits
+    (a 5 s scrape, Alloy's 15 s remote-write wake-up) then cost no wall time of their own."""
+    names = [name for name in OWN_PIPELINE if name in extras]
+    if not names:
+        return {}
+    pool = cleanup.enter_context(
+        ThreadPoolExecutor(max_workers=len(names), thread_name_prefix="own-pipeline")
+    )
+    files = dashboard_files([PRODUCTION_DASHBOARDS])
+
+    def verify(name: str) -> StackVerdict:
+        return verify_stack(extras.get(name), contract, masker, files)
+
+    return {name: pool.submit(verify, name) for name in names}
+
+
 @pytest.fixture(scope="session")
-def stack(settings: Settings, masker: Masker, request: pytest.FixtureRequest) -> Iterator[Stack]:
+def stack(
+    settings: Settings, contract: Contract, masker: Masker, request: pytest.FixtureRequest
+) -> Iterator[Stack]:
     """The stack under test: started here with Testcontainers, or attached to.
 
     Stacks the collected tests need beside it (the incident stack, the external-mode
@@ -150,6 +195,7 @@ def stack(settings: Settings, masker: Masker, request: pytest.FixtureRequest) ->
         external = ExternalStack(settings)
         try:
             external.preflight()
+            external.discover_components(contract)
         except ScaniumE2EError as exc:
             pytest.exit(f"scanium-e2e: {exc}", returncode=EXIT_BAD_INPUT)
         yield external
@@ -165,12 +211,16 @@ def stack(settings: Settings, masker: Masker, request: pytest.FixtureRequest) ->
             main.start()
         except ScaniumE2EError as exc:
             main.stop()
-            pytest.exit(f"scanium-e2e: {exc}", returncode=EXIT_STACK_FAILED)
+            # A config Alloy rejects, or one the stack cannot answer, is bad input (exit 4).
+            code = EXIT_BAD_INPUT if isinstance(exc, ConfigurationError) else EXIT_STACK_FAILED
+            pytest.exit(f"scanium-e2e: {exc}", returncode=code)
         except BaseException:
             main.stop()
             raise
         cleanup.callback(_stop_all, main, extras, keep_main=settings.keep_stack)
         extras.start()
+        # Registered after the stop: the verifications end before their stacks go.
+        request.config.stash[OWN_VERDICTS] = _verify_own(extras, contract, masker, cleanup)
         yield main
 
 
@@ -228,6 +278,18 @@ def external_runs(
 
 
 @pytest.fixture(scope="session")
+def own_pipeline_verdicts(
+    settings: Settings, stack: Stack, request: pytest.FixtureRequest
+) -> dict[str, Future[StackVerdict]]:
+    """The background verifications of the production-style stacks (healthy and broken)."""
+    if settings.external_mode or settings.attached:
+        pytest.skip("the own-pipeline stacks are started locally; external mode starts nothing")
+    for name in OWN_PIPELINE:
+        _extra(request, name)
+    return request.config.stash[OWN_VERDICTS]
+
+
+@pytest.fixture(scope="session")
 def deviation_stacks(
     settings: Settings, stack: Stack, request: pytest.FixtureRequest
 ) -> dict[str, ComposeStack]:
@@ -247,6 +309,14 @@ def pipeline(
 ) -> Iterator[Pipeline]:
     """Clients over the running stack; writes artifacts at the end if anything failed."""
     built = Pipeline.connect(settings, contract, stack, masker)
+    if stack.components is not None:
+        # The choice the suite made in the user's config, said at once and in the summary.
+        record_section(request.config, "your Alloy config", stack.components.describe())
+        terminal = request.config.pluginmanager.get_plugin("terminalreporter")
+        if terminal is not None:
+            terminal.write_line("")
+            for line in stack.components.describe().splitlines():
+                terminal.write_line(f"scanium-e2e: {line}")
     try:
         yield built
     finally:

@@ -1,4 +1,5 @@
-"""Dashboard panels: every panel of "Scanium - OpenAI Runtime" shows data after traffic.
+"""Dashboard panels: every panel of "Scanium - OpenAI Runtime" (or of every dashboard
+`--dashboards PATH...` names, files or folders) shows data after traffic.
 
 One test id per panel (one per instance of a repeated panel is in the report), so a
 failure reads like the dashboard a person would open: which panel says "No data", why,
@@ -12,15 +13,17 @@ passed silently: e.g. the error panels of a backend with `failures.error_counter
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
 from scanium_e2e.checks.dashboards import DashboardReplay, settle_dashboard
-from scanium_e2e.dashboards import ALLOWED_EMPTY, Panel, load_dashboard
-from scanium_e2e.errors import CheckFailed
+from scanium_e2e.dashboards import ALLOWED_EMPTY, Panel, dashboard_files, load_dashboard
+from scanium_e2e.errors import CheckFailed, ScaniumE2EError
 from scanium_e2e.pipeline import Pipeline
 from scanium_e2e.promql import PromQLSyntaxError, analyse
-from scanium_e2e.pytest_plugin import record_section
+from scanium_e2e.pytest_plugin import record_section, settings_of
 from scanium_e2e.settings import REPO_ROOT
 from scanium_e2e.traffic.run import TrafficRun
 from scanium_e2e.verdict.artifacts import write_dashboard_artifact
@@ -29,20 +32,69 @@ DASHBOARD = REPO_ROOT / "fixtures" / "grafana" / "dashboards" / "openai-runtime.
 PANELS = [panel for panel in load_dashboard(DASHBOARD).panels if panel.targets]
 
 
+@dataclass(frozen=True)
+class PanelCase:
+    """One panel of one dashboard file: one test id."""
+
+    path: Path
+    panel: Panel
+
+
+def panel_cases(paths: list[Path]) -> tuple[list[PanelCase], list[str]]:
+    """Every panel with queries of every dashboard in `paths`, and its test id:
+    `<id>-<title>` for one dashboard (the ids the deviation proofs name), prefixed with the
+    dashboard's uid when there are several."""
+    cases: list[PanelCase] = []
+    ids: list[str] = []
+    for path in paths:
+        dashboard = load_dashboard(path)
+        for panel in dashboard.panels:
+            if panel.targets:
+                cases.append(PanelCase(path, panel))
+                prefix = f"{dashboard.uid or path.stem}/" if len(paths) > 1 else ""
+                ids.append(f"{prefix}{panel.id}-{panel.title}")
+    return cases, ids
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Parametrize over the panels of the run's dashboards.
+
+    Bad settings or a malformed dashboard leave the fixture dashboard here: the session's
+    `settings` fixture then ends the run with the error and exit 4, before any test.
+    """
+    if "case" not in metafunc.fixturenames:
+        return
+    try:
+        chosen = settings_of(metafunc.config).dashboards
+        cases, ids = panel_cases(dashboard_files(chosen) if chosen else [DASHBOARD])
+    except ScaniumE2EError:
+        cases, ids = panel_cases([DASHBOARD])
+    metafunc.parametrize("case", cases, ids=ids)
+
+
 @pytest.fixture(scope="module")
-def replayed(
+def replays(
     pipeline: Pipeline, traffic: TrafficRun, pytestconfig: pytest.Config
-) -> DashboardReplay:
-    """The dashboard replayed in one wait; on failure its whole table goes to the summary,
-    once, and every panel's verdict with its full queries to the artifacts."""
-    replay = settle_dashboard(pipeline, DASHBOARD, traffic)
-    if replay.failure:
-        text = replay.failure
-        if replay.result is not None:
-            path = write_dashboard_artifact(pipeline, replay.result)
-            text += f"\nevery panel's verdict and full queries: {path}"
-        record_section(pytestconfig, f"dashboard replay: {replay.dashboard.title}", text)
-    return replay
+) -> Callable[[Path], DashboardReplay]:
+    """Each dashboard replayed once, in one wait, when its first panel's test asks; on
+    failure its whole table goes to the summary, once, and every panel's verdict with its
+    full queries to the artifacts."""
+    done: dict[Path, DashboardReplay] = {}
+
+    def replayed(path: Path) -> DashboardReplay:
+        if path in done:
+            return done[path]
+        replay = settle_dashboard(pipeline, path, traffic)
+        if replay.failure:
+            text = replay.failure
+            if replay.result is not None:
+                artifact = write_dashboard_artifact(pipeline, replay.result)
+                text += f"\nevery panel's verdict and full queries: {artifact}"
+            record_section(pytestconfig, f"dashboard replay: {replay.dashboard.title}", text)
+        done[path] = replay
+        return replay
+
+    return replayed
 
 
 def unplanned_metrics(pipeline: Pipeline, traffic: TrafficRun) -> set[str]:
@@ -64,15 +116,16 @@ def metrics_of(replayed: DashboardReplay, panel: Panel) -> set[str]:
     return names
 
 
-@pytest.mark.parametrize("panel", PANELS, ids=[f"{p.id}-{p.title}" for p in PANELS])
 def test_panel_has_data(
-    replayed: DashboardReplay,
-    panel: Panel,
+    replays: Callable[[Path], DashboardReplay],
+    case: PanelCase,
     pipeline: Pipeline,
     traffic: TrafficRun,
     waive: Callable[[str], None],
 ) -> None:
     """The panel's queries, variables expanded, return data over the run's window."""
+    panel = case.panel
+    replayed = replays(case.path)
     failure = replayed.panel_failure(panel)
     if failure:
         # A plan with zero faults expects zero of them: a panel over the error counter has

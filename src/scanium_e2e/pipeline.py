@@ -7,6 +7,7 @@ this run, so that runs never read each other's data.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -40,6 +41,24 @@ class Pipeline:
     ) -> Pipeline:
         """Clients for a running stack's endpoints."""
         endpoints = stack.endpoints
+        found = stack.components
+        if found is not None:
+            # The user's config names the job and the components; the checks use those.
+            scrape = dataclasses.replace(
+                contract.scrape,
+                job=found.job,
+                metrics_path=found.metrics_path,
+                component=found.scrape,
+                remote_write_component=found.remote_write,
+            )
+            contract = dataclasses.replace(contract, scrape=scrape)
+            # Rates and waits follow the config's scrape interval, not the test stack's.
+            # Data waits allow two scrapes and Alloy v1.0's 15 s remote-write wake-up.
+            settings = dataclasses.replace(
+                settings,
+                scrape_interval_s=found.scrape_interval_s,
+                data_timeout_s=max(settings.data_timeout_s, 2 * found.scrape_interval_s + 30),
+            )
         return cls(
             settings=settings,
             contract=contract,
@@ -67,8 +86,9 @@ class Pipeline:
     def scope(self, **labels: str) -> str:
         """Label matchers for this run's series of the backend's scrape job, plus `labels`."""
         matchers = {"job": self.contract.scrape.job}
-        if not self.settings.external_mode:
-            # Only our own Alloy adds the run_id external label.
+        if not self.settings.external_mode and not self.settings.own_alloy_config:
+            # Only our own Alloy adds the run_id external label. A started stack has a
+            # fresh store of its own, so the user's config is scoped by its job alone.
             matchers["run_id"] = self.settings.run_id
         matchers.update(labels)
         return ",".join(f'{name}="{value}"' for name, value in matchers.items())

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Generator
+from pathlib import Path
 
 import pytest
 
 from scanium_e2e.secrets import Masker
+from scanium_e2e.settings import Settings, parse_var_pins
 
 MASKER_KEY = pytest.StashKey[Masker]()
 # The testcase property (JUnit XML) carrying one structured reason of a failure.
@@ -57,6 +59,45 @@ def pytest_runtest_makereport(
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
         report.outcome = "failed"
         report.longrepr = f"skipped, and --fail-on-skip is set: {reason}"
+
+
+def _options(config: pytest.Config) -> dict[str, object]:
+    """The Settings overrides the pytest command line gives (None: not given)."""
+
+    def option(name: str) -> object:
+        return config.getoption(name, default=None)
+
+    overrides: dict[str, object] = {
+        "stack_mode": option("--stack"),
+        "store": option("--store"),
+        "run_id": option("--run-id"),
+        "provider": option("--provider"),
+        "keep_stack": option("--keep-stack"),
+    }
+    if option("--no-traffic"):
+        overrides["send_traffic"] = False
+    for key, name in (
+        ("artifacts_dir", "--artifacts-dir"),
+        ("contract_file", "--contract"),
+        ("alloy_config", "--alloy-config"),
+    ):
+        value = option(name)
+        if value:
+            overrides[key] = Path(str(value))
+    dashboards = config.getoption("--dashboards", default=None) or []
+    if dashboards:
+        overrides["dashboards"] = tuple(Path(str(path)) for path in dashboards)
+    pins = config.getoption("--var", default=None) or []
+    if pins:
+        overrides["dashboard_vars"] = parse_var_pins([str(pin) for pin in pins])
+    overrides["environment"] = option("--environment")
+    overrides["backend_image"] = option("--backend-image")
+    return overrides
+
+
+def settings_of(config: pytest.Config) -> Settings:
+    """The run's settings from the pytest options and the environment."""
+    return Settings.from_env(overrides=_options(config))
 
 
 MUTATIONS_KEY = pytest.StashKey[list[str]]()

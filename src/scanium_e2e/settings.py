@@ -10,7 +10,7 @@ import dataclasses
 import os
 import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -86,6 +86,21 @@ def read_dotenv(path: Path) -> dict[str, str]:
     return values
 
 
+def parse_var_pins(pins: Sequence[str], where: str = "--var") -> dict[str, tuple[str, ...]]:
+    """`NAME=VALUE` pins of dashboard template variables, like `var-NAME=VALUE` in a Grafana
+    URL: a name given twice selects both values. A bad pin is an error naming it."""
+    pinned: dict[str, tuple[str, ...]] = {}
+    for pin in pins:
+        name, sep, value = pin.partition("=")
+        name = name.strip()
+        if not sep or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+            raise ConfigurationError(
+                f"{where}: {pin!r} is not NAME=VALUE with NAME a template variable's name."
+            )
+        pinned[name] = (*pinned.get(name, ()), value.strip())
+    return pinned
+
+
 def _secret_from(env: Mapping[str, str], name: str) -> str:
     """A secret comes from NAME, or from the file named by NAME_FILE (CI secret stores)."""
     direct = env.get(name, "")
@@ -113,6 +128,9 @@ class Images:
     alloy: str = OFFICIAL_ALLOY_IMAGE
     backend: str = DEFAULT_BACKEND_IMAGE
     stub_llm: str = DEFAULT_STUB_IMAGE
+    # The reference backend (fixtures/backend), which the incident, deviation and mutation
+    # stacks break on purpose; `backend` differs from it when --backend-image names yours.
+    reference_backend: str = DEFAULT_BACKEND_IMAGE
 
 
 @dataclass(frozen=True)
@@ -158,6 +176,20 @@ class Settings:
     keep_stack: bool = False
     artifacts_dir: Path = REPO_ROOT / "e2e-artifacts"
     contract_file: Path = REPO_ROOT / "fixtures" / "contract.json"
+    # The user's own Alloy config, run unchanged (None: fixtures/alloy/config.alloy, ours).
+    alloy_config: Path | None = None
+    # Dashboards the e2e suite replays, files or folders (empty: the fixture dashboard),
+    # and template variables pinned like `var-NAME=VALUE` in a Grafana URL.
+    dashboards: tuple[Path, ...] = ()
+    dashboard_vars: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # The environment label our Alloy config gives every series (`env`,
+    # `deployment_environment`): a production name lets environment filters match.
+    environment: str = "e2e"
+
+    @property
+    def own_alloy_config(self) -> bool:
+        """True when the stack runs the user's Alloy config rather than ours."""
+        return self.alloy_config is not None
 
     @property
     def external_mode(self) -> bool:
@@ -191,11 +223,17 @@ class Settings:
             return source.get(ENV_PREFIX + name, default)
 
         values: dict[str, object] = {}
+        overrides = dict(overrides or {})
+        # --backend-image: the one image option (the others are variables only).
+        backend_image = overrides.pop("backend_image", None) or get(
+            "BACKEND_IMAGE", DEFAULT_BACKEND_IMAGE
+        )
         images = Images(
             mimir=get("MIMIR_IMAGE"),
             cortex=get("CORTEX_IMAGE"),
             alloy=get("ALLOY_IMAGE", OFFICIAL_ALLOY_IMAGE),
-            backend=get("BACKEND_IMAGE", DEFAULT_BACKEND_IMAGE),
+            backend=str(backend_image),
+            reference_backend=get("BACKEND_IMAGE", DEFAULT_BACKEND_IMAGE),
             stub_llm=get("STUB_IMAGE", DEFAULT_STUB_IMAGE),
         )
         values["images"] = images
@@ -212,10 +250,15 @@ class Settings:
             ("mimir_prefix", "MIMIR_PREFIX"),
             ("tenant", "TENANT"),
             ("provider", "PROVIDER"),
+            ("environment", "ENVIRONMENT"),
         ):
             if get(name):
                 values[key] = get(name)
-        for key, name in (("artifacts_dir", "ARTIFACTS_DIR"), ("contract_file", "CONTRACT")):
+        for key, name in (
+            ("artifacts_dir", "ARTIFACTS_DIR"),
+            ("contract_file", "CONTRACT"),
+            ("alloy_config", "ALLOY_CONFIG"),
+        ):
             if get(name):
                 values[key] = Path(get(name))
         for key, name in (
@@ -231,13 +274,22 @@ class Settings:
         ):
             if get(name):
                 values[key] = _env_count(get(name), ENV_PREFIX + name)
+        if get("DASHBOARDS"):
+            # Several paths: separated like PATH entries (os.pathsep).
+            values["dashboards"] = tuple(
+                Path(part) for part in get("DASHBOARDS").split(os.pathsep) if part.strip()
+            )
+        if get("VARS"):
+            values["dashboard_vars"] = parse_var_pins(
+                [part for part in get("VARS").split(",") if part.strip()], ENV_PREFIX + "VARS"
+            )
         if get("NO_TRAFFIC"):
             values["send_traffic"] = not _env_bool(get("NO_TRAFFIC"), ENV_PREFIX + "NO_TRAFFIC")
         if get("KEEP_STACK"):
             values["keep_stack"] = _env_bool(get("KEEP_STACK"), ENV_PREFIX + "KEEP_STACK")
         values["api_key"] = _secret_from(source, ENV_PREFIX + "API_KEY")
         values["bearer_token"] = _secret_from(source, ENV_PREFIX + "BEARER_TOKEN")
-        for key, value in (overrides or {}).items():
+        for key, value in overrides.items():
             if value is not None:
                 values[key] = value
         settings = cls(**values)  # type: ignore[arg-type]
@@ -257,6 +309,12 @@ class Settings:
         if self.provider not in PROVIDERS:
             raise ConfigurationError(
                 f"provider {self.provider!r} is unknown: use one of {', '.join(PROVIDERS)}."
+            )
+        self._check_own_files()
+        if not re.fullmatch(r"[A-Za-z0-9_.:-]{1,64}", self.environment):
+            raise ConfigurationError(
+                f"environment label {self.environment!r} (SCANIUM_E2E_ENVIRONMENT) must be "
+                "1-64 letters, digits or ._:-"
             )
         if self.external_mode:
             missing = [
@@ -292,6 +350,20 @@ class Settings:
             # A started stack gets a fresh key per run: it doubles as a leak canary.
             return dataclasses.replace(self, api_key=f"sk-e2e-{secrets.token_hex(12)}")
         return self
+
+    def _check_own_files(self) -> None:
+        """The user's Alloy config and dashboards must exist: say which one does not."""
+        if self.alloy_config is not None and not self.alloy_config.is_file():
+            raise ConfigurationError(
+                f"the Alloy config {self.alloy_config} (--alloy-config, "
+                f"{ENV_PREFIX}ALLOY_CONFIG) is not a readable file."
+            )
+        for path in self.dashboards:
+            if not path.exists():
+                raise ConfigurationError(
+                    f"the dashboard path {path} (--dashboards, {ENV_PREFIX}DASHBOARDS) does "
+                    "not exist."
+                )
 
     @property
     def store_kind(self) -> StoreKind:

@@ -59,7 +59,9 @@ def canned_pipeline(
     monkeypatch.setattr(
         waits, "fail_with_diagnosis", lambda pipeline, headline, **kw: CheckFailed(headline)
     )
-    settings = SimpleNamespace(scrape_interval_s=15.0, data_timeout_s=0.6, poll_interval_s=0.1)
+    settings = SimpleNamespace(
+        scrape_interval_s=15.0, data_timeout_s=0.6, poll_interval_s=0.1, dashboard_vars={}
+    )
     pipeline = cast(
         Pipeline,
         SimpleNamespace(

@@ -24,6 +24,7 @@ def test_an_http_status_from_alloy_is_a_hard_error() -> None:
     with pytest.raises(HardError) as raised:
         pipeline_hard_error(pipeline)
     assert str(raised.value) == (
+        "prometheus.scrape.backend: "
         f"Alloy's scrape of scanium-backend:8080/metrics got HTTP 403 Forbidden ({FORBIDDEN})"
     )
 
@@ -55,6 +56,7 @@ def test_the_wrong_job_reads_the_same_in_the_hard_error_and_the_diagnosis() -> N
         str(raised.value)
         == hop.detail
         == (
+            "prometheus.scrape.backend: "
             "Alloy scrapes scanium-backend:8080/metrics as job ['backend'], "
             "not job='scanium-backend'"
         )
@@ -108,7 +110,8 @@ def test_the_seed_incident_names_hop_1_with_the_scrape_status_at_hop_2() -> None
         "answered HTTP 403: HTTPS required"
     )
     assert lines[2] == (
-        "  hop 2 (Alloy scrape): broken - Alloy's scrape of scanium-backend:8080/metrics got "
+        "  hop 2 (Alloy scrape): broken - prometheus.scrape.backend: "
+        "Alloy's scrape of scanium-backend:8080/metrics got "
         f"HTTP 403 Forbidden ({FORBIDDEN})"
     )
 

@@ -129,6 +129,7 @@ def settle_dashboard(pipeline: Pipeline, path: Path, run: TrafficRun) -> Dashboa
             utc_now(),
             scrape_interval_s=pipeline.settings.scrape_interval_s,
             allow_empty=dict(pipeline.contract.allow_empty_panels),
+            variables=dict(pipeline.settings.dashboard_vars),
         )
         replays.append(result)
         failed = result.failed

@@ -92,16 +92,17 @@ def pipeline_hard_error(pipeline: Pipeline) -> None:
     - Alloy's remote write failed or dropped samples, or the store discarded some (only in
       a stack we started: a shared store's counters hold other tenants' history).
     """
+    component = pipeline.contract.scrape.component
     try:
-        targets = pipeline.alloy.scrape_targets(pipeline.contract.scrape.component)
+        targets = pipeline.alloy.scrape_targets(component)
     except (TransientError, EndpointError):
         targets = []
     name = scrape_target_name(pipeline)
     for target in targets:
         if not target.up and target.http_status is not None:
-            failure = scrape_failure(target, name)
+            failure = scrape_failure(target, name, component)
             raise HardError(failure.render(), failure)
-    mismatch = wrong_job(targets, pipeline.contract.scrape.job, name)
+    mismatch = wrong_job(targets, pipeline.contract.scrape.job, name, component)
     if mismatch is not None:
         raise HardError(mismatch.render(), mismatch)
     if not pipeline.stack.started_here:

@@ -97,6 +97,16 @@ class AlloyClient:
             raise TransientError(f"Alloy /-/ready: HTTP {response.status_code}")
         return response.text.strip()
 
+    def components(self) -> list[dict[str, Any]]:
+        """The component list (ids, references, health; arguments only per component)."""
+        response = self._get("/api/v0/web/components")
+        if response.status_code != 200:
+            raise TransientError(f"Alloy component API: HTTP {response.status_code}")
+        data = response.json()
+        if not isinstance(data, list):
+            raise EndpointError(f"Alloy component list is {type(data).__name__}, not a list")
+        return [item for item in data if isinstance(item, dict)]
+
     def component(self, component_id: str) -> dict[str, Any]:
         """The raw JSON of one component from the component API."""
         response = self._get(f"/api/v0/web/components/{component_id}")
@@ -170,6 +180,12 @@ def _decode(value: Any) -> Any:
                 decoded.setdefault(name, []).append(_decode(item))
         return decoded
     return {key: _decode(item) for key, item in value.items()}
+
+
+def decode_arguments(component_json: dict[str, Any]) -> dict[str, Any]:
+    """A component's evaluated arguments as plain values (blocks become lists of dicts)."""
+    decoded = _decode({"type": "block", "body": component_json.get("arguments") or []})
+    return decoded if isinstance(decoded, dict) else {}
 
 
 def http_status_of(last_error: str) -> tuple[int | None, str]:

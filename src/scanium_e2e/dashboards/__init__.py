@@ -15,6 +15,7 @@ from scanium_e2e.dashboards.interpolation import VariableValue, interpolate
 from scanium_e2e.dashboards.intervals import QueryTiming, macros, query_timing
 from scanium_e2e.dashboards.loading import (
     DashboardFormatError,
+    dashboard_files,
     load_dashboard,
     load_dashboards,
     parse_dashboard,
@@ -59,6 +60,7 @@ __all__ = [
     "Variable",
     "VariableValue",
     "check_dashboard",
+    "dashboard_files",
     "dashboard_record",
     "format_panel",
     "format_report",

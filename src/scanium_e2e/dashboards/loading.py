@@ -32,19 +32,28 @@ class DashboardFormatError(ConfigurationError):
     """The file is not a dashboard JSON model the checker can read."""
 
 
-def load_dashboards(paths: Iterable[str | Path]) -> list[Dashboard]:
-    """Every dashboard in `paths`; a directory stands for the `*.json` files in it."""
-    dashboards: list[Dashboard] = []
+def dashboard_files(paths: Iterable[str | Path]) -> list[Path]:
+    """The dashboard files `paths` name: a directory stands for the `*.json` files in it
+    (sorted, not recursive); a file named twice counts once."""
+    files: list[Path] = []
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            files = sorted(path.glob("*.json"))
-            if not files:
+            found = sorted(path.glob("*.json"))
+            if not found:
                 raise DashboardFormatError(f"the directory {path} holds no *.json dashboard.")
-            dashboards.extend(load_dashboard(file) for file in files)
+            files.extend(found)
         else:
-            dashboards.append(load_dashboard(path))
-    return dashboards
+            files.append(path)
+    unique: dict[Path, Path] = {}
+    for file in files:
+        unique.setdefault(file.resolve(), file)
+    return list(unique.values())
+
+
+def load_dashboards(paths: Iterable[str | Path]) -> list[Dashboard]:
+    """Every dashboard in `paths`; a directory stands for the `*.json` files in it."""
+    return [load_dashboard(file) for file in dashboard_files(paths)]
 
 
 def load_dashboard(path: str | Path) -> Dashboard:

@@ -7,7 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from scanium_e2e.stack.alloy_config import PipelineComponents
 
 
 @dataclass(frozen=True)
@@ -27,6 +30,8 @@ class Stack(Protocol):
     """What the suite needs from a running stack."""
 
     endpoints: StackEndpoints
+    # The components of the user's Alloy config the suite verifies (None: the contract's).
+    components: PipelineComponents | None
 
     @property
     def started_here(self) -> bool:

@@ -16,6 +16,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -23,13 +24,18 @@ from pathlib import Path
 
 from testcontainers.compose import DockerCompose
 
+from scanium_e2e.contract import load_contract
 from scanium_e2e.errors import StackError
 from scanium_e2e.secrets import Masker
-from scanium_e2e.settings import Settings
+from scanium_e2e.settings import REPO_ROOT, Settings
 from scanium_e2e.stack import StackEndpoints
+from scanium_e2e.stack.alloy_config import PipelineComponents, discover, write_alias_override
+from scanium_e2e.stack.alloy_preflight import read_components
 from scanium_e2e.stack.readiness import ServicesNotReady, wait_until_ready
 
 SERVICES = ("stub-llm", "backend", "store", "alloy")
+OUR_ALLOY_CONFIG = REPO_ROOT / "fixtures" / "alloy" / "config.alloy"
+ALLOY_CONFIG_VARIABLE = "SCANIUM_STACK_ALLOY_CONFIG"
 OWNER_LABEL = "scanium-e2e.owner-pid"
 
 
@@ -45,6 +51,14 @@ def _alive(pid: int) -> bool:
 
 
 LOG_TAIL_LINES = 25
+# What a backend image must do (README, "Your backend image"), said when one does not.
+BACKEND_IMAGE_CONTRACT = (
+    "The backend image {image} must: listen on port 8080 (it gets PORT=8080); answer "
+    "GET /health with 200 over plain HTTP; serve Prometheus text at GET /metrics over plain "
+    "HTTP; answer POST /v1/assist/chat with the key in SCANIUM_API_KEYS; call the LLM at "
+    "OPENAI_BASE_URL / ANTHROPIC_BASE_URL (the stub LLM) with OPENAI_API_KEY / "
+    "CLAUDE_API_KEY, the provider named by SCANIUM_ASSISTANT_PROVIDER."
+)
 
 
 def _compose_for(context: Path, files: Sequence[str], env_file: Path) -> DockerCompose:
@@ -112,6 +126,10 @@ class ComposeStack:
         )
         self._stopped = False
         self.endpoints = StackEndpoints(backend_url="", alloy_url="", mimir_url="")
+        # What the user's Alloy config verifies (None: our own config, the contract's ids).
+        self.components: PipelineComponents | None = None
+        self._exits_seen: tuple[float, dict[str, str]] = (0.0, {})
+        self._exits_lock = threading.Lock()
 
     @classmethod
     def variant(
@@ -121,10 +139,26 @@ class ComposeStack:
         overrides: Mapping[str, str],
         masker: Masker | None = None,
         extra_compose_files: Sequence[Path] = (),
+        *,
+        reference: bool = True,
     ) -> ComposeStack:
-        """A separate stack `<project>-<name>` with its own run_id and `overrides`."""
+        """A separate stack `<project>-<name>` with its own run_id and `overrides`.
+
+        A variant breaks the reference pipeline on purpose (incident, deviations,
+        mutations), so by default it runs our Alloy config and the reference backend even
+        when the run verifies the user's; `reference=False` keeps the user's parts.
+        """
+        changed = dataclasses.replace(settings, run_id=f"{settings.run_id}-{name}")
+        if reference:
+            changed = dataclasses.replace(
+                changed,
+                alloy_config=None,
+                images=dataclasses.replace(
+                    settings.images, backend=settings.images.reference_backend
+                ),
+            )
         return cls(
-            dataclasses.replace(settings, run_id=f"{settings.run_id}-{name}"),
+            changed,
             project_name=f"{settings.compose_project}-{name}",
             overrides=overrides,
             masker=masker,
@@ -148,11 +182,64 @@ class ComposeStack:
             "SCANIUM_E2E_ALLOY_IMAGE": s.images.alloy,
             "SCANIUM_E2E_BACKEND_IMAGE": s.images.backend,
             "SCANIUM_E2E_STUB_IMAGE": s.images.stub_llm,
+            "SCANIUM_E2E_ENVIRONMENT": s.environment,
             # A kept stack outlives this process on purpose: owner 0 is never removed.
             "SCANIUM_E2E_OWNER_PID": "0" if s.keep_stack else str(os.getpid()),
         }
+        # Always given, under a name of the stack's own: compose lets the shell's variables
+        # win over this file, and there SCANIUM_E2E_ALLOY_CONFIG may name the user's config
+        # while a reference variant must run ours.
+        values[ALLOY_CONFIG_VARIABLE] = str((s.alloy_config or OUR_ALLOY_CONFIG).resolve())
         values.update(self.overrides)
         return values
+
+    def read_alloy_config(self) -> PipelineComponents | None:
+        """For the user's Alloy config: let Alloy read it (pre-flight), pick the components
+        the suite verifies, and give the stack the host names the config uses.
+
+        Raises ConfigurationError (bad input) with Alloy's own error when it rejects the
+        config, or naming what in the config the stack cannot answer.
+        """
+        if self.settings.alloy_config is None and ALLOY_CONFIG_VARIABLE not in self.overrides:
+            return None  # ours: the contract names its components
+        config = self._interpolation()[ALLOY_CONFIG_VARIABLE]
+        began = time.monotonic()
+        contract = load_contract(self.settings.contract_file)
+        found = discover(
+            read_components(self.settings.images.alloy, Path(config)),
+            scrape_component=contract.scrape.component,
+            remote_write_component=contract.scrape.remote_write_component,
+            job=contract.scrape.job,
+        )
+        override = write_alias_override(found, self._workdir)
+        self._files.append(str(override))
+        self._compose = _compose_for(
+            self.settings.compose_file.parent, self._files, self._workdir / "stack.env"
+        )
+        self.timings["alloy_preflight"] = time.monotonic() - began
+        return found
+
+    def exited_services(self) -> dict[str, str]:
+        """Services whose container has stopped, and how ("exited with code 1").
+
+        Asked by every readiness probe that fails; one `docker compose ps` serves all
+        of them for half a second.
+        """
+        with self._exits_lock:
+            asked_at, known = self._exits_seen
+            if time.monotonic() - asked_at < 0.5:
+                return known
+            try:
+                containers = self._compose.get_containers(include_all=True)
+            except subprocess.CalledProcessError:
+                containers = []
+            known = {
+                str(c.Service): f"exited with code {c.ExitCode}"
+                for c in containers
+                if c.Service and c.State in ("exited", "dead")
+            }
+            self._exits_seen = (time.monotonic(), known)
+            return known
 
     def _write_env_file(self) -> Path:
         path = self._workdir / "stack.env"
@@ -206,6 +293,7 @@ class ComposeStack:
         """Start every service, wait until each is really ready, and return the endpoints."""
         docker_available()
         began = time.monotonic()
+        self.components = self.read_alloy_config()
         self.remove_leftovers()
         self.timings["cleanup"] = time.monotonic() - began
         try:
@@ -231,6 +319,7 @@ class ComposeStack:
                 mimir_prefix=self.settings.mimir_prefix,
                 store_name=self.settings.store_kind.product,
                 timeout_s=self.settings.ready_timeout_s,
+                exited=self.exited_services,
             )
         except ServicesNotReady as exc:
             names = ", ".join(exc.failures)
@@ -239,6 +328,8 @@ class ComposeStack:
                 + self.log_tail(service)
                 for service, failure in exc.failures.items()
             ]
+            if "backend" in exc.failures:
+                parts.append(BACKEND_IMAGE_CONTRACT.format(image=self.settings.images.backend))
             raise StackError(
                 f"the stack did not become ready ({names}):\n" + "\n".join(parts)
             ) from None
@@ -250,9 +341,15 @@ class ComposeStack:
         try:
             published = self._compose.get_service_port(service, port)
         except Exception as exc:  # testcontainers raises several kinds here
+            ended = self.exited_services().get(service)
+            hint = (
+                "\n" + BACKEND_IMAGE_CONTRACT.format(image=self.settings.images.backend)
+                if service == "backend"
+                else ""
+            )
             raise StackError(
-                f"{service} publishes no port {port} ({exc}); is it running? Log tail:\n"
-                + self.log_tail(service)
+                f"{service} publishes no port {port} ({ended or exc}); is it running? Log "
+                f"tail:\n{self.log_tail(service)}{hint}"
             ) from None
         if not published:
             raise StackError(f"{service} publishes no port {port}")
@@ -263,6 +360,8 @@ class ComposeStack:
             return f"http://127.0.0.1:{self._port(service, port)}"
 
         target = self._interpolation().get("SCANIUM_E2E_SCRAPE_TARGET", "scanium-backend:8080")
+        if self.components is not None:
+            target = self.components.target
         return StackEndpoints(
             backend_url=url("backend", 8080),
             alloy_url=url("alloy", 12345),

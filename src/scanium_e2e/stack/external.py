@@ -7,14 +7,19 @@ line each, so a wrong URL costs seconds, not a data timeout.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 
+from scanium_e2e.clients.alloy import AlloyClient
+from scanium_e2e.contract import Contract
 from scanium_e2e.errors import EndpointError
+from scanium_e2e.polling import TransientError
 from scanium_e2e.settings import Settings
 from scanium_e2e.stack import StackEndpoints
+from scanium_e2e.stack.alloy_config import PipelineComponents, discover, live_components
 
 PREFLIGHT_TIMEOUT_S = 3.0
 
@@ -27,6 +32,10 @@ def external_environment(endpoints: StackEndpoints, *, api_key: str, run_id: str
         "SCANIUM_E2E_MIMIR_URL": endpoints.mimir_url,
         "SCANIUM_E2E_API_KEY": api_key,
         "SCANIUM_E2E_RUN_ID": run_id,
+        # The proofs run against our fixtures: the user's own dashboards and pins (set
+        # for the outer run) would change their panel tests.
+        "SCANIUM_E2E_DASHBOARDS": "",
+        "SCANIUM_E2E_VARS": "",
     }
 
 
@@ -34,6 +43,9 @@ class ExternalStack:
     """Nothing to start or stop; logs are not ours to read."""
 
     started_here = False
+    # None while the deployment's Alloy has the contract's scrape component; else what
+    # `discover_components` found in its component API.
+    components: PipelineComponents | None = None
 
     def __init__(self, settings: Settings) -> None:
         external = settings.external
@@ -80,6 +92,28 @@ class ExternalStack:
             raise EndpointError(
                 "the deployment is not reachable as configured: " + "; ".join(problems) + "."
             )
+
+    def discover_components(self, contract: Contract) -> None:
+        """When the deployment's Alloy lacks the contract's scrape component, find the
+        backend's scrape job and its remote_write in Alloy's component API (as for a
+        config given with --alloy-config). Raises ConfigurationError when none fits."""
+        client = AlloyClient(self.endpoints.alloy_url, timeout_s=PREFLIGHT_TIMEOUT_S)
+        try:
+            components = live_components(client)
+        except (TransientError, EndpointError) as exc:
+            raise EndpointError(f"Alloy's component API did not answer: {exc}") from None
+        finally:
+            client.close()
+        if contract.scrape.component in {component.id for component in components}:
+            return
+        self.components = discover(
+            components,
+            scrape_component=contract.scrape.component,
+            remote_write_component=contract.scrape.remote_write_component,
+            job=contract.scrape.job,
+            in_test_stack=False,
+        )
+        self.endpoints = dataclasses.replace(self.endpoints, scrape_target=self.components.target)
 
     def logs(self, service: str, *, masked: bool = True) -> str:
         """External services' logs are not reachable from here."""

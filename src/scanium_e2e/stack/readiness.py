@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 
 from scanium_e2e.clients.alloy import AlloyClient
 from scanium_e2e.clients.query import StoreClient
-from scanium_e2e.polling import PollAborted, PollTimeout, TransientError, poll
+from scanium_e2e.polling import HardError, PollAborted, PollTimeout, TransientError, poll
 from scanium_e2e.stack import StackEndpoints
 
 
@@ -44,6 +44,52 @@ def _mimir_ready(client: StoreClient) -> Callable[[], str]:
     return probe
 
 
+# Exited services -> how each ended ("exited with code 1"); {} while all run.
+ExitWatch = Callable[[], Mapping[str, str]]
+
+
+def _watched(name: str, probe: Callable[[], str], exited: ExitWatch | None) -> Callable[[], str]:
+    """`probe`, but a service whose container has exited is a hard error at once: a
+    rejected config or a crashing image never becomes ready, so waiting is pointless."""
+    if exited is None:
+        return probe
+
+    def watched() -> str:
+        try:
+            return probe()
+        except TransientError as exc:
+            ended = exited().get(name)
+            if ended:
+                raise HardError(f"{name} {ended} during start-up (last probe: {exc})") from None
+            raise
+
+    return watched
+
+
+def _metrics_served(url: str) -> Callable[[], str]:
+    """/health answers, and /metrics exists: an image without it is no backend for us.
+
+    Any answer but 404 will do here (the seed incident's 403 is for the checks to name).
+    """
+    health = _http_ok(url + "/health")
+
+    def probe() -> str:
+        seen = health()
+        try:
+            response = httpx.get(url + "/metrics", timeout=3.0)
+        except httpx.TransportError as exc:
+            raise TransientError(f"{url}/metrics unreachable ({exc!s})") from None
+        if response.status_code == 404:
+            raise HardError(
+                f"the backend answers /health but has no /metrics (GET {url}/metrics: HTTP 404): "
+                "a backend image must serve Prometheus text at /metrics on port 8080 (README, "
+                "'Your backend image')"
+            )
+        return seen
+
+    return probe
+
+
 def wait_until_ready(
     endpoints: StackEndpoints,
     *,
@@ -51,9 +97,11 @@ def wait_until_ready(
     mimir_prefix: str,
     timeout_s: float,
     store_name: str = "the store",
+    exited: ExitWatch | None = None,
 ) -> dict[str, float]:
     """Wait for the store, Alloy, the backend (and the stub) at once; seconds per service.
 
+    `exited` names the services whose container has stopped: each of those fails at once.
     Raises ServicesNotReady naming every service that did not become ready.
     """
     mimir = StoreClient(endpoints.mimir_url, prefix=mimir_prefix, tenant=tenant, name=store_name)
@@ -61,14 +109,14 @@ def wait_until_ready(
     probes: dict[str, Callable[[], str]] = {
         "store": _mimir_ready(mimir),
         "alloy": alloy.ready,
-        "backend": _http_ok(endpoints.backend_url + "/health"),
+        "backend": _metrics_served(endpoints.backend_url),
     }
     if endpoints.stub_url:
         probes["stub-llm"] = _http_ok(endpoints.stub_url + "/health")
 
     def wait(name: str) -> float:
         result = poll(
-            probes[name],
+            _watched(name, probes[name], exited),
             lambda _: True,
             what=f"{name} readiness",
             timeout_s=timeout_s,

@@ -89,8 +89,9 @@ def _body_excerpt(response: httpx.Response) -> str:
     return text[:200]
 
 
-def scrape_failure(target: ScrapeTarget, target_name: str) -> Finding:
-    """The cause of a failed scrape: the HTTP status when Alloy got one, else its error."""
+def scrape_failure(target: ScrapeTarget, target_name: str, component: str = "") -> Finding:
+    """The cause of a failed scrape: the HTTP status when Alloy got one, else its error;
+    `component` names the scrape component that failed."""
     if target.http_status is not None:
         return Finding(
             Kind.HTTP_STATUS,
@@ -98,6 +99,7 @@ def scrape_failure(target: ScrapeTarget, target_name: str) -> Finding:
             seen=f"{target.http_status} {target.http_reason}".strip(),
             detail=target.last_error,
             hop=2,
+            component=component,
         )
     return Finding(
         Kind.SCRAPE_FAILED,
@@ -105,17 +107,27 @@ def scrape_failure(target: ScrapeTarget, target_name: str) -> Finding:
         seen=target.health,
         detail=target.last_error or "health " + target.health,
         hop=2,
+        component=component,
     )
 
 
-def wrong_job(targets: list[ScrapeTarget], job: str, target_name: str) -> Finding | None:
+def wrong_job(
+    targets: list[ScrapeTarget], job: str, target_name: str, component: str = ""
+) -> Finding | None:
     """Alloy scrapes the target fine, but under none of its targets is the contract's job."""
     if not targets or not all(t.up for t in targets):
         return None
     jobs = sorted({t.labels.get("job", "") for t in targets})
     if job in jobs:
         return None
-    return Finding(Kind.WRONG_JOB, subject=target_name, expected=repr(job), seen=str(jobs), hop=2)
+    return Finding(
+        Kind.WRONG_JOB,
+        subject=target_name,
+        expected=repr(job),
+        seen=str(jobs),
+        hop=2,
+        component=component,
+    )
 
 
 def hop_backend_metrics(pipeline: Pipeline, metric: str | None) -> HopReport:
@@ -162,8 +174,8 @@ def hop_alloy_scrape(pipeline: Pipeline) -> HopReport:
     target_name = scrape_target_name(pipeline)
     down = [t for t in targets if not t.up]
     if down:
-        return _hop(2, "broken", scrape_failure(down[0], target_name))
-    mismatch = wrong_job(targets, pipeline.contract.scrape.job, target_name)
+        return _hop(2, "broken", scrape_failure(down[0], target_name, component))
+    mismatch = wrong_job(targets, pipeline.contract.scrape.job, target_name, component)
     if mismatch is not None:
         return _hop(2, "broken", mismatch)
     up = Finding(

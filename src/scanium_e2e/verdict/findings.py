@@ -161,11 +161,16 @@ class Finding:
     detail: str = ""
     hop: int | None = None
     causes: tuple[Finding, ...] = ()
+    # The Alloy component the finding is about, when the subject is its target.
+    component: str = ""
 
     def render(self) -> str:
         """The finding as the sentence a failure message shows."""
         template = _TEMPLATES.get((self.hop, self.kind)) or _TEMPLATES[(None, self.kind)]
+        if self.component:
+            template = "{component}: " + template
         return template.format(
+            component=self.component,
             subject=self.subject,
             expected=self.expected,
             seen=self.seen,

@@ -1,0 +1,294 @@
+"""The user's Alloy config as Alloy evaluated it: which components the suite verifies.
+
+Alloy syntax has no maintained Python parser, and a reader of our own would miss what
+Alloy computes (`env()`, `coalesce()`, references between components). So the config is
+read by Alloy itself (`stack/alloy_preflight.py`) and this module only looks at Alloy's
+component API: each component's id, its references and its evaluated arguments. From it
+`discover` picks the `prometheus.scrape` component that targets the backend and the
+`prometheus.remote_write` it forwards to, and `network_aliases` derives the host names the
+stack must answer so that the config runs unchanged.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from scanium_e2e.clients.alloy import AlloyClient, decode_arguments
+from scanium_e2e.errors import ConfigurationError
+from scanium_e2e.promql import PromQLSyntaxError, parse_duration
+
+SCRAPE = "prometheus.scrape"
+REMOTE_WRITE = "prometheus.remote_write"
+# What the stack's services listen on (docker-compose.test.yml): a config must point there.
+BACKEND_PORT = 8080
+STORE_PORT = 9009
+STORE_PUSH_PATH = "/api/v1/push"
+# The aliases the stack always has (our own config uses them).
+DEFAULT_ALIASES: Mapping[str, tuple[str, ...]] = {
+    "backend": ("scanium-backend",),
+    "store": ("mimir",),
+}
+
+
+@dataclass(frozen=True)
+class AlloyComponent:
+    """One component as Alloy's API lists it, with its evaluated arguments."""
+
+    id: str
+    references_to: tuple[str, ...] = ()
+    arguments: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def kind(self) -> str:
+        """`prometheus.scrape` for `prometheus.scrape.backend`."""
+        return self.id.rsplit(".", 1)[0] if "." in self.id else self.id
+
+    @classmethod
+    def from_api(cls, listed: Mapping[str, Any], detail: Mapping[str, Any]) -> AlloyComponent:
+        """From the list entry (id, references) and the component's own JSON (arguments)."""
+        return cls(
+            id=str(listed.get("localID") or listed.get("id") or ""),
+            references_to=tuple(str(ref) for ref in listed.get("referencesTo") or ()),
+            arguments=decode_arguments(dict(detail)),
+        )
+
+
+@dataclass(frozen=True)
+class PipelineComponents:
+    """What the suite verifies in the user's config, and why those components."""
+
+    scrape: str
+    job: str
+    target: str
+    metrics_path: str
+    remote_write: str
+    remote_write_url: str
+    # The backend job's scrape interval (Alloy's default is 1m): rates need two scrapes.
+    scrape_interval_s: float = 60.0
+    # Components the suite does not verify: their endpoints are not part of this stack.
+    not_in_stack: tuple[str, ...] = ()
+    chosen_because: str = ""
+
+    @property
+    def backend_host(self) -> str:
+        """The host name the config scrapes the backend at."""
+        return self.target.rsplit(":", 1)[0]
+
+    @property
+    def store_host(self) -> str:
+        """The host name the config remote-writes to."""
+        return urlsplit(self.remote_write_url).hostname or ""
+
+    def describe(self) -> str:
+        """Lines for the pytest report header."""
+        lines = [
+            f"verifies {self.scrape} (job {self.job!r}, target {self.target}"
+            f"{self.metrics_path}, every {self.scrape_interval_s:g}s) -> {self.remote_write} "
+            f"({self.remote_write_url}); {self.chosen_because}"
+        ]
+        if self.not_in_stack:
+            lines.append("not part of this stack: " + ", ".join(self.not_in_stack))
+        return "\n".join(lines)
+
+
+def live_components(client: AlloyClient) -> list[AlloyComponent]:
+    """Every component of a running Alloy, with the arguments of its prometheus.* ones
+    (the only ones `discover` reads; asking for the others would only cost time)."""
+    return [
+        AlloyComponent.from_api(
+            item,
+            client.component(str(item["localID"]))
+            if str(item["localID"]).startswith("prometheus.")
+            else {},
+        )
+        for item in client.components()
+        if item.get("localID")
+    ]
+
+
+def _targets(component: AlloyComponent) -> list[dict[str, str]]:
+    raw = component.arguments.get("targets") or []
+    return [{str(k): str(v) for k, v in item.items()} for item in raw if isinstance(item, Mapping)]
+
+
+def _port(address: str) -> int | None:
+    _, sep, port = address.rpartition(":")
+    return int(port) if sep and port.isdigit() else None
+
+
+def _reachable_writers(
+    start: AlloyComponent, by_id: Mapping[str, AlloyComponent]
+) -> tuple[list[str], list[str]]:
+    """The remote_write components `start` forwards to (through relabel components, say),
+    and the components on the way."""
+    writers: list[str] = []
+    path: list[str] = []
+    seen = {start.id}
+    frontier = list(start.references_to)
+    while frontier:
+        current = frontier.pop(0)
+        if current in seen or current not in by_id:
+            continue
+        seen.add(current)
+        component = by_id[current]
+        if component.kind == REMOTE_WRITE:
+            writers.append(current)
+        elif component.kind.startswith("prometheus."):
+            # prometheus.relabel and friends pass samples on; discovery.* feed targets.
+            path.append(current)
+            frontier.extend(component.references_to)
+    return writers, path
+
+
+def _seconds(value: Any, default: float) -> float:
+    # Alloy shows a duration as Go prints it ("5s", "1m30s") and omits a default one.
+    if not value:
+        return default
+    try:
+        return parse_duration(str(value))
+    except PromQLSyntaxError:
+        return default
+
+
+def _job_of(component: AlloyComponent, target: Mapping[str, str]) -> str:
+    # Alloy: a target's own `job` label wins; else job_name; else the component's id.
+    return target.get("job") or str(component.arguments.get("job_name") or component.id)
+
+
+def _choose_scrape(
+    candidates: list[AlloyComponent], named: str, job: str
+) -> tuple[AlloyComponent, str]:
+    if named:
+        for candidate in candidates:
+            if candidate.id == named:
+                return candidate, f"{named} is named by the contract (scrape.component)"
+    by_job = [c for c in candidates if any(_job_of(c, t) == job for t in _targets(c))]
+    if len(by_job) == 1:
+        return by_job[0], f"discovered: its job is the contract's {job!r}"
+    by_port = [
+        c
+        for c in candidates
+        if any(_port(t.get("__address__", "")) == BACKEND_PORT for t in _targets(c))
+    ]
+    if len(by_port) == 1:
+        return by_port[0], f"discovered: the one scrape job targeting port {BACKEND_PORT}"
+    if len(candidates) == 1:
+        return candidates[0], "discovered: the only scrape job that remote-writes"
+    raise ConfigurationError(
+        "the Alloy config has several prometheus.scrape components that remote-write ("
+        + ", ".join(c.id for c in candidates)
+        + f") and none is told apart as the backend's (job {job!r} or port {BACKEND_PORT}): "
+        "name it in the contract's `scrape.component`."
+    )
+
+
+def discover(
+    components: Iterable[AlloyComponent],
+    *,
+    scrape_component: str = "",
+    remote_write_component: str = "",
+    job: str = "scanium-backend",
+    in_test_stack: bool = True,
+) -> PipelineComponents:
+    """Pick the backend's scrape component and the remote_write it forwards to.
+
+    The contract may name either one (used when the config has it); otherwise the scrape
+    component is the one whose job is the contract's, else the one targeting the backend's
+    port, else the only one that remote-writes. Raises ConfigurationError naming what is
+    missing or ambiguous. `in_test_stack`: the config is to run against the test stack,
+    whose fixed ports and plain HTTP it must match (not so for a deployment's own Alloy).
+    """
+    by_id = {component.id: component for component in components}
+    scrapes = [c for c in by_id.values() if c.kind == SCRAPE]
+    writing = [c for c in scrapes if _reachable_writers(c, by_id)[0]]
+    if not writing:
+        names = ", ".join(c.id for c in scrapes) or "none"
+        raise ConfigurationError(
+            "the Alloy config has no prometheus.scrape component that forwards to a "
+            f"prometheus.remote_write (scrape components: {names}), so nothing of it reaches "
+            "a store the suite can query."
+        )
+    chosen, because = _choose_scrape(writing, scrape_component, job)
+    targets = _targets(chosen)
+    if not targets or not targets[0].get("__address__"):
+        raise ConfigurationError(
+            f"{chosen.id} has no static target (its targets come from "
+            + (", ".join(r for r in chosen.references_to if r.startswith("discovery.")) or "none")
+            + "), so the stack cannot answer its host name: give it a target `host:port`."
+        )
+    target = next(
+        (t for t in targets if _port(t.get("__address__", "")) == BACKEND_PORT), targets[0]
+    )
+    writers, path = _reachable_writers(chosen, by_id)
+    writer = remote_write_component if remote_write_component in writers else writers[0]
+    endpoints = by_id[writer].arguments.get("endpoint") or []
+    url = str(endpoints[0].get("url", "")) if endpoints and isinstance(endpoints[0], dict) else ""
+    verified = {chosen.id, writer, *path}
+    found = PipelineComponents(
+        scrape=chosen.id,
+        job=_job_of(chosen, target),
+        target=target["__address__"],
+        metrics_path=str(chosen.arguments.get("metrics_path") or "/metrics"),
+        remote_write=writer,
+        remote_write_url=url,
+        scrape_interval_s=_seconds(chosen.arguments.get("scrape_interval"), 60.0),
+        not_in_stack=tuple(sorted(set(by_id) - verified)),
+        chosen_because=because,
+    )
+    if in_test_stack:
+        _check_reachable(found, str(chosen.arguments.get("scheme") or "http"))
+    return found
+
+
+def _check_reachable(found: PipelineComponents, scheme: str) -> None:
+    """The stack serves plain HTTP on fixed ports: say what in the config cannot match."""
+    problems = []
+    if scheme != "http" or _port(found.target) != BACKEND_PORT:
+        problems.append(
+            f"{found.scrape} scrapes {scheme}://{found.target}, but a backend in this stack "
+            f"answers plain HTTP on port {BACKEND_PORT}"
+        )
+    url = urlsplit(found.remote_write_url)
+    if url.scheme != "http" or url.port != STORE_PORT or url.path != STORE_PUSH_PATH:
+        problems.append(
+            f"{found.remote_write} writes to {found.remote_write_url or '(no url)'}, but the "
+            f"stack's store answers http://<host>:{STORE_PORT}{STORE_PUSH_PATH}"
+        )
+    for host in (found.backend_host, found.store_host):
+        try:
+            ipaddress.ip_address(host)
+        except ValueError:
+            continue
+        problems.append(f"{host} is an IP address; the stack can only answer host names")
+    if problems:
+        raise ConfigurationError(
+            "the Alloy config cannot run against the test stack unchanged: "
+            + "; ".join(problems)
+            + "."
+        )
+
+
+def network_aliases(found: PipelineComponents) -> dict[str, list[str]]:
+    """The host names each service must answer, our defaults included."""
+    wanted = {"backend": found.backend_host, "store": found.store_host}
+    return {
+        service: sorted({*DEFAULT_ALIASES[service], host} - {""})
+        for service, host in wanted.items()
+    }
+
+
+def write_alias_override(found: PipelineComponents, folder: Path) -> Path:
+    """A compose override file giving the services the config's host names (JSON is YAML)."""
+    services = {
+        service: {"networks": {"default": {"aliases": aliases}}}
+        for service, aliases in network_aliases(found).items()
+    }
+    path = folder / "alloy-aliases.compose.yml"
+    path.write_text(json.dumps({"services": services}, indent=2) + "\n", encoding="utf-8")
+    return path
