@@ -19,6 +19,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -130,6 +131,7 @@ class ComposeStack:
         self.components: PipelineComponents | None = None
         self._exits_seen: tuple[float, dict[str, str]] = (0.0, {})
         self._exits_lock = threading.Lock()
+        self._exits_looking = False
 
     @classmethod
     def variant(
@@ -222,24 +224,35 @@ class ComposeStack:
     def exited_services(self) -> dict[str, str]:
         """Services whose container has stopped, and how ("exited with code 1").
 
-        Asked by every readiness probe that fails; one `docker compose ps` serves all
-        of them for half a second.
+        Asked by every readiness probe that fails. It answers at once from the last look
+        and, when that is over half a second old, has one `docker compose ps` take a new
+        look in the background: the probes never wait on the compose CLI (about half a
+        second a call on 2 cores), and an exit is still known within a second or so.
         """
         with self._exits_lock:
             asked_at, known = self._exits_seen
-            if time.monotonic() - asked_at < 0.5:
-                return known
-            try:
-                containers = self._compose.get_containers(include_all=True)
-            except subprocess.CalledProcessError:
-                containers = []
+            if time.monotonic() - asked_at >= 0.5 and not self._exits_looking:
+                self._exits_looking = True
+                threading.Thread(
+                    target=self._look_for_exits, name="exit-watch", daemon=True
+                ).start()
+            return known
+
+    def _look_for_exits(self) -> None:
+        known: dict[str, str] = {}
+        try:
+            containers = self._compose.get_containers(include_all=True)
             known = {
                 str(c.Service): f"exited with code {c.ExitCode}"
                 for c in containers
                 if c.Service and c.State in ("exited", "dead")
             }
-            self._exits_seen = (time.monotonic(), known)
-            return known
+        except subprocess.CalledProcessError:
+            pass  # no stack yet (or gone): nothing has exited
+        finally:
+            with self._exits_lock:
+                self._exits_seen = (time.monotonic(), known)
+                self._exits_looking = False
 
     def _write_env_file(self) -> Path:
         path = self._workdir / "stack.env"
@@ -362,11 +375,15 @@ class ComposeStack:
         target = self._interpolation().get("SCANIUM_E2E_SCRAPE_TARGET", "scanium-backend:8080")
         if self.components is not None:
             target = self.components.target
+        # One `docker compose port` each, asked at once: in turn they cost most of a second.
+        ports = {"backend": 8080, "alloy": 12345, "store": 9009, "stub-llm": 8000}
+        with ThreadPoolExecutor(max_workers=len(ports)) as pool:
+            urls = dict(zip(ports, pool.map(url, ports, ports.values()), strict=True))
         return StackEndpoints(
-            backend_url=url("backend", 8080),
-            alloy_url=url("alloy", 12345),
-            mimir_url=url("store", 9009),
-            stub_url=url("stub-llm", 8000),
+            backend_url=urls["backend"],
+            alloy_url=urls["alloy"],
+            mimir_url=urls["store"],
+            stub_url=urls["stub-llm"],
             scrape_target=target,
         )
 
