@@ -52,6 +52,9 @@ def verify_stack(
         except CheckFailed as exc:
             verdict.traffic_failure = masker.mask(str(exc))
             return verdict
+        if verdict.run.gate_failure is not None:  # no scrape held the first wave
+            verdict.traffic_failure = masker.mask(str(verdict.run.gate_failure))
+            return verdict
         settle_counts(pipeline, verdict.run)
         for role, settled in verdict.run.settled.items():
             verdict.counts[role] = (
