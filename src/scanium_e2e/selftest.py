@@ -400,6 +400,18 @@ VARIANTS: tuple[Variant, ...] = (
             ),
         ),
     ),
+    Variant(
+        name="dashboard-grouping",
+        breaks="a dashboard panel groups by a label its metric does not carry (model)",
+        # The panel still shows a line (one series without `model`): only the grouping check
+        # sees that the breakdown its title promises is not there.
+        kills={panel("5-Request Rate by Model"): (None, "grouping-label-missing")},
+        dashboard_patch=Patch(
+            DASHBOARD.name,
+            "sum by (provider) (rate(scanium_assistant_requests_total",
+            "sum by (model) (rate(scanium_assistant_requests_total",
+        ),
+    ),
 )
 # Deviations real backends have, each a variant the whole suite runs against (in external
 # mode, e2e/test_deviations.py): exactly the checks of the deviation must fail, naming it,
@@ -508,8 +520,8 @@ UNMUTABLE = {
     "dashboard file, not the stack: no stack variant can change it",
     exempt("/health"): "the stack's readiness probe reads /health over plain HTTP: a "
     "variant without it never becomes ready, so the suite never runs",
-    ALLOY_LOG_LEAKS: "Alloy's log: a variant needs an Alloy configuration of its own "
-    "(planned with the --alloy-config option)",
+    ALLOY_LOG_LEAKS: "Alloy's log: Alloy logs no request data, so a variant needs an Alloy "
+    "config that makes it log a planted secret; none is built yet",
 }
 # The harness runs these: the shipped variants plus the deviation real backends have.
 HARNESS: tuple[Variant, ...] = (*VARIANTS, DEVIATIONS[0])
@@ -586,12 +598,14 @@ def run_variant(
     """Start the variant's stack, run the real suite attached to it, and judge the result."""
     began = time.monotonic()
     with (
-        prepared(variant) as (compose_files, _dashboard),
+        prepared(variant) as (compose_files, dashboard),
         variant_stack(
             settings, f"mut-{variant.name}", variant.overrides, masker, compose_files
         ) as stack,
     ):
-        outcome = run_pytest(SUITE_FILES, folder, attach_environment(stack))
+        # A patched dashboard is the one the suite replays (`--dashboards`).
+        extra = (f"--dashboards={dashboard}",) if variant.dashboard_patch else ()
+        outcome = run_pytest(SUITE_FILES, folder, attach_environment(stack), *extra)
     return judge(variant, outcome, time.monotonic() - began)
 
 

@@ -15,6 +15,7 @@ from scanium_e2e.dashboards import (
     DATA,
     EMPTY,
     ERROR,
+    MISGROUPED,
     SKIPPED,
     DashboardResult,
     check_dashboard,
@@ -24,6 +25,7 @@ from scanium_e2e.dashboards import (
 )
 from scanium_e2e.errors import ConfigurationError
 from scanium_e2e.polling import TransientError
+from scanium_e2e.verdict.findings import Kind
 
 
 def scanium() -> FakeMimir:
@@ -260,3 +262,22 @@ def test_expression_and_dashboard_datasources_are_skipped() -> None:
     client.stored[0].labels["__name__"] = "up"
     (result,) = check_data(data, client).panels
     assert result.status == DATA and "B: expression data source __expr__" in result.detail
+
+
+def test_grouping_by_a_label_the_metric_lacks_is_misgrouped() -> None:
+    # Data comes back (one series without `model`), but not the breakdown the panel shows.
+    result = check_data(
+        one_panel("sum by (model) (rate(scanium_assistant_requests_total[5m]))"), scanium()
+    )
+    (panel,) = result.panels
+    assert panel.status == MISGROUPED and not result.ok
+    assert [finding.kind for finding in panel.findings] == [Kind.GROUPING_LABEL_MISSING]
+    assert "`model`" in panel.reasons[0]
+
+
+def test_grouping_by_labels_the_metric_has_is_data() -> None:
+    result = check_data(
+        one_panel("sum by (provider, status) (rate(scanium_assistant_requests_total[5m]))"),
+        scanium(),
+    )
+    assert statuses(result) == {"1": DATA}

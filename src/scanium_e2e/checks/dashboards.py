@@ -17,6 +17,7 @@ from pathlib import Path
 from scanium_e2e.checks.waits import poll_check
 from scanium_e2e.clients.query import utc_now
 from scanium_e2e.dashboards import (
+    MISGROUPED,
     Dashboard,
     DashboardResult,
     Panel,
@@ -40,7 +41,12 @@ SETTLED_KINDS = frozenset({Kind.METRIC_NEVER_SEEN})
 
 
 def settled_empty(panel: PanelResult) -> bool:
-    """True when a failing panel has a finding that no amount of waiting will change."""
+    """True when a failing panel has a finding that no amount of waiting will change.
+
+    A misgrouped panel is settled too: its series are there, and none carries the label.
+    """
+    if panel.status == MISGROUPED:
+        return True
     return any(finding.kind in SETTLED_KINDS for finding in panel.findings)
 
 

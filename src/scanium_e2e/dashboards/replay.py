@@ -21,7 +21,7 @@ from scanium_e2e.dashboards.intervals import macros, query_timing
 from scanium_e2e.dashboards.model import Dashboard, Panel, Target
 from scanium_e2e.dashboards.variables import ResolvedVariables, resolve_variables
 from scanium_e2e.errors import ConfigurationError
-from scanium_e2e.verdict.empty_query import QueryClient, explain_empty
+from scanium_e2e.verdict.empty_query import QueryClient, explain_empty, grouping_findings
 from scanium_e2e.verdict.findings import Finding, Kind, distinct
 
 DATA = "data"
@@ -29,7 +29,9 @@ EMPTY = "empty"
 ERROR = "error"
 ALLOWED_EMPTY = "allowed-empty"
 SKIPPED = "skipped"
-FAILING = frozenset({EMPTY, ERROR})
+# Data, but grouped by a label its series lack: the breakdown the panel promises is not there.
+MISGROUPED = "misgrouped"
+FAILING = frozenset({EMPTY, ERROR, MISGROUPED})
 
 
 @dataclass
@@ -288,6 +290,11 @@ class _Replayer:
         with_data = [s for s in series if s.has_data]
         if with_data:
             outcome.status, outcome.series = DATA, len(with_data)
+            misgrouped = grouping_findings(self.client, expanded.text, start, end)
+            if misgrouped:
+                outcome.status = MISGROUPED
+                outcome.detail = f"{len(with_data)} series, grouped by a label they lack"
+                outcome.findings.extend(misgrouped)
             return outcome
         outcome.status = EMPTY
         if series:
@@ -313,11 +320,16 @@ def _summarise(verdict: PanelResult, skipped: list[str]) -> PanelResult:
     errors = [t for t in replayed if t.status == ERROR]
     with_data = [t for t in replayed if t.status == DATA]
     empty = [t for t in replayed if t.status == EMPTY]
+    misgrouped = [t for t in replayed if t.status == MISGROUPED]
     if not replayed:
         verdict.status, verdict.detail = SKIPPED, "; ".join(skipped) or "no queries"
     elif errors:
         verdict.status = ERROR
         verdict.detail = "; ".join(f"{t.ref_id or '?'}: {t.detail}" for t in errors)
+    elif misgrouped:
+        verdict.status = MISGROUPED
+        verdict.detail = "; ".join(f"{t.ref_id or '?'}: {t.detail}" for t in misgrouped)
+        verdict.findings = distinct(f for outcome in misgrouped for f in outcome.findings)
     elif with_data:
         verdict.status = DATA
         verdict.detail = f"{sum(t.series for t in with_data)} series"

@@ -17,13 +17,14 @@ from scanium_e2e.dashboards.replay import (
     DATA,
     EMPTY,
     ERROR,
+    MISGROUPED,
     SKIPPED,
     DashboardResult,
     PanelResult,
 )
 from scanium_e2e.promql import format_duration
 
-_ORDER = (DATA, ALLOWED_EMPTY, SKIPPED, EMPTY, ERROR)
+_ORDER = (DATA, ALLOWED_EMPTY, SKIPPED, EMPTY, MISGROUPED, ERROR)
 MAX_TITLE = 40
 MAX_ID = 16
 # The longest detail, query, reason, variables or note cell the table shows.

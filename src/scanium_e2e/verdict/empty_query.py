@@ -124,6 +124,21 @@ def explain_empty(
     return distinct(reasons)
 
 
+def grouping_findings(
+    client: QueryClient, expr: str, start: datetime, end: datetime
+) -> list[Finding]:
+    """Findings for every `by (...)` of `expr` naming a label its series never carry.
+
+    Such a query still returns data (one series without the label), so a panel shows a
+    line, but not the breakdown its title promises.
+    """
+    try:
+        analysis = analyse(expr)
+    except PromQLSyntaxError:
+        return []
+    return distinct(_explain_groupings(_Window(client, start, end, None), analysis))
+
+
 def _unique(found: Sequence[Selector]) -> list[Selector]:
     seen: dict[tuple[str, str, str], Selector] = {}
     for selector in found:
