@@ -139,6 +139,8 @@ PANELS_BY_PROVIDER = tuple(
     )
 )
 NO_PROVIDER_VALUE: Kill = (None, "regex-matches-no-value")
+# A panel grouped by a label its metric never carries (dashboards' "misgrouped").
+MISGROUPED_PANEL: Kill = (None, "grouping-label-missing")
 
 
 def every(test_ids: Sequence[str], kill: Kill) -> dict[str, Kill]:
@@ -209,6 +211,8 @@ VARIANTS: tuple[Variant, ...] = (
             CACHE_HIT: (5, "count-moved"),
             REQUEST_LABELS: (5, "label-missing"),
             **every(PANELS_BY_PROVIDER, NO_PROVIDER_VALUE),
+            # "by Model" sums by provider: a line, but not the breakdown it promises.
+            panel("5-Request Rate by Model"): MISGROUPED_PANEL,
         },
         backend_patches=(
             Patch("metrics.py", '["provider", "status", "cache_hit"],', '["status", "cache_hit"],'),
@@ -279,7 +283,12 @@ VARIANTS: tuple[Variant, ...] = (
         name="no-cache-hit-label",
         breaks="the requests counter lacks the contract's cache_hit label",
         # Counted by cache_hit, every request sits under cache_hit="" instead of "false".
-        kills={REQUEST_LABELS: (5, "label-missing"), CACHE_HIT: (5, "count-moved")},
+        kills={
+            REQUEST_LABELS: (5, "label-missing"),
+            CACHE_HIT: (5, "count-moved"),
+            # The panel sums by (status, cache_hit): its cache_hit breakdown is gone.
+            panel("8-Requests per Interval by Status"): MISGROUPED_PANEL,
+        },
         backend_patches=(
             Patch("metrics.py", '["provider", "status", "cache_hit"],', '["provider", "status"],'),
             Patch(
@@ -405,7 +414,7 @@ VARIANTS: tuple[Variant, ...] = (
         breaks="a dashboard panel groups by a label its metric does not carry (model)",
         # The panel still shows a line (one series without `model`): only the grouping check
         # sees that the breakdown its title promises is not there.
-        kills={panel("5-Request Rate by Model"): (None, "grouping-label-missing")},
+        kills={panel("5-Request Rate by Model"): MISGROUPED_PANEL},
         dashboard_patch=Patch(
             DASHBOARD.name,
             "sum by (provider) (rate(scanium_assistant_requests_total",
