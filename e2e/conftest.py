@@ -207,15 +207,21 @@ def stack(
         main = ComposeStack(settings, masker=masker)
         extras = _extras(settings, masker, request, cleanup)
         request.config.stash[EXTRAS] = extras
+        # The external-mode proof's stack is the long pole of the session (its own Alloy
+        # waits 5 s for a first scrape, then the proof runs a whole pytest): it starts with
+        # the main one; the other extras once the main one is ready.
+        extras.start([name for name in ("external-proof",) if name in extras])
         try:
             main.start()
         except ScaniumE2EError as exc:
             main.stop()
+            extras.stop()
             # A config Alloy rejects, or one the stack cannot answer, is bad input (exit 4).
             code = EXIT_BAD_INPUT if isinstance(exc, ConfigurationError) else EXIT_STACK_FAILED
             pytest.exit(f"scanium-e2e: {exc}", returncode=code)
         except BaseException:
             main.stop()
+            extras.stop()
             raise
         cleanup.callback(_stop_all, main, extras, keep_main=settings.keep_stack)
         extras.start()

@@ -9,7 +9,7 @@ still under way, then removes every stack at once.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 
 from scanium_e2e.stack.compose import ComposeStack
@@ -34,14 +34,22 @@ class ExtraStacks:
     def __contains__(self, name: str) -> bool:
         return name in self.stacks
 
-    def start(self) -> None:
-        """Start every stack in its own thread; returns at once."""
-        if not self.stacks:
+    def start(self, names: Iterable[str] | None = None) -> None:
+        """Start the stacks `names` (default: every one not started yet), each in its own
+        thread; returns at once."""
+        pending = [
+            name
+            for name in (self.stacks if names is None else names)
+            if name in self.stacks and name not in self._started
+        ]
+        if not pending:
             return
-        self._pool = ThreadPoolExecutor(
-            max_workers=len(self.stacks), thread_name_prefix="extra-stack"
-        )
-        self._started = {name: self._pool.submit(self._start_one, name) for name in self.stacks}
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(
+                max_workers=len(self.stacks), thread_name_prefix="extra-stack"
+            )
+        for name in pending:
+            self._started[name] = self._pool.submit(self._start_one, name)
 
     def _start_one(self, name: str) -> ComposeStack:
         stack = self.stacks[name]
