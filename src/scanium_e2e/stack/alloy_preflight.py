@@ -13,7 +13,6 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
-import docker.errors
 from testcontainers.core.container import DockerContainer
 
 from scanium_e2e.clients.alloy import AlloyClient
@@ -50,41 +49,27 @@ def read_components(
     Raises ConfigurationError with Alloy's own message when Alloy rejects the config (the
     container exits), StackError when the image cannot run at all.
     """
-    def built() -> DockerContainer:
-        return (
-            DockerContainer(image)
-            .with_command(
-                [
-                    "run",
-                    CONFIG_IN_CONTAINER,
-                    f"--server.http.listen-addr=0.0.0.0:{API_PORT}",
-                    "--storage.path=/tmp/alloy-data",
-                ]
-            )
-            .with_volume_mapping(str(config.resolve()), CONFIG_IN_CONTAINER, "ro")
-            .with_exposed_ports(API_PORT)
-            .with_envs(**dict(environment or {}))
+    container = (
+        DockerContainer(image)
+        .with_command(
+            [
+                "run",
+                CONFIG_IN_CONTAINER,
+                f"--server.http.listen-addr=0.0.0.0:{API_PORT}",
+                "--storage.path=/tmp/alloy-data",
+            ]
         )
-
-    container = built()
-    for attempt in (1, 2):
-        try:
-            container.start()
-            break
-        except docker.errors.APIError as exc:
-            # The engine failed to start a container it had created (status 500): seen when
-            # the random host port it picked was taken meanwhile by another socket. A new
-            # container gets a new port; a missing image (404) or a second failure is final.
-            container.stop()
-            if attempt == 2 or exc.status_code != 500 or isinstance(exc, docker.errors.NotFound):
-                raise StackError(
-                    f"could not run the Alloy image {image} to read {config}: {exc}"
-                ) from None
-            container = built()
-        except Exception as exc:  # docker-py raises several kinds (no engine, bad mount)
-            raise StackError(
-                f"could not run the Alloy image {image} to read {config}: {exc}"
-            ) from None
+        .with_volume_mapping(str(config.resolve()), CONFIG_IN_CONTAINER, "ro")
+        .with_envs(**dict(environment or {}))
+    )
+    # Published on loopback, as the compose stacks publish theirs: Docker allocates random
+    # host ports per address, so a 0.0.0.0 binding can be handed a port a 127.0.0.1 one
+    # already holds ("address already in use", seen in CI). docker-py takes (ip, None).
+    container.ports[f"{API_PORT}/tcp"] = ("127.0.0.1", None)  # type: ignore[assignment]
+    try:
+        container.start()
+    except Exception as exc:  # docker-py raises several kinds (image missing, no engine)
+        raise StackError(f"could not run the Alloy image {image} to read {config}: {exc}") from None
     try:
         return _components_of(container, config, timeout_s)
     finally:
@@ -94,7 +79,7 @@ def read_components(
 def _components_of(
     container: DockerContainer, config: Path, timeout_s: float
 ) -> list[AlloyComponent]:
-    host = container.get_container_host_ip()
+    host = "127.0.0.1"  # where its port is published (read_components), like the stacks'
     client: AlloyClient | None = None
 
     def probe() -> list[AlloyComponent]:
