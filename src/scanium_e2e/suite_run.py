@@ -118,6 +118,23 @@ def read_junit(path: Path, code: int, output: str, seconds: float) -> Outcome:
     return Outcome(code, output, failed, xfailed, skipped, seconds, texts, passed, findings)
 
 
+def pytest_command(targets: Sequence[str], folder: Path, *extra: str) -> list[str]:
+    """`python -m pytest <targets> -q <extra>`, its JUnit at `folder/junit.xml`."""
+    return [
+        sys.executable,
+        "-m",
+        "pytest",
+        *targets,
+        "-q",
+        "-rxs",
+        "-p",
+        "no:cacheprovider",
+        f"--junitxml={folder / 'junit.xml'}",
+        f"--artifacts-dir={folder / 'artifacts'}",
+        *extra,
+    ]
+
+
 def run_pytest(
     targets: Sequence[str],
     folder: Path,
@@ -130,19 +147,7 @@ def run_pytest(
     junit = folder / "junit.xml"
     began = time.monotonic()
     result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            *targets,
-            "-q",
-            "-rxs",
-            "-p",
-            "no:cacheprovider",
-            f"--junitxml={junit}",
-            f"--artifacts-dir={folder / 'artifacts'}",
-            *extra,
-        ],
+        pytest_command(targets, folder, *extra),
         cwd=REPO_ROOT,
         env={**os.environ, **env},
         capture_output=True,

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Sequence
@@ -19,6 +18,7 @@ from pathlib import Path
 from scanium_e2e.settings import REPO_ROOT
 from scanium_e2e.stack import Stack
 from scanium_e2e.stack.external import external_environment
+from scanium_e2e.suite_run import pytest_command
 
 
 @dataclass(frozen=True)
@@ -41,20 +41,7 @@ class ExternalRun:
             **os.environ,
             **external_environment(stack.endpoints, api_key=api_key, run_id=run_id),
         }
-        self._command = [
-            sys.executable,
-            "-m",
-            "pytest",
-            "e2e/",
-            "--stack=external",
-            "-q",
-            "-rs",
-            "-p",
-            "no:cacheprovider",
-            f"--junitxml={self.junit}",
-            f"--artifacts-dir={self.folder / 'artifacts'}",
-            *args,
-        ]
+        self._command = pytest_command(("e2e/",), self.folder, "--stack=external", *args)
         self._process: subprocess.Popen[str] | None = None
         self._began = 0.0
         self._outcome: ExternalOutcome | None = None
