@@ -56,7 +56,7 @@ def wait_for_scrape_after(pipeline: Pipeline, moment: float) -> PollResult[list[
         except EndpointError as exc:  # no such component: waiting will not create it
             raise HardError(str(exc)) from None
         if not scraped(targets):
-            pipeline_hard_error(pipeline)
+            pipeline_hard_error(pipeline, targets)
         return targets
 
     def describe(targets: list[ScrapeTarget]) -> str:

@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
+from scanium_e2e.clients.alloy import ScrapeTarget
 from scanium_e2e.errors import CheckFailed, EndpointError
 from scanium_e2e.pipeline import Pipeline
 from scanium_e2e.polling import (
@@ -83,7 +84,7 @@ def poll_check(
         ) from None
 
 
-def pipeline_hard_error(pipeline: Pipeline) -> None:
+def pipeline_hard_error(pipeline: Pipeline, targets: list[ScrapeTarget] | None = None) -> None:
     """Raise HardError when a hop reports a fault that waiting will not cure.
 
     - Alloy's scrape got an HTTP error status (403, 404, 500) from the target; connection
@@ -93,10 +94,11 @@ def pipeline_hard_error(pipeline: Pipeline) -> None:
       a stack we started: a shared store's counters hold other tenants' history).
     """
     component = pipeline.contract.scrape.component
-    try:
-        targets = pipeline.alloy.scrape_targets(component)
-    except (TransientError, EndpointError):
-        targets = []
+    if targets is None:  # a caller that just read them passes them in
+        try:
+            targets = pipeline.alloy.scrape_targets(component)
+        except (TransientError, EndpointError):
+            targets = []
     name = scrape_target_name(pipeline)
     for target in targets:
         if not target.up and target.http_status is not None:
