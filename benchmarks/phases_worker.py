@@ -18,6 +18,7 @@ Nothing here prints the run's API key: errors go through the run's Masker.
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import json
 import os
 import secrets
@@ -39,9 +40,18 @@ from scanium_e2e.pipeline import Pipeline
 from scanium_e2e.secrets import Masker
 from scanium_e2e.settings import Settings
 from scanium_e2e.stack.compose import ComposeStack
+from scanium_e2e.traffic import TrafficPlan
 from scanium_e2e.traffic.session import run_traffic, session_plan
 
 INCIDENT = {"SCANIUM_E2E_BACKEND_EXEMPT_PATHS": "/health,/healthz,/readyz"}
+
+
+def _plan(settings: Settings, pipeline: Pipeline) -> TrafficPlan:
+    """The session's plan as the checkout under test builds it (an older library's
+    session_plan takes no contract: its plan has no latency delays)."""
+    if "contract" in inspect.signature(session_plan).parameters:
+        return session_plan(settings, pipeline.contract)
+    return session_plan(settings)
 
 
 def _epoch(text: object) -> float | None:
@@ -98,7 +108,7 @@ def verdict(settings: Settings, masker: Masker) -> dict[str, Any]:
         pipeline = Pipeline.connect(settings, contract, stack, masker)
         watcher = FirstScrape(pipeline)
         watcher.start()
-        run = run_traffic(pipeline, session_plan(settings))
+        run = run_traffic(pipeline, _plan(settings, pipeline))
         sent = time.monotonic()
         result["traffic_s"] = sent - ready
         for value in run.ledger.planted():

@@ -344,7 +344,7 @@ def sent_traffic(pipeline: Pipeline, settings: Settings, masker: Masker) -> Traf
     if not settings.send_traffic:
         pytest.skip("--no-traffic: checks that compare the store with a ledger need traffic")
     try:
-        run = run_traffic(pipeline, session_plan(settings))
+        run = run_traffic(pipeline, session_plan(settings, pipeline.contract))
     except ScaniumE2EError as exc:
         # A closed port, a wrong key, HTTPS refused: bad input, not a failed check.
         pytest.exit(

@@ -82,4 +82,5 @@ def test_cache_hit_means_what_each_answer_said(pipeline: Pipeline, traffic: Traf
         expected={key: value for key, value in expected.items() if value},
         # A deployment's counters hold history: there the counts need only reach the plan.
         exact=not pipeline.settings.external_mode,
+        traffic_ended=traffic.ledger.finished_at,
     )

@@ -6,8 +6,13 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from scanium_e2e.checks.counts import wait_for_planned
+from scanium_e2e.checks.counts import wait_for_planned, wait_until_settled
 from scanium_e2e.checks.expectations import planned_counts
+from scanium_e2e.checks.histograms import (
+    check_series_and_bounds,
+    token_expectations,
+    wait_for_placement,
+)
 from scanium_e2e.pipeline import Pipeline
 from scanium_e2e.traffic.run import TrafficRun
 
@@ -22,6 +27,29 @@ def test_token_sums_equal_the_ledger(pipeline: Pipeline, traffic: TrafficRun) ->
 def test_token_observations_equal_the_ledger(pipeline: Pipeline, traffic: TrafficRun) -> None:
     """_count by token_type: one observation per successful LLM call."""
     wait_for_planned(pipeline, traffic, "tokens_count")
+
+
+def test_token_observations_land_in_the_contract_buckets(
+    pipeline: Pipeline, traffic: TrafficRun
+) -> None:
+    """_bucket has exactly the contract's bounds, and per token type each bucket rose by the
+    successful calls whose planned usage fits under it (the stub reports exactly that)."""
+    wait_until_settled(pipeline, traffic, "tokens_count")
+    spec = pipeline.contract.tokens
+    check_series_and_bounds(pipeline, spec)
+    if pipeline.settings.external_mode:
+        return  # a deployment's LLM ignores the usage markers: the bounds are all we know
+    placement = wait_for_placement(
+        pipeline,
+        traffic,
+        what="token observations by bucket",
+        metric=spec.name,
+        labels=("provider", "token_type"),
+        bucket_role="tokens_buckets",
+        expected=token_expectations(traffic.ledger, pipeline.contract),
+        bounds=spec.buckets,
+    )
+    assert placement.judged or placement.unjudged, "no token observation was judged"
 
 
 def test_token_sums_equal_what_the_llm_reported(pipeline: Pipeline, traffic: TrafficRun) -> None:

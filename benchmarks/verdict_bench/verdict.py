@@ -59,7 +59,7 @@ def verdict_run(
             up = wait_for_up(pipeline)
             green_at = time.monotonic()
             result["first_green"] = {"s": green_at - ready_at, "polls": up.attempts}
-            run = run_traffic(pipeline, session_plan(settings))
+            run = run_traffic(pipeline, session_plan(settings, pipeline.contract))
             traffic_at = time.monotonic()
             # run_traffic times its own steps (TrafficRun.timings).
             steps = {key: run.timings.get(key, math.nan) for key in TRAFFIC_STEPS}

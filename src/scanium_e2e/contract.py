@@ -25,6 +25,13 @@ class MetricSpec:
     type: str
     labels: tuple[str, ...]
     buckets: tuple[float, ...] = ()
+    # What one observation's value is counted in (the latency histogram: "ms" or "s").
+    unit: str = ""
+
+    @property
+    def ms_per_unit(self) -> float:
+        """Milliseconds in one unit of this metric's observations (1 for ms, 1000 for s)."""
+        return LATENCY_UNITS[self.unit]
 
 
 @dataclass(frozen=True)
@@ -107,7 +114,9 @@ _TOP = {
     "dashboards",
 }
 _METRIC_ROLES = {"requests", "latency", "tokens", "errors"}
-_METRIC_FIELDS = {"name", "type", "labels", "buckets"}
+_METRIC_FIELDS = {"name", "type", "labels", "buckets", "unit"}
+# The latency histogram's units, in milliseconds.
+LATENCY_UNITS: Final[Mapping[str, float]] = {"ms": 1.0, "s": 1000.0}
 _SCRAPE_FIELDS = {"job", "instance", "metrics_path", "component", "remote_write_component"}
 _METRIC_TYPES = {"counter", "gauge", "histogram", "summary"}
 
@@ -150,7 +159,39 @@ def _metric(role: str, value: Any, source: str) -> MetricSpec:
         type=str(spec["type"]),
         labels=_strings(spec["labels"], f"metrics.{role}.labels", source),
         buckets=tuple(float(b) for b in buckets),
+        unit=_unit(role, spec, source),
     )
+
+
+def _unit(role: str, spec: dict[str, Any], source: str) -> str:
+    """The latency histogram's unit: given, or read from the name's `_ms` / `_seconds`.
+
+    The suite injects known delays and checks where they land, so the unit must be known:
+    a name that says neither needs `unit`. Other metrics have none.
+    """
+    if role != "latency":
+        if "unit" in spec:
+            raise ConfigurationError(
+                f"{source}: `metrics.{role}.unit` is not a field of this metric (only "
+                "`metrics.latency` has a unit)."
+            )
+        return ""
+    name = str(spec["name"])
+    unit = spec.get("unit")
+    if unit is None:
+        if name.endswith(("_ms", "_milliseconds")):
+            return "ms"
+        if name.endswith("_seconds"):
+            return "s"
+        raise ConfigurationError(
+            f"{source}: `metrics.latency.unit` is missing and the name {name!r} does not end "
+            'in _ms or _seconds; give "unit": "ms" or "s".'
+        )
+    if unit not in LATENCY_UNITS:
+        raise ConfigurationError(
+            f"{source}: `metrics.latency.unit` is {unit!r}; use " + " or ".join(LATENCY_UNITS) + "."
+        )
+    return str(unit)
 
 
 def _failures(top: dict[str, Any], source: str) -> FailureAccounting:

@@ -76,9 +76,11 @@ CACHE_HIT = "e2e.test_requests::test_cache_hit_means_what_each_answer_said"
 LATENCY = "e2e.test_latency::test_latency_count_equals_the_ledger"
 BUCKETS = "e2e.test_latency::test_latency_histogram_series_and_buckets"
 P95 = "e2e.test_latency::test_p95_latency_is_computable"
+LATENCY_PLACED = "e2e.test_latency::test_latency_observations_land_where_the_ledger_says"
 TOKEN_SUMS = "e2e.test_tokens::test_token_sums_equal_the_ledger"
 TOKEN_COUNTS = "e2e.test_tokens::test_token_observations_equal_the_ledger"
 TOKEN_JOURNAL = "e2e.test_tokens::test_token_sums_equal_what_the_llm_reported"
+TOKEN_BUCKETS = "e2e.test_tokens::test_token_observations_land_in_the_contract_buckets"
 ERRORS = "e2e.test_errors::test_errors_total_counts_each_injected_fault"
 ERROR_LABELS = "e2e.test_errors::test_error_labels_agree_with_the_answers"
 LABEL_LEAKS = "e2e.test_no_secrets::test_no_secret_in_store_labels"
@@ -116,8 +118,9 @@ PANELS_ALL = tuple(
 # Every test that reads this run's data from the store: a pipeline cut before the store
 # fails them all, each naming the hop.
 STORE_READERS = (
-    UP, ALLOY_TARGET, REQUESTS, REQUEST_LABELS, CACHE_HIT, LATENCY, BUCKETS, P95, TOKEN_SUMS,
-    TOKEN_COUNTS, TOKEN_JOURNAL, ERRORS, ERROR_LABELS, LABEL_LEAKS, SERIES_BUDGET, *PANELS_ALL,
+    UP, ALLOY_TARGET, REQUESTS, REQUEST_LABELS, CACHE_HIT, LATENCY, BUCKETS, LATENCY_PLACED, P95,
+    TOKEN_SUMS, TOKEN_COUNTS, TOKEN_BUCKETS, TOKEN_JOURNAL, ERRORS, ERROR_LABELS, LABEL_LEAKS,
+    SERIES_BUDGET, *PANELS_ALL,
 )  # fmt: skip
 
 
@@ -167,6 +170,7 @@ VARIANTS: tuple[Variant, ...] = (
         breaks="token metrics not recorded",
         kills={
             **every((TOKEN_SUMS, TOKEN_COUNTS, TOKEN_JOURNAL), NEVER_CREATED),
+            TOKEN_BUCKETS: (1, "metric-not-exposed"),
             **every((panel("4-Tokens/Min"), panel("7-Token Breakdown by type")), NEVER_SEEN),
         },
         backend_patches=(
@@ -276,6 +280,31 @@ VARIANTS: tuple[Variant, ...] = (
                 "metrics.py",
                 "LATENCY_BUCKETS_MS: Final = (50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000)",
                 "LATENCY_BUCKETS_MS: Final = (50, 100, 250, 500, 1000, 2500, 5000, 10000, 60000)",
+            ),
+        ),
+    ),
+    Variant(
+        name="latency-in-seconds",
+        breaks="latency observed in seconds where the contract says milliseconds",
+        # Counts, bounds and p95 all hold: only where each observation lands shows it.
+        kills={LATENCY_PLACED: (5, "observations-misplaced")},
+        backend_patches=(
+            Patch(
+                "metrics.py",
+                "self.assistant_latency.labels(provider, status).observe(latency_ms)",
+                "self.assistant_latency.labels(provider, status).observe(latency_ms / 1000)",
+            ),
+        ),
+    ),
+    Variant(
+        name="token-buckets-differ",
+        breaks="the token histogram's buckets differ from the contract's",
+        kills={TOKEN_BUCKETS: (5, "buckets-differ")},
+        backend_patches=(
+            Patch(
+                "metrics.py",
+                "TOKEN_BUCKETS: Final = (50, 100, 250, 500, 1000, 2000, 4000)",
+                "TOKEN_BUCKETS: Final = (64, 128, 256, 512, 1024, 2048, 4096)",
             ),
         ),
     ),

@@ -40,6 +40,20 @@ def read_counts(pipeline: Pipeline, query: str, by: tuple[str, ...]) -> Counts:
     }
 
 
+def scraped_after(pipeline: Pipeline, metric: str, when: float | None) -> bool:
+    """Whether every series of `metric` for this run has a sample scraped after `when`
+    (epoch seconds; None: always true), read with PromQL's `timestamp()`.
+
+    A scrape taken while the traffic was still being answered holds part of it: a count
+    under one label value ahead of its sibling's may be only that. A deviation read from
+    counts is final once the store's newest samples all come from after the traffic.
+    """
+    if when is None:
+        return True
+    result = pipeline.store.instant(f"min(timestamp({pipeline.selector(metric)}))")
+    return bool(result) and result[0].value >= when
+
+
 def describe_counts(counts: Counts) -> str:
     """`(openai, success)=3, (openai, error)=1` form."""
     if not counts:
@@ -58,6 +72,7 @@ def wait_for_counts(
     exact: bool = True,
     cancel: threading.Event | None = None,
     found: list[Finding] | None = None,
+    traffic_ended: float | None = None,
 ) -> Counts:
     """Poll until the increase of `sum by (by) (metric)` since `baseline` equals `expected`.
 
@@ -65,7 +80,8 @@ def wait_for_counts(
     need only reach `expected`. In our own stack a count above expectation can never come
     back down, so it ends the wait at once. A deviation (a count moved to a sibling label
     value, a metric never created) ends it too, and the failure's first line names it;
-    its finding is also appended to `found`.
+    its finding is also appended to `found`. Given `traffic_ended` (epoch seconds), a
+    moved count is named only from samples scraped after it (`scraped_after`).
     """
     query = sum_by(pipeline, metric, by)
     base = baseline or {}
@@ -89,7 +105,7 @@ def wait_for_counts(
         increase = {key: value - base.get(key, 0.0) for key, value in now.items()}
         increase = {key: value for key, value in increase.items() if value}
         moved = moved_count(expected, increase, by, exact=exact)
-        if moved is not None:
+        if moved is not None and scraped_after(pipeline, metric, traffic_ended):
             raise deviates(moved_finding(moved, metric, pipeline.contract))
         overshoot = any(increase.get(key, 0.0) > expected.get(key, 0.0) for key in increase)
         if exact and overshoot and not could_still_move(expected, increase):
@@ -291,6 +307,7 @@ def _wait_for_planned(
         exact=not pipeline.settings.external_mode,
         cancel=cancel,
         found=run.deviations,
+        traffic_ended=run.ledger.finished_at,
     )
 
 

@@ -9,7 +9,8 @@ from scanium_e2e.traffic.run import Counts
 
 
 def count_queries(pipeline: Pipeline) -> dict[str, tuple[str, tuple[str, ...]]]:
-    """Role -> (metric, grouping labels) of every count the ledger predicts."""
+    """Role -> (metric, grouping labels) of every count the ledger predicts, and of the
+    histograms' buckets and latency sums (their baselines are taken with the counts')."""
     contract = pipeline.contract
     return {
         "requests": (contract.requests.name, ("provider", "status")),
@@ -17,6 +18,11 @@ def count_queries(pipeline: Pipeline) -> dict[str, tuple[str, tuple[str, ...]]]:
         "tokens_sum": (contract.tokens.name + "_sum", ("provider", "token_type")),
         "tokens_count": (contract.tokens.name + "_count", ("provider", "token_type")),
         "errors": (contract.errors.name, ("provider",)),
+        # Not counts the ledger predicts exactly, but read against a baseline all the same
+        # (checks/histograms.py: where each observation lands).
+        "latency_buckets": (contract.latency.name + "_bucket", ("provider", "status", "le")),
+        "latency_sum": (contract.latency.name + "_sum", ("provider", "status")),
+        "tokens_buckets": (contract.tokens.name + "_bucket", ("provider", "token_type", "le")),
     }
 
 

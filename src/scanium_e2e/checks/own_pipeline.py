@@ -48,7 +48,7 @@ def verify_stack(
     verdict = StackVerdict(components=stack.components)
     try:
         try:
-            verdict.run = run_traffic(pipeline, session_plan(stack.settings))
+            verdict.run = run_traffic(pipeline, session_plan(stack.settings, pipeline.contract))
         except CheckFailed as exc:
             verdict.traffic_failure = masker.mask(str(exc))
             return verdict

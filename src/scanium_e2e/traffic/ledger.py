@@ -55,6 +55,8 @@ class LedgerEntry:
     sent_at: float
     transport_error: str = ""
     canaries: tuple[str, ...] = ()
+    # Milliseconds the stub LLM was told to wait before answering this request.
+    stub_delay_ms: int = 0
 
     @property
     def assistant_status(self) -> AssistantStatus | None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Final, Literal, get_args
 
@@ -15,6 +17,8 @@ KINDS: Final[tuple[str, ...]] = get_args(Kind)
 # The stub LLM's fault markers (`[[stub:fault=...]]`).
 Fault = Literal["429", "500", "503", "malformed"]
 FAULTS: Final[tuple[str, ...]] = get_args(Fault)
+# The stub LLM's largest `[[stub:delay_ms=N]]`.
+MAX_STUB_DELAY_MS: Final = 600_000
 
 # Run ids and provider labels travel in headers and message text: keep them plain.
 _RUN_ID: Final = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
@@ -41,6 +45,12 @@ class TrafficPlan:
     unknown_route: int = 1
     input_tokens: int = 120
     output_tokens: int = 45
+    # Latency the stub LLM adds (`[[stub:delay_ms=N]]`), in milliseconds: the i-th success
+    # after the probe waits success_delays_ms[i], the i-th provider error
+    # error_delays_ms[i]; the rest wait nothing. Known delays let a check see where each
+    # latency observation must land (a unit error cannot pass).
+    success_delays_ms: tuple[int, ...] = ()
+    error_delays_ms: tuple[int, ...] = ()
     concurrency: int = 4
     # Requests per second over the whole run (retries included); None sends as fast as
     # the concurrency allows.
@@ -70,6 +80,9 @@ class TrafficPlan:
         ):
             if getattr(self, name) < 0:
                 problems.append(f"{name} must not be negative")
+        for name in ("success_delays_ms", "error_delays_ms"):
+            if any(not 0 <= delay <= MAX_STUB_DELAY_MS for delay in getattr(self, name)):
+                problems.append(f"{name} must be between 0 and {MAX_STUB_DELAY_MS} ms")
         if self.provider_errors and not self.faults:
             problems.append("provider errors need at least one fault")
         unknown = [fault for fault in self.faults if fault not in FAULTS]
@@ -89,3 +102,29 @@ class TrafficPlan:
     def fault_for(self, index: int) -> str:
         """The fault of the `index`-th provider error (cycling through `faults`)."""
         return self.faults[index % len(self.faults)]
+
+    def success_delay(self, index: int) -> int:
+        """The stub delay of the `index`-th success (0 is the probe, never delayed)."""
+        return _nth(self.success_delays_ms, index - 1)
+
+    def error_delay(self, index: int) -> int:
+        """The stub delay of the `index`-th provider error."""
+        return _nth(self.error_delays_ms, index)
+
+
+def probe_delays_ms(bounds_ms: Sequence[float], longest_ms: float = 1000.0) -> tuple[int, ...]:
+    """Stub delays that land one request in each latency bucket up to `longest_ms`.
+
+    One delay per bucket (lower, upper] with upper <= longest_ms, a tenth of the way in:
+    the request takes at least that long, and the backend's and network's overhead has
+    nine tenths of the bucket to stay inside it. For 50, 100, 250, 500, 1000 ms:
+    55, 115, 275, 550.
+    """
+    uppers = sorted(bound for bound in bounds_ms if 0 < bound <= longest_ms)
+    return tuple(
+        math.ceil(lower + (upper - lower) / 10) for lower, upper in itertools.pairwise(uppers)
+    )
+
+
+def _nth(delays: tuple[int, ...], index: int) -> int:
+    return delays[index] if 0 <= index < len(delays) else 0

@@ -407,6 +407,7 @@ class _Run:
             sent_at=sent_at,
             transport_error=transport_error,
             canaries=request.canaries,
+            stub_delay_ms=request.delay_ms,
         )
         with self._lock:
             self._ledger.record(entry)

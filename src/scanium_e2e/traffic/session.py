@@ -28,10 +28,12 @@ import time
 from scanium_e2e.checks.counts import count_baselines, wait_for_successes
 from scanium_e2e.checks.expectations import planned_counts
 from scanium_e2e.checks.scrape import wait_for_scrape_after, wait_for_up
+from scanium_e2e.contract import Contract
 from scanium_e2e.errors import CheckFailed
 from scanium_e2e.pipeline import Pipeline
 from scanium_e2e.settings import Settings
 from scanium_e2e.traffic import Ledger, TrafficPlan, send_traffic
+from scanium_e2e.traffic.plan import probe_delays_ms
 from scanium_e2e.traffic.run import TrafficRun
 
 
@@ -52,9 +54,20 @@ def merge_ledgers(first: Ledger, second: Ledger) -> Ledger:
     return merged
 
 
-def session_plan(settings: Settings) -> TrafficPlan:
-    """The traffic a verification run sends: its size from settings, canaries planted."""
+def session_plan(settings: Settings, contract: Contract | None = None) -> TrafficPlan:
+    """The traffic a verification run sends: its size from settings, canaries planted.
+
+    Given the contract, successes after the probe carry stub delays that land one in each
+    latency bucket up to 1 s, and the first provider error one too (`probe_delays_ms`), so
+    the latency histogram's observations can be checked bucket by bucket.
+    """
+    delays: tuple[int, ...] = ()
+    if contract is not None:
+        scale = contract.latency.ms_per_unit
+        delays = probe_delays_ms([bound * scale for bound in contract.latency.buckets])
     return TrafficPlan(
+        success_delays_ms=delays,
+        error_delays_ms=delays[1:2],
         api_key=settings.api_key,
         bearer_token=settings.bearer_token,
         run_id=settings.run_id,
@@ -72,15 +85,18 @@ def run_traffic(pipeline: Pipeline, plan: TrafficPlan) -> TrafficRun:
     if not fresh_store:
         wait_for_up(pipeline)
     baseline = count_baselines(pipeline)
+    # Wave 1 holds the delayed requests: it goes out while Alloy has not scraped yet.
     first_plan = dataclasses.replace(
         plan,
-        successes=min(plan.successes, 1),
-        provider_errors=min(plan.provider_errors, 1),
+        successes=min(plan.successes, 1 + len(plan.success_delays_ms)),
+        provider_errors=min(plan.provider_errors, max(1, len(plan.error_delays_ms))),
     )
     second_plan = dataclasses.replace(
         plan,
         successes=plan.successes - first_plan.successes,
         provider_errors=plan.provider_errors - first_plan.provider_errors,
+        success_delays_ms=(),
+        error_delays_ms=(),
         validation_errors=0,
         unauthorized=0,
         unknown_route=0,

@@ -61,6 +61,8 @@ class OutboundRequest:
     content: bytes | None = field(repr=False)
     fault: str | None = None
     planned_tokens: tuple[int, int] | None = None
+    # Milliseconds the stub LLM is told to wait before it answers (0: no marker).
+    delay_ms: int = 0
     # Names of the canaries this request carries (never their values).
     canaries: tuple[str, ...] = ()
 
@@ -73,6 +75,11 @@ def stub_tokens_marker(input_tokens: int, output_tokens: int) -> str:
 def stub_fault_marker(fault: str) -> str:
     """The stub LLM marker that makes one answer fail."""
     return f"[[stub:fault={fault}]]"
+
+
+def stub_delay_marker(delay_ms: int) -> str:
+    """The stub LLM marker that makes one answer wait `delay_ms` milliseconds ("" for 0)."""
+    return f" [[stub:delay_ms={delay_ms}]]" if delay_ms else ""
 
 
 class _Builder:
@@ -122,7 +129,7 @@ class _Builder:
     def body(message: str, items: list[dict[str, Any]]) -> bytes:
         return json.dumps({"message": message, "items": items}).encode()
 
-    def success(self, seq: int, *, canary: bool = False) -> OutboundRequest:
+    def success(self, seq: int, *, canary: bool = False, delay_ms: int = 0) -> OutboundRequest:
         nonce = self.nonce()
         tokens = (self._plan.input_tokens, self._plan.output_tokens)
         text = "Suggest a better listing title."
@@ -136,7 +143,10 @@ class _Builder:
             headers[CANARY_HEADER] = self._canaries.header_value
             headers["User-Agent"] = self._canaries.user_agent_header(USER_AGENT)
             names = ("email", "prompt_phrase", "header_value", "user_agent")
-        message = f"{self.message(nonce, text)} {stub_tokens_marker(*tokens)}"
+        message = (
+            f"{self.message(nonce, text)} {stub_tokens_marker(*tokens)}"
+            f"{stub_delay_marker(delay_ms)}"
+        )
         return OutboundRequest(
             seq=seq,
             kind="success",
@@ -149,12 +159,14 @@ class _Builder:
             content=self.body(message, [self.item(nonce)]),
             planned_tokens=tokens,
             canaries=names,
+            delay_ms=delay_ms,
         )
 
     def provider_error(self, seq: int, index: int) -> OutboundRequest:
         nonce = self.nonce()
         fault = self._plan.fault_for(index)
-        message = f"{self.message(nonce)} {stub_fault_marker(fault)}"
+        delay_ms = self._plan.error_delay(index)
+        message = f"{self.message(nonce)} {stub_fault_marker(fault)}{stub_delay_marker(delay_ms)}"
         return OutboundRequest(
             seq=seq,
             kind="provider_error",
@@ -166,6 +178,7 @@ class _Builder:
             headers=self.authorised(nonce),
             content=self.body(message, [self.item(nonce)]),
             fault=fault,
+            delay_ms=delay_ms,
         )
 
     def validation_error(self, seq: int, index: int) -> OutboundRequest:
@@ -273,7 +286,7 @@ def build_requests(plan: TrafficPlan, canaries: Canaries | None = None) -> list[
     position in the returned order.
     """
     builder = _Builder(plan, canaries)
-    successes = [builder.success(0) for _ in range(plan.successes)]
+    successes = [builder.success(0, delay_ms=plan.success_delay(i)) for i in range(plan.successes)]
     groups = [
         successes[1:],
         [builder.provider_error(0, i) for i in range(plan.provider_errors)],

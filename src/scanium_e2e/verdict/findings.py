@@ -63,6 +63,7 @@ class Kind(StrEnum):
     UNKNOWN_VARIABLE = "unknown-variable"
     # the suite's own checks of what the contract fixes (shape, policy, secrets)
     BUCKETS_DIFFER = "buckets-differ"
+    OBSERVATIONS_MISPLACED = "observations-misplaced"
     LABEL_MISSING = "label-missing"
     HTTPS_NOT_ENFORCED = "https-not-enforced"
     SECRET_LEAKED = "secret-leaked"
@@ -135,6 +136,8 @@ _TEMPLATES: dict[tuple[int | None, Kind], str] = {
     (None, Kind.UNKNOWN_VARIABLE): "unknown variable {seen} left in the query",
     (None, Kind.BUCKETS_DIFFER): "`{subject}` has bucket bounds {seen}, the contract's are "
     "{expected}",
+    (None, Kind.OBSERVATIONS_MISPLACED): "`{subject}` rose by {seen}, where the requests the "
+    "ledger sent allow {expected}{detail}",
     (None, Kind.LABEL_MISSING): "{subject} lacks the contract's label(s) {expected} "
     "(its labels: {seen})",
     (None, Kind.HTTPS_NOT_ENFORCED): "{subject} over plain HTTP answered HTTP {seen}, not "
