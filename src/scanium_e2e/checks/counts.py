@@ -46,12 +46,14 @@ def scraped_after(pipeline: Pipeline, metric: str, when: float | None) -> bool:
 
     A scrape taken while the traffic was still being answered holds part of it: a count
     under one label value ahead of its sibling's may be only that. A deviation read from
-    counts is final once the store's newest samples all come from after the traffic.
+    counts is final once the store's newest samples all come from after the traffic; so is
+    an exact match (a scrape mid-traffic can match the plan by coincidence, with requests
+    the ledger cannot explain still to come). No series at all: nothing is on its way.
     """
     if when is None:
         return True
     result = pipeline.store.instant(f"min(timestamp({pipeline.selector(metric)}))")
-    return bool(result) and result[0].value >= when
+    return not result or result[0].value >= when
 
 
 def describe_counts(counts: Counts) -> str:
@@ -93,10 +95,15 @@ def wait_for_counts(
             found.append(finding)
         return HardError(finding.render(), finding)
 
+    final = [not exact]
+
     def holds(increase: Counts) -> bool:
         if exact:
             return increase == {k: v for k, v in expected.items() if v}
         return all(increase.get(key, 0.0) >= value for key, value in expected.items())
+
+    def settled(increase: Counts) -> bool:
+        return holds(increase) and final[0]
 
     def probe() -> Counts:
         if cancel is not None and cancel.is_set():
@@ -104,6 +111,9 @@ def wait_for_counts(
         now = read_counts(pipeline, query, by)
         increase = {key: value - base.get(key, 0.0) for key, value in now.items()}
         increase = {key: value for key, value in increase.items() if value}
+        if exact and holds(increase):
+            # An exact match counts only from samples scraped after the traffic ended.
+            final[0] = scraped_after(pipeline, metric, traffic_ended)
         moved = moved_count(expected, increase, by, exact=exact)
         if moved is not None and scraped_after(pipeline, metric, traffic_ended):
             raise deviates(moved_finding(moved, metric, pipeline.contract))
@@ -140,7 +150,7 @@ def wait_for_counts(
         result = poll_check(
             pipeline,
             probe,
-            holds,
+            settled,
             what=f"{what}: `{query}` to {'equal' if exact else 'reach'} "
             f"{describe_counts(expected)}",
             describe=describe_counts,
