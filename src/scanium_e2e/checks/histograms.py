@@ -416,15 +416,14 @@ def wait_for_placement(
 def check_series_and_bounds(pipeline: Pipeline, spec: MetricSpec) -> None:
     """`spec`'s _bucket, _sum and _count are in the store, the buckets at exactly the
     contract's bounds (and +Inf); raise CheckFailed naming what is missing or different."""
+    samples = {}
     for suffix in ("_bucket", "_sum", "_count"):
-        if not pipeline.store.instant(pipeline.selector(spec.name + suffix)):
+        samples[suffix] = pipeline.store.instant(pipeline.selector(spec.name + suffix))
+        if not samples[suffix]:
             raise fail_with_diagnosis(
                 pipeline, f"no {spec.name}{suffix} series for this run", metric=spec.name + suffix
             )
-    read = (
-        _le(sample.labels.get("le", ""))
-        for sample in pipeline.store.instant(pipeline.selector(spec.name + "_bucket"))
-    )
+    read = (_le(sample.labels.get("le", "")) for sample in samples["_bucket"])
     bounds = {bound for bound in read if bound is not None}
     if bounds != {*spec.buckets, math.inf}:
         finding = Finding(
