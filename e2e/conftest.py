@@ -351,7 +351,7 @@ def sent_traffic(pipeline: Pipeline, settings: Settings, masker: Masker) -> Traf
             masker.mask(f"scanium-e2e: traffic could not be sent: {exc}"), returncode=EXIT_BAD_INPUT
         )
     for value in run.ledger.planted():
-        masker.add(value)
+        masker.add_canary(value)
     return run
 
 

@@ -43,7 +43,7 @@ FILES = (
 REQUESTS = "e2e.test_requests::test_request_counts_equal_the_ledger"
 LATENCY = "e2e.test_latency::test_latency_count_equals_the_ledger"
 ERRORS = "e2e.test_errors::test_errors_total_counts_each_injected_fault"
-ERROR_LABELS = "e2e.test_errors::test_error_labels_agree_with_the_answers"
+ERROR_LABELS = "e2e.test_errors::test_error_labels_name_each_injected_fault"
 ERRORS_METRIC = "scanium_assistant_errors_total"
 DASHBOARD = REPO_ROOT / "fixtures" / "grafana" / "dashboards" / "openai-runtime.json"
 

@@ -14,6 +14,7 @@ from scanium_e2e.checks.histograms import (
     latency_expectations,
     wait_for_placement,
 )
+from scanium_e2e.checks.labels import depending_on_labels
 from scanium_e2e.checks.waits import fail_with_diagnosis
 from scanium_e2e.pipeline import Pipeline
 from scanium_e2e.traffic.run import TrafficRun
@@ -23,7 +24,8 @@ def test_latency_count_equals_the_ledger(
     pipeline: Pipeline, traffic: TrafficRun, accept: Callable[[str], None]
 ) -> None:
     """One latency observation per request that reached the assistant."""
-    wait_for_planned(pipeline, traffic, "latency_count")
+    with depending_on_labels(pipeline, traffic, "latency", ("provider", "status")):
+        wait_for_planned(pipeline, traffic, "latency_count")
     accepted = accepted_accounting(traffic.ledger, pipeline.contract)
     if accepted:
         accept(accepted)

@@ -13,20 +13,23 @@ from scanium_e2e.checks.histograms import (
     token_expectations,
     wait_for_placement,
 )
+from scanium_e2e.checks.labels import depending_on_labels
 from scanium_e2e.pipeline import Pipeline
 from scanium_e2e.traffic.run import TrafficRun
 
 
 def test_token_sums_equal_the_ledger(pipeline: Pipeline, traffic: TrafficRun) -> None:
     """_sum by token_type rose by the planned usage of the successful requests."""
-    counts = wait_for_planned(pipeline, traffic, "tokens_sum")
+    with depending_on_labels(pipeline, traffic, "tokens", ("provider", "token_type")):
+        counts = wait_for_planned(pipeline, traffic, "tokens_sum")
     planned = planned_counts(traffic.ledger, pipeline.contract)["tokens_sum"]
     assert {token_type for (_, token_type) in planned} <= {t for (_, t) in counts}
 
 
 def test_token_observations_equal_the_ledger(pipeline: Pipeline, traffic: TrafficRun) -> None:
     """_count by token_type: one observation per successful LLM call."""
-    wait_for_planned(pipeline, traffic, "tokens_count")
+    with depending_on_labels(pipeline, traffic, "tokens", ("provider", "token_type")):
+        wait_for_planned(pipeline, traffic, "tokens_count")
 
 
 def test_token_observations_land_in_the_contract_buckets(

@@ -9,6 +9,7 @@ silently ignored expectation is a check that cannot fail.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +28,27 @@ class MetricSpec:
     buckets: tuple[float, ...] = ()
     # What one observation's value is counted in (the latency histogram: "ms" or "s").
     unit: str = ""
+    # Labels a series of this family may carry or lack (every other one is exact).
+    optional_labels: tuple[str, ...] = ()
+    # What a gauge's value means (cache_hit_rate: "hits_over_requests").
+    definition: str = ""
+
+    @property
+    def series_names(self) -> tuple[str, ...]:
+        """The names its series carry in an exposition (a histogram's three, a summary's)."""
+        if self.type == "histogram":
+            return (self.name + "_bucket", self.name + "_sum", self.name + "_count")
+        if self.type == "summary":
+            return (self.name, self.name + "_sum", self.name + "_count")
+        return (self.name,)
+
+    def own_label(self, series_name: str) -> str:
+        """The label the exposition format itself adds to `series_name` ("" for none)."""
+        if self.type == "histogram" and series_name == self.name + "_bucket":
+            return "le"
+        if self.type == "summary" and series_name == self.name:
+            return "quantile"
+        return ""
 
     @property
     def ms_per_unit(self) -> float:
@@ -44,6 +66,55 @@ class ScrapeSpec:
     component: str = "prometheus.scrape.backend"
     remote_write_component: str = "prometheus.remote_write.mimir"
 
+
+@dataclass(frozen=True)
+class LabelRule:
+    """The values one label may take: listed ones, or any matching a pattern (either does)."""
+
+    values: tuple[str, ...] = ()
+    pattern: re.Pattern[str] | None = None
+
+    def allows(self, value: str) -> bool:
+        """Whether `value` is in the vocabulary."""
+        if value in self.values:
+            return True
+        return self.pattern is not None and self.pattern.fullmatch(value) is not None
+
+    def describe(self) -> str:
+        """`one of success, error` / `matching ^...$` / both."""
+        parts = []
+        if self.values:
+            parts.append("one of " + ", ".join(self.values))
+        if self.pattern is not None:
+            parts.append(f"matching {self.pattern.pattern}")
+        return " or ".join(parts)
+
+
+@dataclass(frozen=True)
+class FaultSpec:
+    """The labels an injected LLM fault must get in the errors counter."""
+
+    error_type: str
+    reason_code: str
+
+
+@dataclass(frozen=True)
+class CacheSpec:
+    """The response cache: the requests counter's label that says whether it answered.
+
+    `repeats`: how many identical requests the plan sends again after their first answer;
+    the contract says each is answered from the cache (0: the backend has no cache).
+    """
+
+    label: str = "cache_hit"
+    hit: str = "true"
+    miss: str = "false"
+    repeats: int = 2
+
+
+# The faults the stub LLM can inject (`[[stub:fault=...]]`).
+StubFault = Literal["429", "500", "503", "malformed"]
+STUB_FAULTS: Final[tuple[str, ...]] = get_args(StubFault)
 
 RecordedAs = Literal["error", "success", "not_recorded"]
 RECORDED_AS: Final[tuple[str, ...]] = get_args(RecordedAs)
@@ -84,6 +155,16 @@ class Contract:
     tokens: MetricSpec
     errors: MetricSpec
     token_types: tuple[str, ...]
+    # The share of requests answered from the cache (a gauge), when the backend has one.
+    cache_hit_rate: MetricSpec | None = None
+    # Every family the contract names, by role: the four above, the gauge, and any other
+    # (the HTTP metrics): each series of each carries exactly its labels (checks/labels.py).
+    families: Mapping[str, MetricSpec] = field(default_factory=dict)
+    # Label name -> the values it may take, for every family that carries it.
+    vocabulary: Mapping[str, LabelRule] = field(default_factory=dict)
+    # Stub fault -> the error_type and reason_code the errors counter must count it under.
+    faults: Mapping[str, FaultSpec] = field(default_factory=dict)
+    cache: CacheSpec = field(default_factory=CacheSpec)
     status_success: str = "success"
     status_error: str = "error"
     failures: FailureAccounting = field(default_factory=FailureAccounting)
@@ -112,9 +193,16 @@ _TOP = {
     "failures",
     "series_budget",
     "dashboards",
+    "vocabulary",
+    "faults",
+    "cache",
 }
 _METRIC_ROLES = {"requests", "latency", "tokens", "errors"}
-_METRIC_FIELDS = {"name", "type", "labels", "buckets", "unit"}
+# A role beyond the four the suite counts: checked for its labels and values only.
+_EXTRA_ROLE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+_METRIC_FIELDS = {"name", "type", "labels", "optional_labels", "buckets", "unit", "definition"}
+# What a cache-hit-rate gauge can mean: hits over all assistant requests since start.
+GAUGE_DEFINITIONS: Final[tuple[str, ...]] = ("hits_over_requests",)
 # The latency histogram's units, in milliseconds.
 LATENCY_UNITS: Final[Mapping[str, float]] = {"ms": 1.0, "s": 1000.0}
 _SCRAPE_FIELDS = {"job", "instance", "metrics_path", "component", "remote_write_component"}
@@ -160,6 +248,91 @@ def _metric(role: str, value: Any, source: str) -> MetricSpec:
         labels=_strings(spec["labels"], f"metrics.{role}.labels", source),
         buckets=tuple(float(b) for b in buckets),
         unit=_unit(role, spec, source),
+        optional_labels=_strings(
+            spec.get("optional_labels", []), f"metrics.{role}.optional_labels", source
+        ),
+        definition=_definition(role, spec, source),
+    )
+
+
+def _definition(role: str, spec: dict[str, Any], source: str) -> str:
+    """What the cache-hit-rate gauge means; only that role has (and needs) one."""
+    definition = spec.get("definition")
+    if role != "cache_hit_rate":
+        if definition is not None:
+            raise ConfigurationError(
+                f"{source}: `metrics.{role}.definition` is not a field of this metric (only "
+                "`metrics.cache_hit_rate` has a definition)."
+            )
+        return ""
+    if spec["type"] != "gauge":
+        raise ConfigurationError(f"{source}: `metrics.cache_hit_rate.type` must be gauge.")
+    if definition not in GAUGE_DEFINITIONS:
+        raise ConfigurationError(
+            f"{source}: `metrics.cache_hit_rate.definition` is {definition!r}; use "
+            + " or ".join(GAUGE_DEFINITIONS)
+            + " (the share of requests answered from the cache since the backend started)."
+        )
+    return str(definition)
+
+
+def _vocabulary(value: Any, source: str) -> dict[str, LabelRule]:
+    """Label name -> LabelRule; a malformed entry or pattern is named with its key."""
+    if not isinstance(value, dict):
+        raise ConfigurationError(f"{source}: `vocabulary` must be an object.")
+    rules: dict[str, LabelRule] = {}
+    for label, entry in value.items():
+        where = f"vocabulary.{label}"
+        spec = _object(entry, where, {"values", "pattern"}, source)
+        if not spec:
+            raise ConfigurationError(f"{source}: `{where}` needs `values`, `pattern` or both.")
+        values = _strings(spec["values"], f"{where}.values", source) if "values" in spec else ()
+        pattern = None
+        if "pattern" in spec:
+            raw = spec["pattern"]
+            if not isinstance(raw, str) or not raw:
+                raise ConfigurationError(f"{source}: `{where}.pattern` must be a non-empty string.")
+            try:
+                pattern = re.compile(raw)
+            except re.error as exc:
+                raise ConfigurationError(
+                    f"{source}: `{where}.pattern` is not a regular expression: {raw!r} "
+                    f"({exc.msg} at position {exc.pos})."
+                ) from None
+        rules[str(label)] = LabelRule(values=values, pattern=pattern)
+    return rules
+
+
+def _faults(value: Any, source: str) -> dict[str, FaultSpec]:
+    """Stub fault -> FaultSpec; a fault the stub cannot inject is named."""
+    entries = _object(value, "faults", set(STUB_FAULTS), source)
+    faults: dict[str, FaultSpec] = {}
+    for fault, entry in entries.items():
+        where = f"faults.{fault}"
+        spec = _object(entry, where, {"error_type", "reason_code"}, source)
+        for key in ("error_type", "reason_code"):
+            if not isinstance(spec.get(key), str) or not spec[key]:
+                raise ConfigurationError(f"{source}: `{where}.{key}` must be a non-empty string.")
+        faults[str(fault)] = FaultSpec(spec["error_type"], spec["reason_code"])
+    return faults
+
+
+def _cache(value: Any, source: str) -> CacheSpec:
+    spec = _object(value, "cache", {"label", "hit", "miss", "repeats"}, source)
+    for key in ("label", "hit", "miss"):
+        if key in spec and (not isinstance(spec[key], str) or not spec[key]):
+            raise ConfigurationError(f"{source}: `cache.{key}` must be a non-empty string.")
+    repeats = spec.get("repeats", CacheSpec.repeats)
+    if not isinstance(repeats, int) or isinstance(repeats, bool) or not 0 <= repeats <= 20:
+        raise ConfigurationError(
+            f"{source}: `cache.repeats` is {repeats!r}; give a whole number from 0 (no cache) "
+            "to 20."
+        )
+    return CacheSpec(
+        label=spec.get("label", CacheSpec.label),
+        hit=spec.get("hit", CacheSpec.hit),
+        miss=spec.get("miss", CacheSpec.miss),
+        repeats=repeats,
     )
 
 
@@ -222,10 +395,18 @@ def _failures(top: dict[str, Any], source: str) -> FailureAccounting:
 def parse_contract(data: Any, source: str = "contract") -> Contract:
     """Build a Contract from decoded JSON; raises ConfigurationError naming any bad field."""
     top = _object(data, "", _TOP, source)
-    metrics = _object(top.get("metrics", {}), "metrics", _METRIC_ROLES, source)
+    raw_metrics = top.get("metrics", {})
+    # Beyond the four the suite counts, any family may be named (for its labels and values).
+    roles = (
+        {str(role) for role in raw_metrics if _EXTRA_ROLE.match(str(role))}
+        if isinstance(raw_metrics, dict)
+        else set()
+    )
+    metrics = _object(raw_metrics, "metrics", roles, source)
     missing = sorted(_METRIC_ROLES - set(metrics))
     if missing:
         raise ConfigurationError(f"{source}: `metrics.{missing[0]}` is missing.")
+    families = {role: _metric(role, spec, source) for role, spec in metrics.items()}
     scrape = _object(top.get("scrape", {}), "scrape", _SCRAPE_FIELDS, source)
     statuses = _object(top.get("statuses", {}), "statuses", {"success", "error"}, source)
     budget = _object(
@@ -249,10 +430,15 @@ def parse_contract(data: Any, source: str = "contract") -> Contract:
     failures = _failures(top, source)
     return Contract(
         scrape=ScrapeSpec(**{k: str(v) for k, v in scrape.items()}),
-        requests=_metric("requests", metrics["requests"], source),
-        latency=_metric("latency", metrics["latency"], source),
-        tokens=_metric("tokens", metrics["tokens"], source),
-        errors=_metric("errors", metrics["errors"], source),
+        requests=families["requests"],
+        latency=families["latency"],
+        tokens=families["tokens"],
+        errors=families["errors"],
+        cache_hit_rate=families.get("cache_hit_rate"),
+        families=families,
+        vocabulary=_vocabulary(top.get("vocabulary", {}), source),
+        faults=_faults(top.get("faults", {}), source),
+        cache=_cache(top.get("cache", {}), source),
         token_types=_strings(top.get("token_types", []), "token_types", source),
         status_success=str(statuses.get("success", "success")),
         status_error=str(statuses.get("error", "error")),

@@ -71,8 +71,8 @@ EXEMPT_METRICS = "e2e.test_scrape_health::test_exempt_paths_answer_plain_http[/m
 CHAT_REFUSED = "e2e.test_scrape_health::test_chat_over_plain_http_is_refused"
 ANSWERED = "e2e.test_requests::test_traffic_was_answered_as_planned"
 REQUESTS = "e2e.test_requests::test_request_counts_equal_the_ledger"
-REQUEST_LABELS = "e2e.test_requests::test_request_series_carry_the_contract_labels"
 CACHE_HIT = "e2e.test_requests::test_cache_hit_means_what_each_answer_said"
+HIT_RATE = "e2e.test_requests::test_cache_hit_rate_is_the_share_of_cache_hits"
 LATENCY = "e2e.test_latency::test_latency_count_equals_the_ledger"
 BUCKETS = "e2e.test_latency::test_latency_histogram_series_and_buckets"
 P95 = "e2e.test_latency::test_p95_latency_is_computable"
@@ -82,13 +82,33 @@ TOKEN_COUNTS = "e2e.test_tokens::test_token_observations_equal_the_ledger"
 TOKEN_JOURNAL = "e2e.test_tokens::test_token_sums_equal_what_the_llm_reported"
 TOKEN_BUCKETS = "e2e.test_tokens::test_token_observations_land_in_the_contract_buckets"
 ERRORS = "e2e.test_errors::test_errors_total_counts_each_injected_fault"
-ERROR_LABELS = "e2e.test_errors::test_error_labels_agree_with_the_answers"
+ERROR_LABELS = "e2e.test_errors::test_error_labels_name_each_injected_fault"
 LABEL_LEAKS = "e2e.test_no_secrets::test_no_secret_in_store_labels"
 METRICS_LEAKS = "e2e.test_no_secrets::test_no_secret_in_backend_metrics"
 BACKEND_LOG_LEAKS = "e2e.test_no_secrets::test_no_secret_in_logs[backend]"
 SERIES_BUDGET = "e2e.test_no_secrets::test_series_budget_per_metric"
 ALLOY_LOG_LEAKS = "e2e.test_no_secrets::test_no_secret_in_logs[alloy]"
 TLS_PROXY = "e2e.test_scrape_health::test_chat_behind_tls_proxy_passes_enforcement"
+
+
+def labels(family: str) -> str:
+    """The test id of one family's label-set test."""
+    return f"e2e.test_labels::test_series_carry_exactly_the_contract_labels[{family}]"
+
+
+def values(label: str) -> str:
+    """The test id of one label's vocabulary test (`unlisted`: labels without one)."""
+    return f"e2e.test_labels::test_label_values_come_from_their_vocabulary[{label}]"
+
+
+# The contract's families and labels (fixtures/contract.json): their tests read the store.
+FAMILIES = (
+    "requests", "latency", "tokens", "errors", "cache_hit_rate", "http_requests", "http_duration",
+)  # fmt: skip
+VOCABULARY = (
+    "provider", "status", "cache_hit", "token_type", "error_type", "reason_code", "method",
+    "route", "status_code", "unlisted",
+)  # fmt: skip
 
 
 def exempt(path: str) -> str:
@@ -118,9 +138,9 @@ PANELS_ALL = tuple(
 # Every test that reads this run's data from the store: a pipeline cut before the store
 # fails them all, each naming the hop.
 STORE_READERS = (
-    UP, ALLOY_TARGET, REQUESTS, REQUEST_LABELS, CACHE_HIT, LATENCY, BUCKETS, LATENCY_PLACED, P95,
+    UP, ALLOY_TARGET, REQUESTS, CACHE_HIT, HIT_RATE, LATENCY, BUCKETS, LATENCY_PLACED, P95,
     TOKEN_SUMS, TOKEN_COUNTS, TOKEN_BUCKETS, TOKEN_JOURNAL, ERRORS, ERROR_LABELS, LABEL_LEAKS,
-    SERIES_BUDGET, *PANELS_ALL,
+    SERIES_BUDGET, *PANELS_ALL, *map(labels, FAMILIES), *map(values, VOCABULARY),
 )  # fmt: skip
 
 
@@ -153,6 +173,12 @@ def every(test_ids: Sequence[str], kill: Kill) -> dict[str, Kill]:
 
 HTTP_403_AT_SCRAPE: Kill = (1, "http-status")
 NEVER_CREATED: Kill = (1, "metric-never-created")
+# A label's vocabulary test that finds no value of it: the family carrying it is gone.
+NO_VALUE_TO_JUDGE: Kill = (None, "depends-on")
+MISCOUNTED_HITS: Kill = (5, "cache-hits-miscounted")
+OUTSIDE_VOCABULARY: Kill = (1, "value-outside-vocabulary")
+# A count grouped by a label the closed world finds defective says it depends on that.
+DEPENDS_ON_LABELS: Kill = (None, "depends-on")
 NEVER_SEEN: Kill = (None, "metric-never-seen")
 LEAKED: Kill = (None, "secret-leaked")
 VARIANTS: tuple[Variant, ...] = (
@@ -169,7 +195,8 @@ VARIANTS: tuple[Variant, ...] = (
         name="no-tokens",
         breaks="token metrics not recorded",
         kills={
-            **every((TOKEN_SUMS, TOKEN_COUNTS, TOKEN_JOURNAL), NEVER_CREATED),
+            **every((TOKEN_SUMS, TOKEN_COUNTS, TOKEN_JOURNAL, labels("tokens")), NEVER_CREATED),
+            values("token_type"): NO_VALUE_TO_JUDGE,
             TOKEN_BUCKETS: (1, "metric-not-exposed"),
             **every((panel("4-Tokens/Min"), panel("7-Token Breakdown by type")), NEVER_SEEN),
         },
@@ -185,9 +212,8 @@ VARIANTS: tuple[Variant, ...] = (
         name="wrong-metric-name",
         breaks="requests counter exposed under a wrong name",
         kills={
-            REQUESTS: NEVER_CREATED,
-            CACHE_HIT: NEVER_CREATED,
-            REQUEST_LABELS: (1, "metric-not-exposed"),
+            # (its values are still judged, on the renamed series: they are right)
+            **every((REQUESTS, CACHE_HIT, labels("requests")), NEVER_CREATED),
             **every(PANELS_BY_PROVIDER, NO_PROVIDER_VALUE),
             **every(
                 (
@@ -209,11 +235,10 @@ VARIANTS: tuple[Variant, ...] = (
     Variant(
         name="no-provider-label",
         breaks="requests counter without its provider label",
+        # The count grouped by provider names the missing label as its cause.
         kills={
-            REQUESTS: (5, "counts-unexplained"),
-            # Counted by (provider, cache_hit): every request sits under provider="".
-            CACHE_HIT: (5, "count-moved"),
-            REQUEST_LABELS: (5, "label-missing"),
+            REQUESTS: DEPENDS_ON_LABELS,
+            labels("requests"): (1, "label-missing"),
             **every(PANELS_BY_PROVIDER, NO_PROVIDER_VALUE),
             # "by Model" sums by provider: a line, but not the breakdown it promises.
             panel("5-Request Rate by Model"): MISGROUPED_PANEL,
@@ -230,8 +255,11 @@ VARIANTS: tuple[Variant, ...] = (
     Variant(
         name="api-key-in-label",
         breaks="the caller's API key leaks into the route label",
-        # The route label is also in the backend's request log line.
-        kills=every((LABEL_LEAKS, METRICS_LEAKS, BACKEND_LOG_LEAKS), LEAKED),
+        # The route label is also in the backend's request log line; and no longer a template.
+        kills={
+            **every((LABEL_LEAKS, METRICS_LEAKS, BACKEND_LOG_LEAKS), LEAKED),
+            values("route"): OUTSIDE_VOCABULARY,
+        },
         backend_patches=(
             Patch(
                 "http_observer.py",
@@ -244,7 +272,10 @@ VARIANTS: tuple[Variant, ...] = (
     Variant(
         name="raw-url-route",
         breaks="the raw URL (path and query) as the route label",
-        kills=every((LABEL_LEAKS, METRICS_LEAKS, BACKEND_LOG_LEAKS), LEAKED),
+        kills={
+            **every((LABEL_LEAKS, METRICS_LEAKS, BACKEND_LOG_LEAKS), LEAKED),
+            values("route"): OUTSIDE_VOCABULARY,
+        },
         backend_patches=(
             Patch(
                 "http_observer.py",
@@ -313,8 +344,9 @@ VARIANTS: tuple[Variant, ...] = (
         breaks="the requests counter lacks the contract's cache_hit label",
         # Counted by cache_hit, every request sits under cache_hit="" instead of "false".
         kills={
-            REQUEST_LABELS: (5, "label-missing"),
-            CACHE_HIT: (5, "count-moved"),
+            labels("requests"): (1, "label-missing"),
+            values("cache_hit"): NO_VALUE_TO_JUDGE,
+            CACHE_HIT: DEPENDS_ON_LABELS,
             # The panel sums by (status, cache_hit): its cache_hit breakdown is gone.
             panel("8-Requests per Interval by Status"): MISGROUPED_PANEL,
         },
@@ -331,7 +363,7 @@ VARIANTS: tuple[Variant, ...] = (
     Variant(
         name="cache-hit-inverted",
         breaks="cache_hit says the opposite of whether the answer came from the cache",
-        kills={CACHE_HIT: (5, "count-moved")},
+        kills={CACHE_HIT: MISCOUNTED_HITS},
         backend_patches=(
             Patch(
                 "metrics.py",
@@ -388,12 +420,13 @@ VARIANTS: tuple[Variant, ...] = (
         name="auth-off",
         breaks="the backend accepts any API key",
         # The requests the plan sends with a wrong key are served: besides the probe and the
-        # answers, every exact count of the assistant holds more than the ledger explains.
+        # answers, every exact count of the assistant holds more than the ledger explains
+        # (the cache split and the hit-rate gauge judge against what was counted: they hold).
         kills={
             TLS_PROXY: (None, "http-status"),
             ANSWERED: (1, "answer-not-planned"),
             **every(
-                (REQUESTS, CACHE_HIT, LATENCY, TOKEN_SUMS, TOKEN_COUNTS, TOKEN_JOURNAL),
+                (REQUESTS, LATENCY, TOKEN_SUMS, TOKEN_COUNTS, TOKEN_JOURNAL),
                 (5, "counts-unexplained"),
             ),
         },
@@ -408,7 +441,10 @@ VARIANTS: tuple[Variant, ...] = (
     Variant(
         name="per-request-label",
         breaks="the token histogram carries a label unique to each request (unbounded)",
-        kills={SERIES_BUDGET: (5, "series-over-budget")},
+        kills={
+            SERIES_BUDGET: (5, "series-over-budget"),
+            labels("tokens"): (1, "label-unexpected"),
+        },
         backend_patches=(
             Patch(
                 "metrics.py",
@@ -448,6 +484,133 @@ VARIANTS: tuple[Variant, ...] = (
             DASHBOARD.name,
             "sum by (provider) (rate(scanium_assistant_requests_total",
             "sum by (model) (rate(scanium_assistant_requests_total",
+        ),
+    ),
+    # Closed-world classes: each passed the suite before it judged every label, value and path.
+    Variant(
+        name="key-fragment-label",
+        breaks="the requests counter has an extra label holding the first 8 characters of "
+        "the caller's API key",
+        # sum by (...) hides the label from every count: only the closed world sees it.
+        kills={
+            labels("requests"): (1, "label-unexpected"),
+            **every((LABEL_LEAKS, METRICS_LEAKS), LEAKED),
+        },
+        backend_patches=(
+            Patch(
+                "metrics.py",
+                '["provider", "status", "cache_hit"],',
+                '["provider", "status", "cache_hit", "client"],',
+            ),
+            Patch(
+                "metrics.py",
+                'self.assistant_requests.labels(provider, status, "true" if cache_hit else '
+                '"false").inc()',
+                'self.assistant_requests.labels(provider, status, "true" if cache_hit else '
+                '"false", self.client).inc()',
+            ),
+            Patch(
+                "metrics.py",
+                "self._cache_hits = 0\n",
+                'self._cache_hits = 0\n        self.client = ""\n',
+            ),
+            Patch(
+                "app.py",
+                "        answer = await assistant.answer(",
+                "        metrics.client = caller.api_key[:8]\n"
+                "        answer = await assistant.answer(",
+            ),
+        ),
+    ),
+    Variant(
+        name="provider-text-label",
+        breaks="the errors counter has an extra label holding the provider's raw error text",
+        # The stub's error text quotes a planted canary: the label carries it to the store.
+        kills={
+            labels("errors"): (1, "label-unexpected"),
+            **every((LABEL_LEAKS, METRICS_LEAKS), LEAKED),
+        },
+        backend_patches=(
+            Patch(
+                "metrics.py",
+                '["provider", "error_type", "reason_code"],',
+                '["provider", "error_type", "reason_code", "message"],',
+            ),
+            Patch(
+                "metrics.py",
+                "def record_assistant_error(self, provider: str, error_type: str, "
+                "reason_code: str) -> None:",
+                "def record_assistant_error(self, provider: str, error_type: str, "
+                'reason_code: str, message: str = "") -> None:',
+            ),
+            Patch(
+                "metrics.py",
+                "self.assistant_errors.labels(provider, error_type, reason_code).inc()",
+                "self.assistant_errors.labels(provider, error_type, reason_code, message).inc()",
+            ),
+            Patch(
+                "assistant.py",
+                "provider_id, failure.error_type, failure.reason_code\n",
+                "provider_id, failure.error_type, failure.reason_code, "
+                "str(failure.__cause__ or failure)\n",
+            ),
+        ),
+    ),
+    Variant(
+        name="frozen-hit-rate",
+        breaks="the cache-hit-rate gauge is never updated (stays 0 after cache hits)",
+        kills={HIT_RATE: (5, "gauge-wrong")},
+        backend_patches=(
+            Patch(
+                "metrics.py",
+                "self.cache_hit_rate.set(self._cache_hits / self._cache_lookups)",
+                "self.cache_hit_rate.set(0)",
+            ),
+        ),
+    ),
+    Variant(
+        name="hits-labelled-false",
+        breaks='requests answered from the cache are counted cache_hit="false"',
+        kills={CACHE_HIT: MISCOUNTED_HITS},
+        backend_patches=(Patch("metrics.py", '"true" if cache_hit else "false"', '"false"'),),
+    ),
+    Variant(
+        name="total-observes-input",
+        breaks="token_type=total observes the input tokens instead of input + output",
+        # Final as soon as a complete scrape after the traffic is in the store, not at 60 s.
+        kills=every((TOKEN_SUMS, TOKEN_JOURNAL), (5, "count-short")),
+        backend_patches=(
+            Patch(
+                "metrics.py",
+                'self.assistant_tokens.labels(provider, "total").observe(total)',
+                'self.assistant_tokens.labels(provider, "total").observe(input_tokens)',
+            ),
+        ),
+    ),
+    Variant(
+        name="error-latency-unobserved",
+        breaks="failed requests are not observed in the latency histogram",
+        kills={LATENCY: (5, "count-short")},
+        backend_patches=(
+            Patch(
+                "metrics.py",
+                "self.assistant_latency.labels(provider, status).observe(latency_ms)",
+                'status == "error" or self.assistant_latency.labels(provider, status)'
+                ".observe(latency_ms)",
+            ),
+        ),
+    ),
+    Variant(
+        name="failure-counted-twice",
+        breaks="a request whose LLM call failed is counted twice in the requests counter",
+        # The cache split is judged against the counter's own total: only the count fails.
+        kills={REQUESTS: (5, "counts-unexplained")},
+        backend_patches=(
+            Patch(
+                "metrics.py",
+                '"true" if cache_hit else "false").inc()',
+                '"true" if cache_hit else "false").inc(2 if status == "error" else 1)',
+            ),
         ),
     ),
 )

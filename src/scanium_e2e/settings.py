@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from scanium_e2e.errors import ConfigurationError
+from scanium_e2e.secrets import distinct_token
 from scanium_e2e.stack.store import STORES, StoreKind
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -348,7 +349,7 @@ class Settings:
             return self
         if not self.api_key:
             # A started stack gets a fresh key per run: it doubles as a leak canary.
-            return dataclasses.replace(self, api_key=f"sk-e2e-{secrets.token_hex(12)}")
+            return dataclasses.replace(self, api_key=f"sk-e2e-{distinct_token(24)}")
         return self
 
     def _check_own_files(self) -> None:

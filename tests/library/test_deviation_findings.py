@@ -90,6 +90,7 @@ class _Ledger:
                 (),
                 {
                     "kind": "provider_error",
+                    "fault": "500",
                     "planned_input_tokens": None,
                     "planned_output_tokens": None,
                 },

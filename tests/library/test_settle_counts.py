@@ -10,7 +10,7 @@ import pytest
 
 from scanium_e2e.checks import counts
 from scanium_e2e.checks.counts import settle_counts, wait_for_planned
-from scanium_e2e.checks.expectations import COUNT_ROLES
+from scanium_e2e.checks.expectations import COUNT_ROLES, ERROR_ROLES
 from scanium_e2e.errors import CheckFailed
 from scanium_e2e.pipeline import Pipeline
 from scanium_e2e.traffic.run import Counts, TrafficRun
@@ -73,7 +73,7 @@ def test_errors_are_not_awaited_when_the_backend_records_none(
 
     monkeypatch.setattr(counts, "_wait_for_planned", record)
     settle_counts(fake_pipeline(errors_recorded=False), fake_run())
-    assert sorted(polled) == sorted(role for role in COUNT_ROLES if role != "errors")
+    assert sorted(polled) == sorted(role for role in COUNT_ROLES if role not in ERROR_ROLES)
 
 
 def test_threads_are_told_to_stop_when_settling_ends(monkeypatch: pytest.MonkeyPatch) -> None:

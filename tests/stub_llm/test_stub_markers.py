@@ -7,6 +7,7 @@ from stub_llm.markers import (
     Directives,
     MarkerError,
     delay_marker,
+    error_ref_marker,
     fault_marker,
     parse_markers,
     tokens_marker,
@@ -26,6 +27,11 @@ def test_fault_marker_anywhere_in_any_text(fault: str) -> None:
 def test_markers_combine() -> None:
     text = f"{fault_marker('503')} {delay_marker(250)} {tokens_marker(7, 9)}"
     assert parse_markers([text]) == Directives(fault="503", delay_ms=250, tokens=(7, 9))
+
+
+def test_error_ref_marker_is_read() -> None:
+    text = f"{fault_marker('500')} {error_ref_marker('pt-canary-Xy.z_1')}"
+    assert parse_markers([text]) == Directives(fault="500", error_ref="pt-canary-Xy.z_1")
 
 
 def test_last_occurrence_wins() -> None:
@@ -55,6 +61,7 @@ def test_empty_header_is_ignored() -> None:
         "[[stub:tokens=5]]",
         "[[stub:tokens=-1,2]]",
         "[[stub:colour=red]]",
+        "[[stub:error_ref=a/b]]",
     ],
 )
 def test_invalid_markers_are_errors(text: str) -> None:

@@ -102,6 +102,18 @@ def test_5xx_is_an_internal_server_error(openai_client: openai.OpenAI, fault: st
     assert set(caught.value.body) == {"message", "type", "param", "code"}
 
 
+def test_a_faults_error_text_quotes_the_error_ref(openai_client: openai.OpenAI) -> None:
+    """A backend that copies provider text into a label or a log carries the reference."""
+    text = "x [[stub:fault=500]] [[stub:error_ref=pt-canary-QRST]]"
+    with pytest.raises(openai.InternalServerError) as caught:
+        openai_client.chat.completions.create(
+            model="m", messages=[{"role": "user", "content": text}]
+        )
+    assert isinstance(caught.value.body, dict)
+    assert caught.value.body["message"].endswith("Sorry about that! (ref pt-canary-QRST)")
+    assert "pt-canary-QRST" in str(caught.value)
+
+
 def test_fault_header_works_without_a_marker(stub_url: str) -> None:
     client = openai.OpenAI(
         api_key=API_KEY,

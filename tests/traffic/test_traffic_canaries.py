@@ -15,7 +15,7 @@ from scanium_e2e.traffic.canaries import PLACEMENTS, Canaries
 def test_canaries_are_fresh_distinct_and_shaped_like_the_real_thing() -> None:
     first, second = Canaries.generate(), Canaries.generate()
     values = first.values()
-    assert len(values) == len(set(values)) == len(PLACEMENTS) == 8
+    assert len(values) == len(set(values)) == len(PLACEMENTS) == 9
     assert not set(values) & set(second.values())
     assert all(value not in repr(first) for value in values)
     shapes = {match.shape for value in values for match in find_secret_shapes(value)}

@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 
 import httpx
 
@@ -15,9 +16,17 @@ from scanium_e2e.checks.deviations import (
     moved_count,
     moved_finding,
     never_created,
+    short_finding,
+    short_keys,
 )
-from scanium_e2e.checks.expectations import COUNT_ROLES, count_queries, planned_counts
+from scanium_e2e.checks.expectations import (
+    COUNT_ROLES,
+    ERROR_ROLES,
+    count_queries,
+    planned_counts,
+)
 from scanium_e2e.checks.waits import pipeline_hard_error, poll_check
+from scanium_e2e.clients.query import utc_now
 from scanium_e2e.errors import CheckFailed, EndpointError
 from scanium_e2e.metrics_text import parse_samples
 from scanium_e2e.pipeline import Pipeline
@@ -32,15 +41,19 @@ def sum_by(pipeline: Pipeline, metric: str, by: tuple[str, ...], **labels: str) 
     return f"sum by ({', '.join(by)}) ({pipeline.selector(metric, **labels)})"
 
 
-def read_counts(pipeline: Pipeline, query: str, by: tuple[str, ...]) -> Counts:
-    """An instant query's result keyed by the values of `by` labels."""
+def read_counts(
+    pipeline: Pipeline, query: str, by: tuple[str, ...], at: datetime | None = None
+) -> Counts:
+    """An instant query's result (at `at`, default now) keyed by the values of `by` labels."""
     return {
         tuple(sample.labels.get(label, "") for label in by): sample.value
-        for sample in pipeline.store.instant(query)
+        for sample in pipeline.store.instant(query, at)
     }
 
 
-def scraped_after(pipeline: Pipeline, metric: str, when: float | None) -> bool:
+def scraped_after(
+    pipeline: Pipeline, metric: str, when: float | None, at: datetime | None = None
+) -> bool:
     """Whether every series of `metric` for this run has a sample scraped after `when`
     (epoch seconds; None: always true), read with PromQL's `timestamp()`.
 
@@ -49,11 +62,50 @@ def scraped_after(pipeline: Pipeline, metric: str, when: float | None) -> bool:
     counts is final once the store's newest samples all come from after the traffic; so is
     an exact match (a scrape mid-traffic can match the plan by coincidence, with requests
     the ledger cannot explain still to come). No series at all: nothing is on its way.
+
+    A verdict reads its counts and this at the same `at`: evaluated a moment later, this
+    could see a scrape that the counts, read before it arrived, do not hold.
     """
     if when is None:
         return True
-    result = pipeline.store.instant(f"min(timestamp({pipeline.selector(metric)}))")
+    result = pipeline.store.instant(f"min(timestamp({pipeline.selector(metric)}))", at)
     return not result or result[0].value >= when
+
+
+# A backend may record a request's metrics just after it sends the answer (an on-response
+# hook): a scrape this long after the last answer holds them.
+RECORDING_MARGIN_S = 0.5
+
+
+def complete_scrape_after(
+    pipeline: Pipeline, metric: str, when: float | None, at: datetime | None = None
+) -> float | None:
+    """Seconds after `when` (epoch) that the store's oldest newest-sample of `metric` was
+    scraped, when nothing of `metric` is in flight any more; else None.
+
+    Nothing is in flight when every series of `metric` in the store has a sample scraped
+    at least RECORDING_MARGIN_S after `when`, and the store has every series the backend's
+    /metrics exposes of it now (none still on its way). Read at `at` (see `scraped_after`;
+    `timestamp()` is applied to the selector itself: over any other expression it gives the
+    evaluation time).
+    """
+    if when is None:
+        return None
+    selector = pipeline.selector(metric)
+    newest = pipeline.store.instant(f"min(timestamp({selector}))", at)
+    if not newest or newest[0].value < when + RECORDING_MARGIN_S:
+        return None
+    stored = pipeline.store.instant(f"count({selector})", at)
+    try:
+        response = pipeline.backend_metrics()
+        exposed = parse_samples(response.text) if response.status_code == 200 else None
+    except (httpx.TransportError, EndpointError):
+        exposed = None
+    if exposed is None or not stored:
+        return None
+    if stored[0].value < sum(1 for sample in exposed if sample.name == metric):
+        return None
+    return newest[0].value - when
 
 
 def describe_counts(counts: Counts) -> str:
@@ -108,14 +160,15 @@ def wait_for_counts(
     def probe() -> Counts:
         if cancel is not None and cancel.is_set():
             raise CountCheckCancelled(f"{what}: cancelled")
-        now = read_counts(pipeline, query, by)
+        at = utc_now()  # every read of one verdict at one moment (`scraped_after`)
+        now = read_counts(pipeline, query, by, at)
         increase = {key: value - base.get(key, 0.0) for key, value in now.items()}
         increase = {key: value for key, value in increase.items() if value}
         if exact and holds(increase):
             # An exact match counts only from samples scraped after the traffic ended.
-            final[0] = scraped_after(pipeline, metric, traffic_ended)
+            final[0] = scraped_after(pipeline, metric, traffic_ended, at)
         moved = moved_count(expected, increase, by, exact=exact)
-        if moved is not None and scraped_after(pipeline, metric, traffic_ended):
+        if moved is not None and scraped_after(pipeline, metric, traffic_ended, at):
             raise deviates(moved_finding(moved, metric, pipeline.contract))
         overshoot = any(increase.get(key, 0.0) > expected.get(key, 0.0) for key in increase)
         if exact and overshoot and not could_still_move(expected, increase):
@@ -130,16 +183,19 @@ def wait_for_counts(
                 hop=5,
             )
             raise HardError(unexplained.render(), unexplained)
+        if exact and increase and short_keys(expected, increase):
+            # Counters only grow, and the traffic is over: once the store holds a complete
+            # scrape taken after it, a shortfall is the backend's, and final.
+            after = complete_scrape_after(pipeline, metric, traffic_ended, at)
+            if after is not None:
+                raise deviates(short_finding(metric, expected, increase, by, after))
         if not holds(increase):
-            pipeline_hard_error(pipeline)
-            # The traffic is sent: a family the backend does not expose will never arrive.
-            exposed = hop_backend_metrics(pipeline, metric)
-            if exposed.status == "broken":
-                if exposed.finding.kind == Kind.METRIC_NOT_EXPOSED:
-                    missing = _never_created(pipeline, metric)
-                    if missing is not None:
-                        raise deviates(missing)
-                raise HardError(exposed.headline(), exposed.finding)
+            try:
+                raise_if_never_arrives(pipeline, metric)
+            except HardError as exc:
+                if isinstance(exc.reason, Finding) and exc.reason.kind == Kind.METRIC_NEVER_CREATED:
+                    raise deviates(exc.reason) from None
+                raise
         return increase
 
     # On failure, diagnose the first expected series itself: an empty selector lets the
@@ -165,6 +221,21 @@ def wait_for_counts(
             ) from None
         raise
     return result.value or {}
+
+
+def raise_if_never_arrives(pipeline: Pipeline, metric: str) -> None:
+    """Raise HardError when what `metric` still lacks will never arrive: a hop reports a
+    fault, or the traffic is sent and the backend does not expose the family at all (never
+    created, while its siblings are there: that finding's kind is metric-never-created)."""
+    pipeline_hard_error(pipeline)
+    exposed = hop_backend_metrics(pipeline, metric)
+    if exposed.status != "broken":
+        return
+    if exposed.finding.kind == Kind.METRIC_NOT_EXPOSED:
+        missing = _never_created(pipeline, metric)
+        if missing is not None:
+            raise HardError(missing.render(), missing)
+    raise HardError(exposed.headline(), exposed.finding)
 
 
 def _never_created(pipeline: Pipeline, metric: str) -> Finding | None:
@@ -263,7 +334,7 @@ def settle_counts(
     """
     if roles is None:
         recorded = pipeline.contract.errors_recorded
-        roles = [role for role in COUNT_ROLES if recorded or role != "errors"]
+        roles = [role for role in COUNT_ROLES if recorded or role not in ERROR_ROLES]
     cancel = threading.Event()
 
     def settle(role: str) -> float:

@@ -174,3 +174,57 @@ def never_created(
     return Finding(
         Kind.METRIC_NEVER_CREATED, subject=base, seen=", ".join(siblings), detail=url, hop=1
     )
+
+
+def short_keys(expected: Counts, increase: Counts) -> list[tuple[str, ...]]:
+    """The keys counted below their plan, when nothing is counted above it (else [])."""
+    if any(value > expected.get(key, 0.0) for key, value in increase.items()):
+        return []
+    return [key for key, value in sorted(expected.items()) if increase.get(key, 0.0) < value]
+
+
+def short_finding(
+    metric: str, expected: Counts, increase: Counts, by: Sequence[str], after_s: float
+) -> Finding:
+    """The final shortfall of `metric`, its shape named where it is recognisable:
+
+    - a label value with no series at all ("no series with status=error": those requests
+      were never observed);
+    - a count that rose by exactly what the plan puts under a sibling value (token_type
+      total rose by the input tokens: the backend observes the input count as the total).
+    """
+    keys = short_keys(expected, increase)
+    shapes: list[str] = []
+    for key in keys:
+        seen = increase.get(key, 0.0)
+        labels = ", ".join(f"{name}={value}" for name, value in zip(by, key, strict=False))
+        if not seen:
+            shapes.append(f"no series with {labels}: those observations were never made")
+            continue
+        for other, planned in sorted(expected.items()):
+            position = _differ_in_one(key, other)
+            if other != key and position is not None and planned == seen:
+                shapes.append(
+                    f"{labels} rose by exactly what the plan puts under "
+                    f"{by[position]}={other[position]} ({seen:g}): the backend observes that "
+                    f"value as {by[position]}={key[position]}"
+                )
+                break
+    wanted = {key: expected[key] for key in keys}
+    got = {key: increase.get(key, 0.0) for key in keys}
+    return Finding(
+        Kind.COUNT_SHORT,
+        subject=metric,
+        expected=_counts(wanted),
+        seen=_counts(got),
+        detail=(
+            f": the store holds every series of it that the backend exposes, each scraped "
+            f"{after_s:.1f} s or more after the traffic ended"
+            + ("; " + "; ".join(shapes) if shapes else "")
+        ),
+        hop=5,
+    )
+
+
+def _counts(counts: Counts) -> str:
+    return ", ".join(f"({', '.join(key)})={value:g}" for key, value in sorted(counts.items()))

@@ -18,6 +18,9 @@ def count_queries(pipeline: Pipeline) -> dict[str, tuple[str, tuple[str, ...]]]:
         "tokens_sum": (contract.tokens.name + "_sum", ("provider", "token_type")),
         "tokens_count": (contract.tokens.name + "_count", ("provider", "token_type")),
         "errors": (contract.errors.name, ("provider",)),
+        "errors_by_type": (contract.errors.name, ("provider", "error_type", "reason_code")),
+        # The cache split is judged against the total, not the plan (checks/cache.py).
+        "requests_by_cache": (contract.requests.name, (contract.cache.label,)),
         # Not counts the ledger predicts exactly, but read against a baseline all the same
         # (checks/histograms.py: where each observation lands).
         "latency_buckets": (contract.latency.name + "_bucket", ("provider", "status", "le")),
@@ -33,15 +36,19 @@ def planned_counts(ledger: Ledger, contract: Contract) -> dict[str, Counts]:
     fault), not from the backend's answers, so a backend that mislabels its own outcome
     cannot make its metrics look right. The contract's failure accounting says where the
     faults go: status=error (ours), status=success, or nowhere; and whether the errors
-    counter counts them. A kind the plan sent none of is expected nowhere.
+    counter counts them, and the contract's `faults` under which error_type and reason_code
+    (without an entry for a fault: as the backend's answer named it). A cache repeat is a
+    success without an LLM call (no tokens). A kind the plan sent none of is expected
+    nowhere.
     """
     provider = ledger.provider
     successes = [entry for entry in ledger.entries if entry.kind == "success"]
+    repeats = [entry for entry in ledger.entries if entry.kind == "cache_repeat"]
     errors = [entry for entry in ledger.entries if entry.kind == "provider_error"]
     accounting = contract.failures
     statuses: Counts = {}
-    if successes:
-        statuses[(provider, contract.status_success)] = float(len(successes))
+    if successes or repeats:
+        statuses[(provider, contract.status_success)] = float(len(successes) + len(repeats))
     if errors and accounting.recorded_as != "not_recorded":
         status = (
             contract.status_error if accounting.recorded_as == "error" else contract.status_success
@@ -56,12 +63,23 @@ def planned_counts(ledger: Ledger, contract: Contract) -> dict[str, Counts]:
         for token_type in contract.token_types:
             tokens_sum[(provider, token_type)] = float(per_type.get(token_type, 0))
             tokens_count[(provider, token_type)] = float(len(successes))
+    by_type: Counts = {}
+    if accounting.error_counter:
+        for entry in errors:
+            spec = contract.faults.get(entry.fault or "")
+            key = (
+                (provider, spec.error_type, spec.reason_code)
+                if spec is not None
+                else (provider, entry.error_type, entry.code)
+            )
+            by_type[key] = by_type.get(key, 0.0) + 1
     return {
         "requests": statuses,
         "latency_count": dict(statuses),
         "tokens_sum": tokens_sum,
         "tokens_count": tokens_count,
         "errors": {(provider,): float(len(errors))} if errors and accounting.error_counter else {},
+        "errors_by_type": by_type,
     }
 
 
@@ -86,4 +104,13 @@ def accepted_accounting(ledger: Ledger, contract: Contract) -> str | None:
     )
 
 
-COUNT_ROLES = ("requests", "latency_count", "tokens_sum", "tokens_count", "errors")
+COUNT_ROLES = (
+    "requests",
+    "latency_count",
+    "tokens_sum",
+    "tokens_count",
+    "errors",
+    "errors_by_type",
+)
+# Roles that exist only when the backend has an errors counter.
+ERROR_ROLES = ("errors", "errors_by_type")

@@ -23,10 +23,12 @@ import dataclasses
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from scanium_e2e.checks.counts import read_counts, scraped_after, sum_by
 from scanium_e2e.checks.expectations import count_queries
 from scanium_e2e.checks.waits import fail_with_diagnosis, pipeline_hard_error, poll_check
+from scanium_e2e.clients.query import utc_now
 from scanium_e2e.contract import Contract, MetricSpec
 from scanium_e2e.errors import CheckFailed
 from scanium_e2e.pipeline import Pipeline
@@ -117,7 +119,7 @@ def latency_expectations(
     accounting = contract.failures
     expected: list[Expected] = []
     for entry in ledger.entries:
-        if entry.kind == "success":
+        if entry.kind in ("success", "cache_repeat"):
             status = contract.status_success
         elif entry.kind == "provider_error" and accounting.recorded_as != "not_recorded":
             error = accounting.recorded_as == "error"
@@ -163,27 +165,37 @@ def _le(text: str) -> float | None:
 
 
 def read_histogram(
-    pipeline: Pipeline, run: TrafficRun, bucket_role: str, sum_role: str | None = None
+    pipeline: Pipeline,
+    run: TrafficRun,
+    bucket_role: str,
+    sum_role: str | None = None,
+    at: datetime | None = None,
 ) -> Histogram:
-    """The histogram's increase since the run's baseline (`_bucket` by key and le, `_sum`)."""
+    """The histogram's increase since the run's baseline (`_bucket` by key and le, `_sum`),
+    evaluated at `at` (default now)."""
     queries = count_queries(pipeline)
     metric, by = queries[bucket_role]
     buckets: dict[Key, dict[float, float]] = {}
-    for key, value in _increase(pipeline, run, bucket_role, metric, by).items():
+    for key, value in _increase(pipeline, run, bucket_role, metric, by, at).items():
         le = _le(key[-1])
         if le is not None:
             buckets.setdefault(key[:-1], {})[le] = value
     sums: dict[Key, float] = {}
     if sum_role is not None:
         metric, by = queries[sum_role]
-        sums = _increase(pipeline, run, sum_role, metric, by)
+        sums = _increase(pipeline, run, sum_role, metric, by, at)
     return Histogram(buckets, sums)
 
 
 def _increase(
-    pipeline: Pipeline, run: TrafficRun, role: str, metric: str, by: tuple[str, ...]
+    pipeline: Pipeline,
+    run: TrafficRun,
+    role: str,
+    metric: str,
+    by: tuple[str, ...],
+    at: datetime | None = None,
 ) -> Counts:
-    now = read_counts(pipeline, sum_by(pipeline, metric, by), by)
+    now = read_counts(pipeline, sum_by(pipeline, metric, by), by, at)
     base = run.baseline.get(role, {})
     return {key: value - base.get(key, 0.0) for key, value in now.items()}
 
@@ -379,14 +391,15 @@ def wait_for_placement(
         return HardError("\n" + report(placement, expected), finding)
 
     def probe() -> Placement:
-        histogram = read_histogram(pipeline, run, bucket_role, sum_role)
+        at = utc_now()  # the buckets and their finality read at one moment
+        histogram = read_histogram(pipeline, run, bucket_role, sum_role, at)
         if not any(_total(b) for b in histogram.buckets.values()):
             pipeline_hard_error(pipeline)
             return Placement((), ())
         placement = judge(histogram, expected, bounds, exact=exact, judge_sum=sum_role is not None)
         if exact and any(m.overshoot for m in placement.misplaced):
             raise misplaced_error(placement)
-        final = scraped_after(pipeline, metric + "_bucket", run.ledger.finished_at)
+        final = scraped_after(pipeline, metric + "_bucket", run.ledger.finished_at, at)
         if final and not placement.holds:
             raise misplaced_error(placement)
         return dataclasses.replace(placement, final=final)

@@ -1,22 +1,22 @@
-"""No secrets or PII: canaries and secret shapes in labels, /metrics and logs.
+"""No secrets or PII: canaries, fragments and secret shapes in labels, /metrics and logs.
 
 The traffic plants canaries (fake keys, bearer tokens, e-mails, prompt text, query-string
-secrets, header values). A leak is any canary, any known secret, or any secret-shaped
-string found in this run's series labels in Mimir, in the backend's /metrics, or in the
-backend's and Alloy's logs. Reports never repeat the leaked value: they show where, and a
-masked excerpt.
+secrets, header values, a reference in the stub LLM's error text). A leak is any canary,
+any known secret, any fragment of one (6 characters or more, or its base64: `RunSecrets`),
+or any secret-shaped string found in this run's series labels in the store, in the
+backend's /metrics, or in the backend's and Alloy's logs. Reports never repeat the leaked
+value: they show where, and a masked excerpt.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
 from scanium_e2e.clients.query import StoreClient
 from scanium_e2e.errors import CheckFailed
-from scanium_e2e.secrets import MASK, Masker, find_secret_shapes
+from scanium_e2e.secrets import MASK, Masker, RunSecrets, find_secret_shapes
 from scanium_e2e.verdict.findings import Finding, Kind
 
 
@@ -33,38 +33,38 @@ class Leak:
         return f"{self.where}: {self.kind}: {self.excerpt}"
 
 
-def _masked_excerpt(text: str, start: int, length: int) -> str:
+def _masked_excerpt(text: str, start: int, end: int) -> str:
     before = text[max(0, start - 40) : start]
-    after = text[start + length : start + length + 40]
+    after = text[end : end + 40]
     return (before + MASK + after).replace("\n", " ")
 
 
-def scan_text(where: str, text: str, secrets: Iterable[str]) -> list[Leak]:
-    """Every known secret or canary, and every secret shape, in `text`."""
+def scan_text(where: str, text: str, secrets: RunSecrets) -> list[Leak]:
+    """Every known secret or canary, every fragment of one, and every secret shape, in
+    `text`."""
     leaks: list[Leak] = []
-    for secret in secrets:
-        start = text.find(secret)
-        if secret and start >= 0:
-            leaks.append(
-                Leak(where, "planted secret or canary", _masked_excerpt(text, start, len(secret)))
-            )
+    whole = secrets.whole(text)
+    for start, end in whole:
+        leaks.append(Leak(where, "planted secret or canary", _masked_excerpt(text, start, end)))
+    for start, end in secrets.fragments(text):
+        if not any(begin <= start and end <= stop for begin, stop in whole):
+            excerpt = _masked_excerpt(text, start, end)
+            leaks.append(Leak(where, f"fragment of a run secret ({end - start} chars)", excerpt))
     for match in find_secret_shapes(text):
         leaks.append(Leak(where, f"{match.shape}-shaped text", match.excerpt))
     return leaks
 
 
-def scan_lines(where: str, text: str, secrets: Iterable[str]) -> list[Leak]:
+def scan_lines(where: str, text: str, secrets: RunSecrets) -> list[Leak]:
     """`scan_text` line by line, naming the line number."""
-    known = list(secrets)
     leaks: list[Leak] = []
     for number, line in enumerate(text.splitlines(), start=1):
-        leaks.extend(scan_text(f"{where} line {number}", line, known))
+        leaks.extend(scan_text(f"{where} line {number}", line, secrets))
     return leaks
 
 
-def scan_series_labels(series: list[dict[str, str]], secrets: Iterable[str]) -> list[Leak]:
-    """Canaries and secret shapes in the label names and values of `series`."""
-    known = list(secrets)
+def scan_series_labels(series: list[dict[str, str]], secrets: RunSecrets) -> list[Leak]:
+    """Canaries, fragments and secret shapes in the label names and values of `series`."""
     leaks: list[Leak] = []
     seen: set[tuple[str, str]] = set()
     for labels in series:
@@ -73,7 +73,9 @@ def scan_series_labels(series: list[dict[str, str]], secrets: Iterable[str]) -> 
             if (name, value) in seen:
                 continue
             seen.add((name, value))
-            leaks.extend(scan_text(f"store label {metric}{{{name}=...}}", f"{name}={value}", known))
+            leaks.extend(
+                scan_text(f"store label {metric}{{{name}=...}}", f"{name}={value}", secrets)
+            )
     return leaks
 
 

@@ -8,16 +8,22 @@ from scanium_e2e.checks.waits import fail_with_diagnosis
 from scanium_e2e.clients.query import utc_now
 from scanium_e2e.errors import CheckFailed
 from scanium_e2e.pipeline import Pipeline
+from scanium_e2e.secrets import RunSecrets
 from scanium_e2e.traffic.run import TrafficRun
 from scanium_e2e.verdict.findings import Finding, Kind
 
 
-def planted_secrets(pipeline: Pipeline, run: TrafficRun) -> list[str]:
-    """The canaries of `run` and the run's own credentials."""
+def planted_secrets(pipeline: Pipeline, run: TrafficRun) -> RunSecrets:
+    """The canaries of `run` and the run's own credentials, whole and in fragments."""
     planted = run.ledger.planted()
     if not planted:
         raise CheckFailed("the traffic planted no canaries: a leak check would prove nothing")
-    return [*planted, *pipeline.settings.secrets()]
+    secrets = RunSecrets()
+    for value in planted:
+        secrets.add_canary(value)
+    for credential in pipeline.settings.secrets():
+        secrets.add(credential)
+    return secrets
 
 
 def run_series(pipeline: Pipeline, run: TrafficRun) -> list[dict[str, str]]:

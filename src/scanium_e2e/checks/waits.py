@@ -53,7 +53,10 @@ def fail_with_diagnosis(
         findings.append(diagnosis.first_broken.finding)
     if isinstance(reason, Finding) and reason not in findings:
         findings.append(reason)
-    return CheckFailed(pipeline.masker.mask(f"{headline}\n{diagnosis.render()}"), tuple(findings))
+    final = reason is not None
+    return CheckFailed(
+        pipeline.masker.mask(f"{headline}\n{diagnosis.render(final=final)}"), tuple(findings)
+    )
 
 
 def poll_check(

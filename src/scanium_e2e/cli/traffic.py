@@ -251,7 +251,7 @@ def run(args: argparse.Namespace, env: Mapping[str, str] | None = None) -> int:
     )
     ledger = send_traffic(args.base_url, plan, progress=ProgressPrinter(masker, sys.stderr))
     for value in ledger.planted():
-        masker.add(value)
+        masker.add_canary(value)
     print(masker.mask(ledger.summary()))
     if args.json_ledger is not None:
         _write_ledger(args.json_ledger, ledger.to_json(), plan)

@@ -292,3 +292,42 @@ def write_alias_override(found: PipelineComponents, folder: Path) -> Path:
     path = folder / "alloy-aliases.compose.yml"
     path.write_text(json.dumps({"services": services}, indent=2) + "\n", encoding="utf-8")
     return path
+
+
+# Relabel actions whose `target_label` names a label they create (labelmap's names come
+# from its replacement pattern, which cannot be known before the data flows).
+_CREATING_ACTIONS = {"replace", "hashmod", "lowercase", "uppercase"}
+# The labels every scrape adds, whatever the config.
+SCRAPE_LABELS = ("job", "instance")
+
+
+def pipeline_labels(
+    components: Iterable[AlloyComponent], scrape: str, remote_write: str
+) -> tuple[str, ...]:
+    """The label names the pipeline adds to every series it scrapes from the backend.
+
+    Derived from the config as Alloy evaluated it, not assumed: `job` and `instance`, the
+    scrape targets' own labels (`"instance" = ...`, `"service" = ...`), the target labels
+    of the relabel rules between the scrape and its remote_write, and the remote_write's
+    external labels. A backend series carrying any other label beyond its contract's has it
+    from the backend.
+    """
+    by_id = {component.id: component for component in components}
+    added = set(SCRAPE_LABELS)
+    chosen = by_id.get(scrape)
+    if chosen is not None:
+        for target in _targets(chosen):
+            added.update(name for name in target if not name.startswith("__"))
+        _, path = _reachable_writers(chosen, by_id)
+        for component_id in path:
+            for rule in by_id[component_id].arguments.get("rule") or []:
+                action = str(rule.get("action") or "replace").lower()
+                label = str(rule.get("target_label") or "")
+                if action in _CREATING_ACTIONS and label and "$" not in label:
+                    added.add(label)
+    writer = by_id.get(remote_write)
+    if writer is not None:
+        external = writer.arguments.get("external_labels") or {}
+        if isinstance(external, Mapping):
+            added.update(str(name) for name in external)
+    return tuple(sorted(added))

@@ -13,7 +13,13 @@ Where each one is planted (see `PLACEMENTS`):
   backend forwards to the LLM;
 - `header_value`, `user_agent`: `X-Canary-Header` and the `User-Agent` of that request;
 - `query_token`, `query_email`: `?token=...&email=...` of a `GET` to an unknown route
-  (expect 404), where a careless backend would log or label the raw URL.
+  (expect 404), where a careless backend would log or label the raw URL;
+- `provider_text`: told to the stub LLM (`[[stub:error_ref=...]]`) in each request that
+  injects a fault, which quotes it in the provider's error message, where a backend that
+  copies provider text into a label or a log would carry it.
+
+The random part of each value is a `distinct_token` (letters that never occur in hex or
+words), so a fragment of it found anywhere is a leak, not a coincidence (`RunSecrets`).
 
 A `Canaries` object never shows its values in `repr`; print them only through a `Masker`.
 """
@@ -22,13 +28,13 @@ from __future__ import annotations
 
 import base64
 import json
-import secrets
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Final
 
 from scanium_e2e.errors import ConfigurationError
+from scanium_e2e.secrets import distinct_token
 
 # Reserved for documentation (RFC 2606): mail to it can never reach anyone.
 EMAIL_DOMAIN: Final = "example.com"
@@ -43,6 +49,7 @@ PLACEMENTS: Final[Mapping[str, str]] = {
     "user_agent": "User-Agent header of a successful POST /v1/assist/chat",
     "query_token": "query string (token=) of a GET to an unknown route",
     "query_email": "query string (email=) of a GET to an unknown route",
+    "provider_text": "the stub LLM's error message of every injected fault",
 }
 
 
@@ -53,9 +60,10 @@ def _b64url(data: bytes) -> str:
 def _fake_jwt() -> str:
     """A JWT-shaped string (header.payload.signature) that no issuer ever signed."""
     header = _b64url(json.dumps({"alg": "HS256", "typ": "JWT"}, separators=(",", ":")).encode())
-    claims = {"sub": f"canary-{secrets.token_hex(8)}", "iat": int(time.time())}
+    claims = {"sub": f"canary-{distinct_token(16)}", "iat": int(time.time())}
     payload = _b64url(json.dumps(claims, separators=(",", ":")).encode())
-    return f"{header}.{payload}.{_b64url(secrets.token_bytes(32))}"
+    # The signature's characters are all base64url ones.
+    return f"{header}.{payload}.{distinct_token(43)}"
 
 
 @dataclass(frozen=True)
@@ -70,21 +78,23 @@ class Canaries:
     user_agent: str = field(repr=False)
     query_token: str = field(repr=False)
     query_email: str = field(repr=False)
+    provider_text: str = field(repr=False)
 
     @classmethod
     def generate(cls) -> Canaries:
         """Fresh values; independent randomness per value, so a finding names its channel."""
         return cls(
             # Matches the openai-key shape of `secrets.SECRET_SHAPES` on purpose.
-            api_key=f"sk-canary-{secrets.token_hex(16)}",
+            api_key=f"sk-canary-{distinct_token(32)}",
             bearer_token=_fake_jwt(),
-            email=f"canary.{secrets.token_hex(6)}@{EMAIL_DOMAIN}",
-            prompt_phrase=f"canary-phrase-{secrets.token_hex(6)}-tangerine-lighthouse",
-            header_value=f"hdr-canary-{secrets.token_hex(12)}",
+            email=f"canary.{distinct_token(12)}@{EMAIL_DOMAIN}",
+            prompt_phrase=f"canary-phrase-{distinct_token(12)}-tangerine-lighthouse",
+            header_value=f"hdr-canary-{distinct_token(24)}",
             # Only the token is the canary; the User-Agent header wraps it (see user_agent_header).
-            user_agent=f"ua-canary-{secrets.token_hex(10)}",
-            query_token=f"qs-canary-{secrets.token_hex(12)}",
-            query_email=f"canary.qs.{secrets.token_hex(6)}@{EMAIL_DOMAIN}",
+            user_agent=f"ua-canary-{distinct_token(20)}",
+            query_token=f"qs-canary-{distinct_token(24)}",
+            query_email=f"canary.qs.{distinct_token(12)}@{EMAIL_DOMAIN}",
+            provider_text=f"pt-canary-{distinct_token(20)}",
         )
 
     def values(self) -> list[str]:

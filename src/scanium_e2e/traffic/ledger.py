@@ -24,6 +24,7 @@ TOKEN_TYPES: Final = ("input", "output", "total")
 # What each kind must get back: HTTP status and, when not None, the error code.
 EXPECTED_ANSWER: Final[Mapping[str, tuple[int, str | None]]] = {
     "success": (200, None),
+    "cache_repeat": (200, None),
     "provider_error": (200, None),
     "validation_error": (400, "VALIDATION_ERROR"),
     "unauthorized": (401, "UNAUTHORIZED"),
@@ -102,6 +103,13 @@ class LedgerEntry:
                     return f"{label}: answered from the response cache despite its unique nonce"
                 return None
             return f"{label}: expected 200 with a reply, got {got}"
+        if self.kind == "cache_repeat":
+            if self.http_status == 200 and not self.assistant_error and self.from_cache:
+                return None
+            return (
+                f"{label}: expected 200 answered from the response cache (it repeats the "
+                f"first success), got {got}"
+            )
         if self.kind == "provider_error":
             if self.http_status == 200 and self.assistant_error:
                 return None

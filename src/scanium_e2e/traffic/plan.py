@@ -9,14 +9,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Final, Literal, get_args
 
+from scanium_e2e.contract import STUB_FAULTS
+from scanium_e2e.contract import StubFault as Fault
 from scanium_e2e.errors import ConfigurationError
 
-Kind = Literal["success", "provider_error", "validation_error", "unauthorized", "unknown_route"]
+Kind = Literal[
+    "success", "cache_repeat", "provider_error", "validation_error", "unauthorized", "unknown_route"
+]
 KINDS: Final[tuple[str, ...]] = get_args(Kind)
 
-# The stub LLM's fault markers (`[[stub:fault=...]]`).
-Fault = Literal["429", "500", "503", "malformed"]
-FAULTS: Final[tuple[str, ...]] = get_args(Fault)
+# The stub LLM's fault markers (`[[stub:fault=...]]`), defined with the contract's faults.
+FAULTS: Final[tuple[str, ...]] = STUB_FAULTS
+__all__ = ["FAULTS", "KINDS", "Fault", "Kind", "TrafficPlan", "probe_delays_ms"]
 # The stub LLM's largest `[[stub:delay_ms=N]]`.
 MAX_STUB_DELAY_MS: Final = 600_000
 
@@ -37,6 +41,9 @@ class TrafficPlan:
     run_id: str
     provider: str = "openai"
     successes: int = 10
+    # Requests identical to the first success (the probe, answered before any other is
+    # sent), which the backend's response cache must answer: the cache path runs.
+    cache_repeats: int = 0
     provider_errors: int = 2
     # Provider error i uses faults[i % len(faults)].
     faults: tuple[str, ...] = ("500",)
@@ -71,6 +78,7 @@ class TrafficPlan:
             problems.append("provider must be a lower-case label such as openai or claude")
         for name in (
             "successes",
+            "cache_repeats",
             "provider_errors",
             "validation_errors",
             "unauthorized",
@@ -83,6 +91,8 @@ class TrafficPlan:
         for name in ("success_delays_ms", "error_delays_ms"):
             if any(not 0 <= delay <= MAX_STUB_DELAY_MS for delay in getattr(self, name)):
                 problems.append(f"{name} must be between 0 and {MAX_STUB_DELAY_MS} ms")
+        if self.cache_repeats and not self.successes:
+            problems.append("cache repeats repeat the first success: the plan needs one")
         if self.provider_errors and not self.faults:
             problems.append("provider errors need at least one fault")
         unknown = [fault for fault in self.faults if fault not in FAULTS]

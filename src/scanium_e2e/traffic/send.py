@@ -461,7 +461,9 @@ def send_traffic(
     base = base_url.strip().rstrip("/")
     canaries = Canaries.generate() if plan.canaries else None
     requests = build_requests(plan, canaries)
-    masker = Masker([plan.api_key, plan.bearer_token, *(canaries.values() if canaries else [])])
+    masker = Masker([plan.api_key, plan.bearer_token])
+    for value in canaries.values() if canaries else []:
+        masker.add_canary(value)
     ledger = Ledger(
         run_id=plan.run_id,
         provider=plan.provider,

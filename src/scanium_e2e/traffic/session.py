@@ -54,17 +54,36 @@ def merge_ledgers(first: Ledger, second: Ledger) -> Ledger:
     return merged
 
 
+def _rotated(items: tuple[str, ...], start: int) -> tuple[str, ...]:
+    """`items` starting at index `start` (cyclically)."""
+    if not items:
+        return items
+    start %= len(items)
+    return items[start:] + items[:start]
+
+
 def session_plan(settings: Settings, contract: Contract | None = None) -> TrafficPlan:
     """The traffic a verification run sends: its size from settings, canaries planted.
 
-    Given the contract, successes after the probe carry stub delays that land one in each
-    latency bucket up to 1 s, and the first provider error one too (`probe_delays_ms`), so
-    the latency histogram's observations can be checked bucket by bucket.
+    Given the contract, every path it defines runs: successes after the probe carry stub
+    delays that land one in each latency bucket up to 1 s, and the first provider error one
+    too (`probe_delays_ms`), so the latency histogram's observations can be checked bucket
+    by bucket; each fault the contract maps to error labels is injected at least once; and
+    the probe is repeated as often as the contract's cache section says, so cache hits are
+    counted and judged.
     """
     delays: tuple[int, ...] = ()
+    faults: tuple[str, ...] = ("500",)
+    repeats = 0
+    errors = settings.traffic_errors
     if contract is not None:
         scale = contract.latency.ms_per_unit
         delays = probe_delays_ms([bound * scale for bound in contract.latency.buckets])
+        if contract.faults:
+            faults = tuple(contract.faults)
+            # Every fault kind at least once (none at all only when asked for none).
+            errors = max(errors, len(faults)) if errors else 0
+        repeats = contract.cache.repeats if settings.traffic_successes else 0
     return TrafficPlan(
         success_delays_ms=delays,
         error_delays_ms=delays[1:2],
@@ -73,7 +92,9 @@ def session_plan(settings: Settings, contract: Contract | None = None) -> Traffi
         run_id=settings.run_id,
         provider=settings.provider,
         successes=settings.traffic_successes,
-        provider_errors=settings.traffic_errors,
+        cache_repeats=repeats,
+        provider_errors=errors,
+        faults=faults,
         canaries=True,
     )
 
@@ -86,15 +107,22 @@ def run_traffic(pipeline: Pipeline, plan: TrafficPlan) -> TrafficRun:
         wait_for_up(pipeline)
     baseline = count_baselines(pipeline)
     # Wave 1 holds the delayed requests: it goes out while Alloy has not scraped yet.
+    first_successes = min(plan.successes, 1 + len(plan.success_delays_ms))
+    # Cache repeats copy their wave's probe: wave 2's, unless it has no success.
+    repeats_later = plan.successes > first_successes
     first_plan = dataclasses.replace(
         plan,
-        successes=min(plan.successes, 1 + len(plan.success_delays_ms)),
+        successes=first_successes,
+        cache_repeats=0 if repeats_later else plan.cache_repeats,
         provider_errors=min(plan.provider_errors, max(1, len(plan.error_delays_ms))),
     )
     second_plan = dataclasses.replace(
         plan,
         successes=plan.successes - first_plan.successes,
+        cache_repeats=plan.cache_repeats if repeats_later else 0,
         provider_errors=plan.provider_errors - first_plan.provider_errors,
+        # Wave 2 goes on through the faults where wave 1 stopped: each one runs.
+        faults=_rotated(plan.faults, first_plan.provider_errors),
         success_delays_ms=(),
         error_delays_ms=(),
         validation_errors=0,

@@ -77,6 +77,11 @@ def stub_fault_marker(fault: str) -> str:
     return f"[[stub:fault={fault}]]"
 
 
+def stub_error_ref_marker(ref: str) -> str:
+    """The stub LLM marker that makes a fault's error message quote `ref` ("" for none)."""
+    return f" [[stub:error_ref={ref}]]" if ref else ""
+
+
 def stub_delay_marker(delay_ms: int) -> str:
     """The stub LLM marker that makes one answer wait `delay_ms` milliseconds ("" for 0)."""
     return f" [[stub:delay_ms={delay_ms}]]" if delay_ms else ""
@@ -166,7 +171,12 @@ class _Builder:
         nonce = self.nonce()
         fault = self._plan.fault_for(index)
         delay_ms = self._plan.error_delay(index)
-        message = f"{self.message(nonce)} {stub_fault_marker(fault)}{stub_delay_marker(delay_ms)}"
+        # The provider's error text quotes a canary: a backend copying it anywhere shows it.
+        ref = self._canaries.provider_text if self._canaries is not None else ""
+        message = (
+            f"{self.message(nonce)} {stub_fault_marker(fault)}{stub_delay_marker(delay_ms)}"
+            f"{stub_error_ref_marker(ref)}"
+        )
         return OutboundRequest(
             seq=seq,
             kind="provider_error",
@@ -179,6 +189,23 @@ class _Builder:
             content=self.body(message, [self.item(nonce)]),
             fault=fault,
             delay_ms=delay_ms,
+            canaries=("provider_text",) if ref else (),
+        )
+
+    def cache_repeat(self, seq: int, original: OutboundRequest) -> OutboundRequest:
+        """`original` sent again: the same message and items, so the same cache key; its
+        own nonce travels only in a header (no LLM call, so no tokens are planned)."""
+        nonce = self.nonce()
+        return OutboundRequest(
+            seq=seq,
+            kind="cache_repeat",
+            case=f"repeat_of_{original.nonce}",
+            nonce=nonce,
+            method=original.method,
+            path=original.path,
+            params={},
+            headers={**original.headers, NONCE_HEADER: nonce},
+            content=original.content,
         )
 
     def validation_error(self, seq: int, index: int) -> OutboundRequest:
@@ -282,13 +309,15 @@ def build_requests(plan: TrafficPlan, canaries: Canaries | None = None) -> list[
     """Every request of `plan` in sending order, canary requests included when given.
 
     The first request is a plain success when the plan has one: it is sent alone, as a
-    probe, so a wrong key or URL stops the run before anything else is sent. `seq` is the
-    position in the returned order.
+    probe, so a wrong key or URL stops the run before anything else is sent; the cache
+    repeats copy it, so its answer is cached before they go out. `seq` is the position in
+    the returned order.
     """
     builder = _Builder(plan, canaries)
     successes = [builder.success(0, delay_ms=plan.success_delay(i)) for i in range(plan.successes)]
     groups = [
         successes[1:],
+        [builder.cache_repeat(0, successes[0]) for _ in range(plan.cache_repeats)],
         [builder.provider_error(0, i) for i in range(plan.provider_errors)],
         [builder.validation_error(0, i) for i in range(plan.validation_errors)],
         [builder.unauthorized(0, i) for i in range(plan.unauthorized)],

@@ -69,14 +69,22 @@ class Diagnosis:
         """The first hop whose status is broken."""
         return next((hop for hop in self.hops if hop.status == "broken"), None)
 
-    def render(self) -> str:
-        """A headline naming the broken hop, then one line per hop."""
+    def render(self, *, final: bool = False) -> str:
+        """A headline naming the broken hop, then one line per hop.
+
+        `final`: the wait ended on a verdict nothing can change (a hard error), so when no
+        hop reports a fault the data is all there and the backend counted it so.
+        """
         broken = self.first_broken
-        headline = (
-            f"Broken hop: {broken.number}. {broken.name}: {broken.detail}"
-            if broken
-            else "No hop reports a fault; the data may still be on its way."
-        )
+        if broken:
+            headline = f"Broken hop: {broken.number}. {broken.name}: {broken.detail}"
+        elif final:
+            headline = (
+                "No hop reports a fault: every hop delivered, so what the store shows is what "
+                "the backend recorded."
+            )
+        else:
+            headline = "No hop reports a fault; the data may still be on its way."
         return headline + "\n" + "\n".join("  " + hop.line() for hop in self.hops)
 
 

@@ -65,6 +65,14 @@ class Kind(StrEnum):
     BUCKETS_DIFFER = "buckets-differ"
     OBSERVATIONS_MISPLACED = "observations-misplaced"
     LABEL_MISSING = "label-missing"
+    LABEL_UNEXPECTED = "label-unexpected"
+    VALUE_OUTSIDE_VOCABULARY = "value-outside-vocabulary"
+    VALUE_UNJUSTIFIED = "value-unjustified"
+    VALUE_AGAINST_POLICY = "value-against-policy"
+    CACHE_HITS_MISCOUNTED = "cache-hits-miscounted"
+    GAUGE_WRONG = "gauge-wrong"
+    COUNT_SHORT = "count-short"
+    DEPENDS_ON = "depends-on"
     HTTPS_NOT_ENFORCED = "https-not-enforced"
     SECRET_LEAKED = "secret-leaked"
     SERIES_OVER_BUDGET = "series-over-budget"
@@ -140,6 +148,18 @@ _TEMPLATES: dict[tuple[int | None, Kind], str] = {
     "ledger sent allow {expected}{detail}",
     (None, Kind.LABEL_MISSING): "{subject} lacks the contract's label(s) {expected} "
     "(its labels: {seen})",
+    (None, Kind.LABEL_UNEXPECTED): "`{subject}` carries label `{expected}`, which the "
+    "contract does not name, on {seen} ({detail})",
+    (None, Kind.VALUE_OUTSIDE_VOCABULARY): "`{subject}` has {expected}={seen}, outside the "
+    "label's vocabulary ({detail})",
+    (None, Kind.VALUE_UNJUSTIFIED): "`{subject}` has {expected}={seen}, which no request of "
+    "the ledger explains (it sent {detail})",
+    (None, Kind.VALUE_AGAINST_POLICY): "`{subject}` has {expected}={seen}: {detail}",
+    (None, Kind.CACHE_HITS_MISCOUNTED): "`{subject}` counted {seen} where {expected}{detail}",
+    (None, Kind.GAUGE_WRONG): "`{subject}` is {seen}, where {expected}{detail}",
+    (None, Kind.COUNT_SHORT): "`{subject}` rose by {seen}, short of the ledger's {expected}, "
+    "and will not rise further{detail}",
+    (None, Kind.DEPENDS_ON): "depends on {subject}, which {detail}",
     (None, Kind.HTTPS_NOT_ENFORCED): "{subject} over plain HTTP answered HTTP {seen}, not "
     "{expected}: HTTPS enforcement is off {detail}",
     (None, Kind.SECRET_LEAKED): "{subject}: {seen} leak(s) found",
