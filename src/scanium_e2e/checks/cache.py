@@ -71,15 +71,24 @@ def wait_for_cache_split(pipeline: Pipeline, run: TrafficRun) -> Counts:
         hits = increase.get((cache.hit,), 0.0)
         return hits >= repeats and increase.get((cache.miss,), 0.0) >= sent - repeats
 
-    def probe() -> tuple[Counts, bool]:
-        at = utc_now()  # the split and its finality read at one moment
+    def read_increase(at: datetime) -> Counts:
         now = read_counts(pipeline, query, (label,), at)
         increase = {key: value - base.get(key, 0.0) for key, value in now.items()}
-        increase = {key: value for key, value in increase.items() if value}
+        return {key: value for key, value in increase.items() if value}
+
+    def probe() -> tuple[Counts, bool]:
+        at = utc_now()  # the split and its finality read at one moment
+        increase = read_increase(at)
         if not increase:
             raise_if_never_arrives(pipeline, metric)
             return increase, False
-        if exact and not judged(increase) and scraped_after(pipeline, metric, settled_at, at):
+        if not exact:
+            return increase, True
+        final = scraped_after(pipeline, metric, ended, at)
+        if final:
+            # Re-read: samples stamped before `at` may have arrived since the first read.
+            increase = read_increase(at)
+        if not judged(increase) and scraped_after(pipeline, metric, settled_at, at):
             wrong = Finding(
                 Kind.CACHE_HITS_MISCOUNTED,
                 subject=metric,
@@ -91,7 +100,7 @@ def wait_for_cache_split(pipeline: Pipeline, run: TrafficRun) -> Counts:
                 hop=5,
             )
             raise HardError(wrong.render(), wrong)
-        return increase, not exact or scraped_after(pipeline, metric, ended, at)
+        return increase, final
 
     def settled(seen: tuple[Counts, bool]) -> bool:
         increase, final = seen
@@ -147,7 +156,8 @@ def wait_for_hit_rate(pipeline: Pipeline, run: TrafficRun) -> float:
         # Set at every answer: final on a scrape that holds what the last answers recorded.
         if not scraped_after(pipeline, spec.name, ended + RECORDING_MARGIN_S, at):
             return None
-        value = samples[0].value
+        # Re-read: samples stamped before `at` may have arrived since the first read.
+        value = pipeline.store.instant(selector, at)[0].value
         if exact:
             totals = sorted({counted_requests(pipeline, run), counted_in_store(at)})
             shares = [hits / total for total in totals if total]

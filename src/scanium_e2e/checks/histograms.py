@@ -400,6 +400,12 @@ def wait_for_placement(
         if exact and any(m.overshoot for m in placement.misplaced):
             raise misplaced_error(placement)
         final = scraped_after(pipeline, metric + "_bucket", run.ledger.finished_at, at)
+        if final:
+            # Re-read: samples stamped before `at` may have arrived since the first read.
+            histogram = read_histogram(pipeline, run, bucket_role, sum_role, at)
+            placement = judge(
+                histogram, expected, bounds, exact=exact, judge_sum=sum_role is not None
+            )
         if final and not placement.holds:
             raise misplaced_error(placement)
         return dataclasses.replace(placement, final=final)
