@@ -107,12 +107,15 @@ def explain_fallback(
     *,
     match_value: bool = True,
 ) -> str:
-    """ "; a label-less 0 series from `vector(0)` makes `< 1` true even while `up` is 1",
+    """`; a label-less 0 series from `vector(0)` makes `< 1` true even while `up` is 1`,
     or "" when no active series comes from a vector() fallback. `match_value`: the
     series' value is the query's (Prometheus alerts); a Grafana instance's is its
     condition's (1), so only its labels say where it comes from."""
     for fallback in vector_fallbacks(query):
-        if not any(_label_less(s, rule_labels) and s.value == fallback.value for s in series):
+        if not any(
+            _label_less(s, rule_labels) and (s.value == fallback.value or not match_value)
+            for s in series
+        ):
             continue
         sentence = (
             f"; a label-less {fallback.value:g} series from `vector({fallback.value:g})` makes "
