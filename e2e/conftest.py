@@ -424,15 +424,26 @@ def alert_session(
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Routing is proved only with an Alertmanager config (--alertmanager-config): without
-    one its test is deselected, not skipped (CI fails on skips)."""
+    """Routing is proved only with an Alertmanager config (--alertmanager-config), and alert
+    rules are judged only on stacks that run our Alloy config: with --alloy-config the
+    session stack's job is yours while the incident stack runs ours, so no one rule set fits
+    both. Such tests are deselected, not skipped (CI fails on skips), and the summary says so.
+    """
     try:
-        configured = settings_of(config).alertmanager_config is not None
+        built = settings_of(config)
     except ScaniumE2EError:
         return  # the settings fixture reports it, with the exit code
-    if configured:
-        return
-    dropped = [item for item in items if item.get_closest_marker("alertmanager") is not None]
+    markers = [] if built.alertmanager_config is not None else ["alertmanager"]
+    if built.own_alloy_config:
+        markers.append("alert_rules")
+        record_section(
+            config,
+            "alert rules",
+            "not judged: --alloy-config runs your Alloy config on the session stack while the "
+            "incident stack runs ours (job scanium-backend); judge your rules on your "
+            "deployment with `scanium-e2e alerts`",
+        )
+    dropped = [i for i in items if any(i.get_closest_marker(m) is not None for m in markers)]
     if dropped:
         config.hook.pytest_deselected(items=dropped)
-        items[:] = [item for item in items if item.get_closest_marker("alertmanager") is None]
+        items[:] = [item for item in items if item not in dropped]

@@ -32,6 +32,8 @@ from scanium_e2e.stack.compose import ComposeStack
 from scanium_e2e.traffic.run import TrafficRun
 from scanium_e2e.verdict.findings import Finding, Kind
 
+pytestmark = pytest.mark.alert_rules
+
 
 def _publish(config: pytest.Config, session: AlertSession) -> None:
     """The rule x scenario table in the summary, and alerts.json in the artifacts."""
