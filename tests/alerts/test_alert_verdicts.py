@@ -164,3 +164,11 @@ def test_the_fixture_contract_accepts_only_rules_our_fixtures_define() -> None:
     contract = load_contract(REPO_ROOT / "fixtures" / "contract.json")
     names = {r.name for r in load_rules([REPO_ROOT / "fixtures" / "alerts" / "rules"]).rules}
     assert set(contract.alerts.allowed_on_healthy) <= names
+
+
+def test_a_copy_without_rules_renumbers_the_rules_it_keeps(tmp_path: Path) -> None:
+    path = tmp_path / "r.yml"
+    path.write_text(RULES, encoding="utf-8")
+    (group,) = load_rules([path]).without({"Down"}).prometheus
+    assert [(r.name, r.index) for r in group.rules] == [("job:up:sum", 0)]
+    assert [r.get("record") for r in group.document["rules"]] == ["job:up:sum"]

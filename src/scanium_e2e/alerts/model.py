@@ -10,7 +10,7 @@ the user gave.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -125,25 +125,28 @@ class RuleSet:
         return [rule for rule in self.rules if rule.kind is RuleKind.ALERTING]
 
     def without(self, names: set[str]) -> RuleSet:
-        """The same set without the rules named `names` (the proofs' copies)."""
-        groups = tuple(
-            PrometheusGroup(
-                g.name,
-                g.file,
-                tuple(r for r in g.rules if r.name not in names),
-                {
-                    **g.document,
-                    "rules": [
-                        r
-                        for r in g.document.get("rules", [])
-                        if str(r.get("alert") or r.get("record")) not in names
-                    ],
-                },
+        """The same set without the rules named `names` (the proofs' copies); the rules
+        kept are renumbered, as the ruler lists them by position."""
+        groups = []
+        for group in self.prometheus:
+            kept = [r for r in group.rules if r.name not in names]
+            if not kept:
+                continue
+            documents = [
+                r
+                for r in group.document.get("rules", [])
+                if str(r.get("alert") or r.get("record")) not in names
+            ]
+            groups.append(
+                PrometheusGroup(
+                    group.name,
+                    group.file,
+                    tuple(replace(rule, index=i) for i, rule in enumerate(kept)),
+                    {**group.document, "rules": documents},
+                )
             )
-            for g in self.prometheus
-        )
         return RuleSet(
-            tuple(g for g in groups if g.rules),
+            tuple(groups),
             tuple(r for r in self.grafana if r.ref.name not in names),
             self.files,
             self.skipped,

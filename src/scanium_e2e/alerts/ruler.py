@@ -1,7 +1,8 @@
 """The store's own ruler evaluates Prometheus rule files: load them, read their states.
 
 Rule groups go to the ruler's configuration API (`POST /api/v1/rules/<namespace>`, one
-group as YAML; Cortex, and Mimir's Cortex-compatible path), each with `interval: 1s` so
+group as YAML, Cortex's path; Mimir's `<prefix>/config/v1/rules/<namespace>` when that one
+answers 404), each with `interval: 1s` so
 the ruler evaluates it every second whatever interval the file asks for (`for:` and every
 PromQL window keep their meaning). States, evaluation errors and active alerts are read
 from the Prometheus rules API (`GET <prefix>/api/v1/rules`). Nothing here evaluates PromQL.
@@ -88,6 +89,12 @@ class RulerClient:
         response = self._request(
             "POST", url, content=body, headers={"Content-Type": "application/yaml"}
         )
+        if response.status_code == 404:
+            # Mimir serves the same API under its Prometheus prefix only.
+            url = f"{self.rules_url.removesuffix('/api/v1/rules')}/config/v1/rules/{namespace}"
+            response = self._request(
+                "POST", url, content=body, headers={"Content-Type": "application/yaml"}
+            )
         if response.status_code not in (200, 201, 202):
             raise EndpointError(
                 f"{self.name}'s ruler refused group `{group.name}` of {group.file} "

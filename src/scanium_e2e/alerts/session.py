@@ -28,6 +28,7 @@ from scanium_e2e.alerts.routing import (
     AlertmanagerClient,
     Delivery,
     alert_labels,
+    describe_receivers,
 )
 from scanium_e2e.alerts.routing import deliver as deliver_alert
 from scanium_e2e.alerts.ruler import RulerClient
@@ -104,6 +105,7 @@ class AlertSession:
         }
         self.healthy: StoreTarget | None = None
         self.verdicts: dict[str, dict[str, ScenarioVerdict]] = {}
+        self.deliveries: list[Delivery] = []
         self._pool = ThreadPoolExecutor(max_workers=3, thread_name_prefix="alerts")
         self.incident: Future[IncidentOutcome] | None = None
 
@@ -177,6 +179,7 @@ class AlertSession:
             finally:
                 alertmanager.close()
         self.verdicts["incident"] = outcome.verdicts
+        self.deliveries = outcome.deliveries
         return outcome
 
     def _alertmanager(self, stack: ComposeStack) -> AlertmanagerClient | None:
@@ -193,7 +196,14 @@ class AlertSession:
 
     def table(self, rule_set: str = RULES) -> str:
         """The rule x scenario table of `rule_set` over the scenarios judged so far."""
-        return table([found[rule_set] for found in self.verdicts.values() if rule_set in found])
+        text = table([found[rule_set] for found in self.verdicts.values() if rule_set in found])
+        routes = [
+            f"routing: `{d.alert.get('alertname', '')}` delivered to "
+            f"{describe_receivers(d.delivered_to, d.null_receivers)} (Alertmanager routed it "
+            f"to {describe_receivers(d.routed_to, d.null_receivers)})"
+            for d in self.deliveries
+        ]
+        return "\n".join([text, *routes])
 
     def write_json(self, extra: dict[str, object] | None = None) -> Path:
         """`alerts.json` in the run's artifacts folder (secrets masked); returns the file."""
@@ -205,6 +215,21 @@ class AlertSession:
             verdicts,
             rule_files=[str(p) for p in self.inputs.rules.files],
             skipped=list(self.inputs.rules.skipped),
+            routing=[
+                {
+                    "alert": dict(d.alert),
+                    "routed_to": d.routed_to,
+                    "delivered_to": d.delivered_to,
+                    "null_receivers": sorted(d.null_receivers),
+                }
+                for d in self.deliveries
+            ],
+            proofs={
+                f"{scenario}/{name}": [f.render() for f in verdict.findings]
+                for scenario, found in self.verdicts.items()
+                for name, verdict in found.items()
+                if name != RULES
+            },
             **(extra or {}),
         )
         path.write_text(self.masker.mask(json.dumps(data, indent=2)), encoding="utf-8")
