@@ -38,7 +38,10 @@ pytestmark = pytest.mark.alert_rules
 def _publish(config: pytest.Config, session: AlertSession) -> None:
     """The rule x scenario table in the summary, and alerts.json in the artifacts."""
     path = session.write_json()
-    record_section(config, "alert rules", f"{session.table()}\n(JSON: {path})")
+    spent = ", ".join(f"{key} {value:.2f}" for key, value in session.timings.items())
+    record_section(
+        config, "alert rules", f"{session.table()}\n(seconds in the session: {spent}; JSON: {path})"
+    )
 
 
 def _fail_on(verdict: ScenarioVerdict) -> None:
@@ -71,7 +74,7 @@ def incident_outcome(
     del incident_stack  # requested so that the session starts it
     if alert_session.incident is None:
         pytest.skip("the incident stack is started locally; external mode starts nothing")
-    outcome = alert_session.incident.result()
+    outcome = alert_session.incident_outcome()
     _publish(pytestconfig, alert_session)
     return outcome
 

@@ -136,3 +136,12 @@ def test_cli_exits_4_when_the_store_is_unreachable(capsys: pytest.CaptureFixture
     code = main(["alerts", str(FIXTURES / "rules"), "--mimir-url", "http://127.0.0.1:9"])
     err = capsys.readouterr().err
     assert code == 4 and "unreachable" in err, err
+
+
+def test_the_webhook_sink_starts_only_in_stacks_that_prove_routing() -> None:
+    import yaml
+
+    compose = yaml.safe_load((REPO_ROOT / "docker-compose.test.yml").read_text(encoding="utf-8"))
+    sink = compose["services"]["alert-sink"]
+    assert sink["profiles"] == ["alerts"]  # the session's and the variants' stacks lack it
+    assert sink["image"].startswith("${SCANIUM_E2E_STUB_IMAGE")  # an image built here

@@ -15,6 +15,7 @@ rules without the rules that cover the incident on the incident stack.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -106,6 +107,8 @@ class AlertSession:
         self.healthy: StoreTarget | None = None
         self.verdicts: dict[str, dict[str, ScenarioVerdict]] = {}
         self.deliveries: list[Delivery] = []
+        # Seconds the session's own thread spent on the alert rules (the critical path).
+        self.timings: dict[str, float] = {}
         self._pool = ThreadPoolExecutor(max_workers=3, thread_name_prefix="alerts")
         self.incident: Future[IncidentOutcome] | None = None
 
@@ -116,15 +119,18 @@ class AlertSession:
 
     def start_healthy(self, stack: Stack) -> None:
         """Load the rules (and the noisy proof) into the session stack's ruler."""
+        began = time.monotonic()
         self.healthy = _target(self.settings, stack, "healthy", ruler=self.local)
         self.healthy.load(self.inputs.rules, RULES)
         if self.local:
             self.healthy.load(self.proofs[PROOF_NOISY].rules, PROOF_NOISY)
+        self.timings["load_s"] = time.monotonic() - began
 
     def judge_healthy(self) -> dict[str, ScenarioVerdict]:
         """The healthy verdicts (the user's rules, and the noisy proof on a local stack),
         from evaluations after now (the traffic has been sent and counted)."""
         assert self.healthy is not None, "start_healthy first"
+        began = time.monotonic()
         after = datetime.now(UTC)
         found = {
             RULES: judge_healthy_on(
@@ -140,7 +146,17 @@ class AlertSession:
                 rule_set=PROOF_NOISY,
             )
         self.verdicts["healthy"] = found
+        self.timings["healthy_s"] = time.monotonic() - began
         return found
+
+    def incident_outcome(self) -> IncidentOutcome:
+        """The background incident judgement's outcome (waits for it, timed)."""
+        assert self.incident is not None, "start_incident first"
+        began = time.monotonic()
+        try:
+            return self.incident.result()
+        finally:
+            self.timings["incident_wait_s"] = time.monotonic() - began
 
     def start_incident(self, ready: Callable[[], ComposeStack]) -> None:
         """Judge the incident in the background once `ready()` returns its stack."""
@@ -153,10 +169,10 @@ class AlertSession:
         target.load(self.proofs[PROOF_UNCOVERED].rules, PROOF_UNCOVERED)
         alertmanager = self._alertmanager(stack)
         job = self.contract.scrape.job
-        # A target of its own: the two judgements poll at the same time.
+        # The same target: rules both sets hold are evaluated once per second for both.
         uncovered = self._pool.submit(
             judge_incident_on,
-            _target(self.settings, stack, "incident", ruler=True),
+            target,
             self.proofs[PROOF_UNCOVERED],
             self.contract.alerts,
             job=job,
@@ -215,6 +231,7 @@ class AlertSession:
             verdicts,
             rule_files=[str(p) for p in self.inputs.rules.files],
             skipped=list(self.inputs.rules.skipped),
+            timings={key: round(value, 2) for key, value in self.timings.items()},
             routing=[
                 {
                     "alert": dict(d.alert),
