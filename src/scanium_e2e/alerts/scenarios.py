@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -39,7 +40,7 @@ from scanium_e2e.verdict.empty_query import QueryClient, explain_empty
 
 # How long the incident may take to be noticed once `up` is 0 in the store, when no rule
 # notices it yet: rules evaluate every second, so this is several evaluations.
-NOTICE_WINDOW_S = 5.0
+NOTICE_WINDOW_S = 3.0
 # Rules are evaluated every second (ruler.EVALUATION_INTERVAL): asking more often than that
 # learns nothing new, and a Grafana rule's evaluation a second old is as fresh as the ruler's.
 EVALUATION_PERIOD_S = 1.0
@@ -91,21 +92,29 @@ class StoreTarget:
     def states(
         self, inputs: AlertInputs, rules: RuleSet, rule_set: str, after: datetime
     ) -> list[RuleState]:
-        """Every rule's state, from evaluations after `after`."""
-        if self.ruler is not None and rules.prometheus:
-            loaded = wait_for_evaluation(
-                self.ruler,
-                rule_set,
-                rules.prometheus,
-                after,
-                timeout_s=self.timeout_s,
-                interval_s=self.poll_interval_s,
-            )
-            states = count_recorded(self.client, ruler_states(rule_set, rules.prometheus, loaded))
-        else:
-            states = query_states(self.client, rules.prometheus)
+        """Every rule's state, from evaluations after `after`. Grafana rules are evaluated
+        (a few threads) while the ruler's next evaluation is awaited: neither waits on the
+        other."""
         evaluation = Evaluation(self.client, inputs.datasources, self.scrape_interval_s)
-        return states + [self._grafana_state(rule, evaluation, after) for rule in rules.grafana]
+        with ThreadPoolExecutor(max_workers=4, thread_name_prefix="grafana-rule") as pool:
+            grafana = [
+                pool.submit(self._grafana_state, rule, evaluation, after) for rule in rules.grafana
+            ]
+            if self.ruler is not None and rules.prometheus:
+                loaded = wait_for_evaluation(
+                    self.ruler,
+                    rule_set,
+                    rules.prometheus,
+                    after,
+                    timeout_s=self.timeout_s,
+                    interval_s=self.poll_interval_s,
+                )
+                states = count_recorded(
+                    self.client, ruler_states(rule_set, rules.prometheus, loaded)
+                )
+            else:
+                states = query_states(self.client, rules.prometheus)
+            return states + [future.result() for future in grafana]
 
     def _grafana_state(
         self, rule: GrafanaRule, evaluation: Evaluation, after: datetime
