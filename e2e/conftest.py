@@ -418,6 +418,9 @@ def alert_session(
         session.start_healthy(stack)
         if EXTRAS in request.config.stash and "incident" in request.config.stash[EXTRAS]:
             session.start_incident(lambda: _extra(request, "incident"))
+        if _wanted(request, "alert_copy_outcome") and not settings.external_mode:
+            # The whole-suite proof (--mutations) runs beside the session from here on.
+            session.start_copy_proof()
         yield session
     finally:
         session.close()

@@ -22,6 +22,7 @@ from scanium_e2e.alerts.session import (
     PROOF_NOISY,
     PROOF_UNCOVERED,
     RULES,
+    TIGHT_P95,
     AlertSession,
     IncidentOutcome,
 )
@@ -29,6 +30,7 @@ from scanium_e2e.errors import CheckFailed
 from scanium_e2e.pytest_plugin import record_accepted, record_section
 from scanium_e2e.settings import Settings
 from scanium_e2e.stack.compose import ComposeStack
+from scanium_e2e.suite_run import Outcome
 from scanium_e2e.traffic.run import TrafficRun
 from scanium_e2e.verdict.findings import Finding, Kind
 
@@ -154,3 +156,33 @@ def test_the_judgement_names_the_incident_unnoticed(
     record_property("finding", finding.render())
     assert finding.kind is Kind.INCIDENT_UNNOTICED, finding.render()
     assert finding.expected == 'up{job="scanium-backend"} == 0', finding.render()
+
+
+@pytest.fixture(scope="session")
+def alert_copy_outcome(alert_session: AlertSession) -> Outcome:
+    """The whole-suite proof's run (started with the alert session, in the background)."""
+    if alert_session.copy_proof is None:
+        pytest.skip("the proof starts stacks locally; external mode starts nothing")
+    return alert_session.copy_proof.result()
+
+
+@pytest.mark.late
+@pytest.mark.mutation
+def test_a_copy_without_the_covering_rules_and_with_a_noisy_rule_fails(
+    alert_copy_outcome: Outcome,
+) -> None:
+    """Proof of the whole suite (`--mutations`: it starts stacks of its own): `pytest
+    e2e/test_alerts.py --alert-rules <copy>` with our rules minus the two that cover the
+    incident, and with the p95 threshold written in seconds (5) for a metric in ms, exits 1:
+    the healthy test names both p95 rules, the incident test says no rule notices."""
+    outcome = alert_copy_outcome
+    assert outcome.code == 1, outcome.output[-3000:]
+    healthy = "e2e.test_alerts::test_no_alert_rule_holds_on_the_healthy_pipeline"
+    incident = "e2e.test_alerts::test_a_rule_notices_the_seed_incident"
+    assert set(outcome.failed) == {healthy, incident}, outcome.output[-3000:]
+    assert {(f.kind, f.subject) for f in outcome.findings[healthy]} == {
+        (str(Kind.RULE_HOLDS_ON_HEALTHY), name) for name in TIGHT_P95
+    }, outcome.texts[healthy]
+    assert [f.kind for f in outcome.findings[incident]] == [str(Kind.INCIDENT_UNNOTICED)], (
+        outcome.texts[incident]
+    )

@@ -15,12 +15,15 @@ rules without the rules that cover the incident on the incident stack.
 from __future__ import annotations
 
 import json
+import tempfile
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+
+import yaml
 
 from scanium_e2e.alerts.judge import ScenarioVerdict
 from scanium_e2e.alerts.model import RuleKind, RuleState
@@ -46,6 +49,7 @@ from scanium_e2e.secrets import Masker
 from scanium_e2e.settings import REPO_ROOT, Settings
 from scanium_e2e.stack import Stack
 from scanium_e2e.stack.compose import ComposeStack
+from scanium_e2e.suite_run import Outcome, run_pytest
 
 FIXTURE_RULES = REPO_ROOT / "fixtures" / "alerts" / "rules"
 NOISY_RULES = REPO_ROOT / "fixtures" / "alerts" / "proofs" / "noisy.rules.yml"
@@ -111,6 +115,8 @@ class AlertSession:
         self.timings: dict[str, float] = {}
         self._pool = ThreadPoolExecutor(max_workers=3, thread_name_prefix="alerts")
         self.incident: Future[IncidentOutcome] | None = None
+        self.copy_proof: Future[Outcome] | None = None
+        self._folder: tempfile.TemporaryDirectory[str] | None = None
 
     @property
     def local(self) -> bool:
@@ -210,6 +216,12 @@ class AlertSession:
         client.wait_ready(timeout_s=max(self.settings.data_timeout_s / 3, 10.0))
         return client
 
+    def start_copy_proof(self) -> None:
+        """Run the whole-suite proof on a copy of our rules in the background (in a folder
+        removed when the session closes)."""
+        self._folder = tempfile.TemporaryDirectory(prefix="scanium-alert-copy-")
+        self.copy_proof = self._pool.submit(run_proof_copy, self.settings, Path(self._folder.name))
+
     def table(self, rule_set: str = RULES) -> str:
         """The rule x scenario table of `rule_set` over the scenarios judged so far."""
         text = table([found[rule_set] for found in self.verdicts.values() if rule_set in found])
@@ -255,6 +267,8 @@ class AlertSession:
     def close(self) -> None:
         """Stop the background work (waits for it) and release the clients."""
         self._pool.shutdown(wait=True, cancel_futures=True)
+        if self._folder is not None:
+            self._folder.cleanup()
         if self.healthy is not None and self.healthy.ruler is not None:
             self.healthy.ruler.close()
 
@@ -268,3 +282,46 @@ def noticing_alerts(states: list[RuleState]) -> list[tuple[RuleState, dict[str, 
         series = state.series[0].labels if state.series else {}
         found.append((state, alert_labels(state.rule.name, state.rule.labels, series)))
     return found
+
+
+# The copy the whole-suite proof runs: our rules without the covering ones, and with the p95
+# latency rules' threshold written in seconds while the metric is in milliseconds (noisy).
+TIGHT_P95 = frozenset({"ScaniumAssistantLatencyP95High", "Scanium assistant p95 latency high"})
+COPY_SELECTION = "no_alert_rule_holds or notices_the_seed_incident"
+
+
+def write_proof_copy(folder: Path) -> Path:
+    """Our fixture rules, copied into `folder` without the rules that cover the incident
+    and with a p95 threshold of 5 (seconds, where the metric counts milliseconds)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for source in sorted(FIXTURE_RULES.iterdir()):
+        data = yaml.safe_load(source.read_text(encoding="utf-8"))
+        for group in data["groups"]:
+            kept = []
+            for rule in group["rules"]:
+                name = rule.get("alert") or rule.get("title")
+                if name in COVERING:
+                    continue
+                if name == "ScaniumAssistantLatencyP95High":
+                    rule["expr"] = rule["expr"].replace("> 5000", "> 5")
+                if name == "Scanium assistant p95 latency high":
+                    rule["data"][1]["model"]["conditions"][0]["evaluator"]["params"] = [5]
+                kept.append(rule)
+            group["rules"] = kept
+        (folder / source.name).write_text(yaml.safe_dump(data, sort_keys=False), "utf-8")
+    return folder
+
+
+def run_proof_copy(settings: Settings, folder: Path) -> Outcome:
+    """`pytest e2e/test_alerts.py --alert-rules <copy>` (its healthy and incident tests),
+    in a subprocess that starts stacks of its own; read from its JUnit."""
+    copy = write_proof_copy(folder / "rules")
+    return run_pytest(
+        ["e2e/test_alerts.py"],
+        folder,
+        {"SCANIUM_E2E_RUN_ID": f"{settings.run_id}-alert-copy"},
+        "--alert-rules",
+        str(copy),
+        "-k",
+        COPY_SELECTION,
+    )
