@@ -172,3 +172,13 @@ def test_a_copy_without_rules_renumbers_the_rules_it_keeps(tmp_path: Path) -> No
     (group,) = load_rules([path]).without({"Down"}).prometheus
     assert [(r.name, r.index) for r in group.rules] == [("job:up:sum", 0)]
     assert [r.get("record") for r in group.document["rules"]] == ["job:up:sum"]
+
+
+def test_a_delivery_pages_only_through_a_receiver_with_integrations() -> None:
+    from scanium_e2e.alerts.routing import Delivery, describe_receivers
+
+    null = frozenset({"blackhole"})
+    assert Delivery({}, ["blackhole"], ["blackhole"], null).paged == []
+    assert Delivery({}, ["oncall", "blackhole"], ["blackhole", "oncall"], null).paged == ["oncall"]
+    assert describe_receivers(["blackhole"], null) == "blackhole (null receiver)"
+    assert describe_receivers([], null) == "no receiver"
