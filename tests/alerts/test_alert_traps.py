@@ -168,3 +168,33 @@ def test_a_store_refusing_the_query_follows_exec_err_state(tmp_path: Path) -> No
     store = CannedStore(rejected={"up": "query processing would load too many samples"})
     state = evaluate_rule(rule, evaluation(store), NOW)
     assert state.state is State.ERROR and "too many samples" in state.detail
+
+
+def test_range_queries_expand_grafana_macros_and_step_at_the_scrape_interval(
+    tmp_path: Path,
+) -> None:
+    from scanium_e2e.alerts.grafana_rules import expand_macros
+
+    assert (
+        expand_macros(
+            "rate(x[$__rate_interval]) / ${__range_s}",
+            {"__rate_interval": "4s", "__range_s": "300"},
+        )
+        == "rate(x[4s]) / 300"
+    )
+    assert expand_macros("$__unknown", {}) == "$__unknown"
+    path = tmp_path / "range.yaml"
+    path.write_text(
+        "apiVersion: 1\ngroups:\n  - name: g\n    rules:\n      - title: R\n        condition: B\n"
+        "        data:\n          - refId: A\n            relativeTimeRange: {from: 600, to: 0}\n"
+        "            datasourceUid: scanium-mimir\n"
+        "            model: {expr: 'sum(rate(x[$__rate_interval]))', range: true}\n"
+        "          - refId: B\n            datasourceUid: __expr__\n"
+        "            model: {type: reduce, expression: A, reducer: max}\n",
+        encoding="utf-8",
+    )
+    (rule,) = load_rules([path]).grafana
+    store = CannedStore()
+    state = evaluate_rule(rule, Evaluation(store, load_datasources(), scrape_interval_s=1.0), NOW)
+    assert store.asked == ["sum(rate(x[4s]))"]  # max(1 s + 1 s, 4 x 1 s)
+    assert state.state is State.NO_DATA
