@@ -72,6 +72,29 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="your backend image instead of the reference backend (README: 'Your backend "
         "image' lists what it must do)",
     )
+    # Alert rules (README, "Alert rules"): judged on the healthy and the incident stack.
+    group.addoption(
+        "--alert-rules",
+        nargs="+",
+        default=None,
+        metavar="PATH",
+        help="alert rule files or folders (Prometheus rule files, evaluated by the store's "
+        "ruler, or Grafana alert provisioning); default fixtures/alerts/rules",
+    )
+    group.addoption(
+        "--datasources",
+        nargs="+",
+        default=None,
+        metavar="PATH",
+        help="Grafana data source provisioning the rules' datasourceUid resolve through "
+        "(default: ours, fixtures/grafana/provisioning/datasources)",
+    )
+    group.addoption(
+        "--alertmanager-config",
+        default=None,
+        metavar="PATH",
+        help="an Alertmanager config: the incident's alert must reach a receiver through it",
+    )
     group.addoption(
         "--mutations",
         action="store_true",

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from scanium_e2e.alerts.scenarios import load_inputs
+from scanium_e2e.alerts.session import AlertSession
 from scanium_e2e.checks.counts import settle_counts
 from scanium_e2e.checks.own_pipeline import StackVerdict, verify_stack
 from scanium_e2e.cli import EXIT_BAD_INPUT, EXIT_STACK_FAILED
@@ -65,8 +67,9 @@ def settings(pytestconfig: pytest.Config) -> Settings:
     """The run's settings; a configuration error ends the session with one paragraph."""
     try:
         built = settings_of(pytestconfig)
-        # A malformed dashboard is bad input before any stack starts.
+        # A malformed dashboard or alert rule file is bad input before any stack starts.
         load_dashboards(built.dashboards)
+        load_inputs(built.alert_rules, built.datasources, built.alertmanager_config)
     except ScaniumE2EError as exc:
         pytest.exit(f"scanium-e2e: {exc}", returncode=EXIT_BAD_INPUT)
     masker = session_masker(pytestconfig)
@@ -124,7 +127,11 @@ def _extras(
     runs: dict[str, Callable[[ComposeStack], ExternalRun]] = {}
     proofs = _wanted(request, "external_runs")
     if proofs or _wanted(request, "incident_stack"):
-        stacks["incident"] = ComposeStack.variant(settings, "incident", INCIDENT, masker)
+        # With an Alertmanager config the incident stack also runs the webhook sink.
+        routing = {"COMPOSE_PROFILES": "alerts"} if settings.alertmanager_config else {}
+        stacks["incident"] = ComposeStack.variant(
+            settings, "incident", {**INCIDENT, **routing}, masker
+        )
     if proofs:
         # Its own healthy stack: the proof's traffic never touches the session's counts.
         stacks["external-proof"] = ComposeStack.variant(settings, "external-proof", {}, masker)
@@ -390,3 +397,56 @@ def waive(request: pytest.FixtureRequest) -> Callable[[str], None]:
         pytest.xfail(record_accepted(request.config, request.node.nodeid, reason))
 
     return waived
+
+
+# --- alert rules (alerts/): judged on the session stack and the incident stack ----------
+@pytest.fixture(scope="session")
+def alert_session(
+    settings: Settings,
+    contract: Contract,
+    stack: Stack,
+    masker: Masker,
+    request: pytest.FixtureRequest,
+) -> Iterator[AlertSession]:
+    """The rules loaded into the session stack's ruler at once, and the incident judged in
+    the background from the moment its stack is ready (when a collected test wants it)."""
+    try:
+        session = AlertSession(settings, contract, masker)
+    except ScaniumE2EError as exc:
+        pytest.exit(f"scanium-e2e: {exc}", returncode=EXIT_BAD_INPUT)
+    try:
+        session.start_healthy(stack)
+        if EXTRAS in request.config.stash and "incident" in request.config.stash[EXTRAS]:
+            session.start_incident(lambda: _extra(request, "incident"))
+        if _wanted(request, "alert_copy_outcome") and not settings.external_mode:
+            # The whole-suite proof (--mutations) runs beside the session from here on.
+            session.start_copy_proof()
+        yield session
+    finally:
+        session.close()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Routing is proved only with an Alertmanager config (--alertmanager-config), and alert
+    rules are judged only on stacks that run our Alloy config: with --alloy-config the
+    session stack's job is yours while the incident stack runs ours, so no one rule set fits
+    both. Such tests are deselected, not skipped (CI fails on skips), and the summary says so.
+    """
+    try:
+        built = settings_of(config)
+    except ScaniumE2EError:
+        return  # the settings fixture reports it, with the exit code
+    markers = [] if built.alertmanager_config is not None else ["alertmanager"]
+    if built.own_alloy_config:
+        markers.append("alert_rules")
+        record_section(
+            config,
+            "alert rules",
+            "not judged: --alloy-config runs your Alloy config on the session stack while the "
+            "incident stack runs ours (job scanium-backend); judge your rules on your "
+            "deployment with `scanium-e2e alerts`",
+        )
+    dropped = [i for i in items if any(i.get_closest_marker(m) is not None for m in markers)]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = [item for item in items if item not in dropped]

@@ -146,6 +146,19 @@ class FailureAccounting:
 
 
 @dataclass(frozen=True)
+class AlertExpectations:
+    """What the alert rules must do (alerts/): the rules that must fire on a scenario
+    (`healthy`, `incident`), and the ones allowed to fire on a healthy pipeline, each with
+    its reason (reported as "accepted by contract", never silently)."""
+
+    must_fire: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    allowed_on_healthy: Mapping[str, str] = field(default_factory=dict)
+
+
+ALERT_SCENARIOS: Final[tuple[str, ...]] = ("healthy", "incident")
+
+
+@dataclass(frozen=True)
 class Contract:
     """The whole contract file."""
 
@@ -171,6 +184,7 @@ class Contract:
     series_budget_default: int = 200
     series_budget: Mapping[str, int] = field(default_factory=dict)
     allow_empty_panels: Mapping[str, str] = field(default_factory=dict)
+    alerts: AlertExpectations = field(default_factory=AlertExpectations)
     source: str = ""
 
     @property
@@ -196,6 +210,7 @@ _TOP = {
     "vocabulary",
     "faults",
     "cache",
+    "alerts",
 }
 _METRIC_ROLES = {"requests", "latency", "tokens", "errors"}
 # A role beyond the four the suite counts: checked for its labels and values only.
@@ -392,6 +407,25 @@ def _failures(top: dict[str, Any], source: str) -> FailureAccounting:
     return FailureAccounting(recorded_as=cast(RecordedAs, recorded_as), error_counter=error_counter)
 
 
+def _alerts(top: dict[str, Any], source: str) -> AlertExpectations:
+    spec = _object(top.get("alerts", {}), "alerts", {"must_fire", "allowed_on_healthy"}, source)
+    must_fire = _object(spec.get("must_fire", {}), "alerts.must_fire", set(ALERT_SCENARIOS), source)
+    allowed = spec.get("allowed_on_healthy", {})
+    if not isinstance(allowed, dict) or not all(
+        isinstance(v, str) and v.strip() for v in allowed.values()
+    ):
+        raise ConfigurationError(
+            f"{source}: `alerts.allowed_on_healthy` maps rule names to a non-empty reason."
+        )
+    return AlertExpectations(
+        must_fire={
+            scenario: _strings(names, f"alerts.must_fire.{scenario}", source)
+            for scenario, names in must_fire.items()
+        },
+        allowed_on_healthy=dict(allowed),
+    )
+
+
 def parse_contract(data: Any, source: str = "contract") -> Contract:
     """Build a Contract from decoded JSON; raises ConfigurationError naming any bad field."""
     top = _object(data, "", _TOP, source)
@@ -446,6 +480,7 @@ def parse_contract(data: Any, source: str = "contract") -> Contract:
         series_budget_default=int(budget.get("default", 200)),
         series_budget=dict(per_metric),
         allow_empty_panels=dict(allow_empty),
+        alerts=_alerts(top, source),
         source=source,
     )
 

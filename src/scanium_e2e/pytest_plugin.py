@@ -90,6 +90,13 @@ def _options(config: pytest.Config) -> dict[str, object]:
     pins = config.getoption("--var", default=None) or []
     if pins:
         overrides["dashboard_vars"] = parse_var_pins([str(pin) for pin in pins])
+    # Alert rules (alerts/): files or folders, data source provisioning, Alertmanager config.
+    for key, name in (("alert_rules", "--alert-rules"), ("datasources", "--datasources")):
+        paths = config.getoption(name, default=None) or []
+        if paths:
+            overrides[key] = tuple(Path(str(path)) for path in paths)
+    if option("--alertmanager-config"):
+        overrides["alertmanager_config"] = Path(str(option("--alertmanager-config")))
     overrides["environment"] = option("--environment")
     overrides["backend_image"] = option("--backend-image")
     return overrides

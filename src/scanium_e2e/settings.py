@@ -186,6 +186,12 @@ class Settings:
     # The environment label our Alloy config gives every series (`env`,
     # `deployment_environment`): a production name lets environment filters match.
     environment: str = "e2e"
+    # Alert rules judged on the healthy and incident stacks (files or folders; Prometheus
+    # rule files or Grafana alert provisioning), the Grafana data source provisioning their
+    # uids resolve through (empty: ours), and an Alertmanager config whose routing is proved.
+    alert_rules: tuple[Path, ...] = (REPO_ROOT / "fixtures" / "alerts" / "rules",)
+    datasources: tuple[Path, ...] = ()
+    alertmanager_config: Path | None = None
 
     @property
     def own_alloy_config(self) -> bool:
@@ -280,6 +286,13 @@ class Settings:
             values["dashboards"] = tuple(
                 Path(part) for part in get("DASHBOARDS").split(os.pathsep) if part.strip()
             )
+        for key, name in (("alert_rules", "ALERT_RULES"), ("datasources", "DATASOURCES")):
+            if get(name):
+                values[key] = tuple(
+                    Path(part) for part in get(name).split(os.pathsep) if part.strip()
+                )
+        if get("ALERTMANAGER_CONFIG"):
+            values["alertmanager_config"] = Path(get("ALERTMANAGER_CONFIG"))
         if get("VARS"):
             values["dashboard_vars"] = parse_var_pins(
                 [part for part in get("VARS").split(",") if part.strip()], ENV_PREFIX + "VARS"

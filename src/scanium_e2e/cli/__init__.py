@@ -24,7 +24,7 @@ EXIT_INTERRUPTED = 130
 EXIT_BAD_INPUT = 4  # settings, contract, unreachable endpoint, rejected credentials
 EXIT_STACK_FAILED = 6  # no Docker engine, images missing, a service never ready
 
-COMMANDS = ("traffic", "dashboards", "selftest")
+COMMANDS = ("traffic", "dashboards", "selftest", "alerts")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -368,6 +368,11 @@ class ComposeStack:
             raise StackError(f"{service} publishes no port {port}")
         return int(published)
 
+    def url_of(self, service: str, port: int) -> str:
+        """`http://127.0.0.1:<published port>` of a service beyond the four endpoints (the
+        alert webhook sink); StackError when it publishes none."""
+        return f"http://127.0.0.1:{self._port(service, port)}"
+
     def _resolve_endpoints(self) -> StackEndpoints:
         def url(service: str, port: int) -> str:
             return f"http://127.0.0.1:{self._port(service, port)}"

@@ -77,6 +77,14 @@ class Kind(StrEnum):
     SECRET_LEAKED = "secret-leaked"
     SERIES_OVER_BUDGET = "series-over-budget"
     ANSWER_NOT_PLANNED = "answer-not-planned"
+    # alert rules judged on the scenarios (alerts/)
+    RULE_HOLDS_ON_HEALTHY = "rule-holds-on-healthy"
+    RULE_NO_DATA_ON_HEALTHY = "rule-no-data-on-healthy"
+    RULE_ERRORS = "rule-errors"
+    INCIDENT_UNNOTICED = "incident-unnoticed"
+    RULE_DID_NOT_FIRE = "rule-did-not-fire"
+    RECORDING_EMPTY = "recording-empty"
+    ALERT_NOT_ROUTED = "alert-not-routed"
 
 
 # (hop, kind) first, then (None, kind): a kind reads differently at some hops.
@@ -165,6 +173,19 @@ _TEMPLATES: dict[tuple[int | None, Kind], str] = {
     (None, Kind.SECRET_LEAKED): "{subject}: {seen} leak(s) found",
     (None, Kind.SERIES_OVER_BUDGET): "series over budget (unbounded labels?): {detail}",
     (None, Kind.ANSWER_NOT_PLANNED): "{subject}: {seen} answer(s) other than the plan's: {detail}",
+    (None, Kind.RULE_HOLDS_ON_HEALTHY): "alert rule `{subject}` holds on a healthy pipeline: "
+    "`{expected}` is true for {seen}{detail}",
+    (None, Kind.RULE_NO_DATA_ON_HEALTHY): "alert rule `{subject}` has no data on a healthy "
+    "pipeline, so Grafana would send DatasourceNoData: `{expected}` {detail}",
+    (None, Kind.RULE_ERRORS): "alert rule `{subject}` cannot be evaluated on the {seen} "
+    "scenario: {detail}",
+    (None, Kind.INCIDENT_UNNOTICED): "no rule notices the seed incident: `{subject}` was 0 for "
+    "{seen} and every rule stayed inactive; a rule that would: `{expected}`{detail}",
+    (None, Kind.RULE_DID_NOT_FIRE): "the contract says `{subject}` must fire on the {expected} "
+    "scenario; it was {seen}",
+    (None, Kind.RECORDING_EMPTY): "recording rule `{subject}` produced no series after the "
+    "traffic: `{expected}` is empty{detail}",
+    (None, Kind.ALERT_NOT_ROUTED): "the incident's alert `{subject}` {seen}{detail}",
 }
 
 

@@ -1,0 +1,190 @@
+"""The verdict on a scenario's rule states: what users expect by default, and the contract.
+
+- Healthy: no alerting rule's condition may hold (a finding names the rule, its query, the
+  series that make it hold and, for the classic traps, why); a rule that errors, a Grafana
+  rule without data that would send DatasourceNoData, and a recording rule that wrote no
+  series after the traffic are findings too. The contract's `alerts.allowed_on_healthy`
+  accepts named rules, each reported as "accepted by contract".
+- Incident: at least one alerting rule must notice it (pending or firing); else a finding
+  saying how long `up` was 0 and the rule that would notice it.
+- Either: the contract's `alerts.must_fire.<scenario>` names rules that must be active.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from scanium_e2e.alerts.model import RuleFormat, RuleKind, RuleState, State
+from scanium_e2e.alerts.traps import comparison_of, explain_fallback
+from scanium_e2e.contract import AlertExpectations
+from scanium_e2e.verdict.empty_query import QueryClient
+from scanium_e2e.verdict.findings import Finding, Kind
+
+# Says why a query is empty (verdict/empty_query.py), or "" when it cannot.
+Explainer = Callable[[str], str]
+
+
+@dataclass
+class ScenarioVerdict:
+    """One scenario's rule states, findings and accepted deviations."""
+
+    name: str
+    states: list[RuleState]
+    findings: list[Finding] = field(default_factory=list)
+    accepted: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def noticed(self) -> list[RuleState]:
+        """The alerting rules whose condition holds."""
+        return [s for s in self.states if s.rule.kind is RuleKind.ALERTING and s.noticed]
+
+    def as_dict(self) -> dict[str, object]:
+        """The verdict as JSON data."""
+        return {
+            "scenario": self.name,
+            "rules": [state.as_dict() for state in self.states],
+            "findings": [
+                {"kind": str(f.kind), "subject": f.subject, "text": f.render()}
+                for f in self.findings
+            ],
+            "accepted": self.accepted,
+            "notes": self.notes,
+        }
+
+
+def _series_text(state: RuleState) -> str:
+    if not state.series:
+        return state.detail or "its condition"
+    shown = "; ".join(s.describe() for s in state.series[:4])
+    more = f" (+{len(state.series) - 4} more)" if len(state.series) > 4 else ""
+    return shown + more
+
+
+def _condition(state: RuleState, conditions: dict[str, str]) -> str:
+    if state.rule.format is RuleFormat.GRAFANA:
+        return conditions.get(state.rule.name, "")
+    return comparison_of(state.rule.query)
+
+
+def judge_healthy(
+    states: Sequence[RuleState],
+    expectations: AlertExpectations,
+    *,
+    client: QueryClient | None = None,
+    explain: Explainer | None = None,
+    conditions: dict[str, str] | None = None,
+) -> ScenarioVerdict:
+    """The healthy scenario: nothing may hold, error, lack data or record nothing."""
+    verdict = ScenarioVerdict("healthy", list(states))
+    allowed = expectations.allowed_on_healthy
+    for state in states:
+        rule = state.rule
+        if rule.kind is RuleKind.ALERTING and state.noticed:
+            if rule.name in allowed:
+                verdict.accepted.append(
+                    f"accepted by contract: alert rule `{rule.name}` holds on a healthy "
+                    f"pipeline ({_series_text(state)}): {allowed[rule.name]}"
+                )
+                continue
+            trap = explain_fallback(
+                client,
+                rule.query,
+                state.series,
+                _condition(state, conditions or {}),
+                rule.labels,
+                match_value=rule.format is RuleFormat.PROMETHEUS,
+            )
+            verdict.findings.append(
+                Finding(
+                    Kind.RULE_HOLDS_ON_HEALTHY,
+                    subject=rule.name,
+                    expected=rule.query,
+                    seen=_series_text(state),
+                    detail=trap,
+                )
+            )
+        elif state.state is State.NO_DATA:
+            why = explain(rule.query) if explain and rule.query else ""
+            verdict.findings.append(
+                Finding(
+                    Kind.RULE_NO_DATA_ON_HEALTHY,
+                    subject=rule.name,
+                    expected=rule.query,
+                    detail=why or "returns nothing",
+                )
+            )
+        elif state.state is State.ERROR:
+            verdict.findings.append(
+                Finding(Kind.RULE_ERRORS, subject=rule.name, seen="healthy", detail=state.detail)
+            )
+        elif state.state is State.NO_SERIES:
+            why = explain(rule.query) if explain else ""
+            verdict.findings.append(
+                Finding(
+                    Kind.RECORDING_EMPTY,
+                    subject=rule.name,
+                    expected=rule.query,
+                    detail=f": {why}" if why else "",
+                )
+            )
+    verdict.findings.extend(must_fire(states, expectations, "healthy"))
+    verdict.notes.extend(unused_allowances(states, expectations))
+    return verdict
+
+
+def judge_incident(
+    states: Sequence[RuleState],
+    expectations: AlertExpectations,
+    *,
+    up_query: str,
+    zero_for_s: float,
+    suggestion: str,
+) -> ScenarioVerdict:
+    """The seed incident: some alerting rule must notice it."""
+    verdict = ScenarioVerdict("incident", list(states))
+    if not verdict.noticed:
+        blind = [s for s in states if s.state in (State.ERROR, State.NO_DATA, State.UNSUPPORTED)]
+        detail = (
+            f" ({len(blind)} rule(s) could not say: "
+            + "; ".join(f"`{s.rule.name}` {s.cell()}" for s in blind[:3])
+            + ")"
+            if blind
+            else ""
+        )
+        verdict.findings.append(
+            Finding(
+                Kind.INCIDENT_UNNOTICED,
+                subject=up_query,
+                seen=f"{zero_for_s:.0f} s",
+                expected=suggestion,
+                detail=detail,
+            )
+        )
+    verdict.findings.extend(must_fire(states, expectations, "incident"))
+    return verdict
+
+
+def must_fire(
+    states: Sequence[RuleState], expectations: AlertExpectations, scenario: str
+) -> list[Finding]:
+    """A finding for each rule the contract requires active on `scenario` that is not."""
+    findings = []
+    for name in expectations.must_fire.get(scenario, ()):
+        matching = [s for s in states if s.rule.name == name]
+        if any(s.noticed for s in matching):
+            continue
+        seen = "; ".join(s.cell() for s in matching) or "not defined in the rule files"
+        findings.append(Finding(Kind.RULE_DID_NOT_FIRE, subject=name, expected=scenario, seen=seen))
+    return findings
+
+
+def unused_allowances(states: Sequence[RuleState], expectations: AlertExpectations) -> list[str]:
+    """Allowances of the contract that name no loaded rule (said, never an error)."""
+    names = {s.rule.name for s in states}
+    return [
+        f"the contract allows `{name}` to fire on a healthy pipeline, but no rule file defines it"
+        for name in expectations.allowed_on_healthy
+        if name not in names
+    ]
