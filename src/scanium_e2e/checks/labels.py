@@ -294,7 +294,16 @@ def run_exposures(pipeline: Pipeline, run: TrafficRun) -> list[Exposure]:
     exposed = tuple(
         {"__name__": sample.name, **sample.labels} for sample in parse_samples(response.text)
     )
-    stored = leaks.series_of_run(pipeline.store, pipeline.scope(), pipeline.started_at, utc_now())
+    # The store also holds what was never the backend's: the scrape's own `up` and
+    # `scrape_*`, and the ruler's recordings and ALERTS. Only the backend's names are judged.
+    names = {labels["__name__"] for labels in exposed}
+    stored = [
+        labels
+        for labels in leaks.series_of_run(
+            pipeline.store, pipeline.scope(), pipeline.started_at, utc_now()
+        )
+        if labels.get("__name__") in names
+    ]
     if not stored:
         raise fail_with_diagnosis(pipeline, f"no series of this run in {pipeline.store_name}")
     scrape = pipeline.contract.scrape
