@@ -22,11 +22,13 @@ from pathlib import Path
 
 import pytest
 
+from scanium_e2e.contract import load_contract
 from scanium_e2e.dashboards import Panel, load_dashboard
 from scanium_e2e.settings import REPO_ROOT, Settings
 from scanium_e2e.stack.compose import ComposeStack
 from scanium_e2e.stack.external import external_environment
 from scanium_e2e.suite_run import Outcome, run_pytest
+from scanium_e2e.traffic.session import session_plan
 
 pytestmark = [pytest.mark.late, pytest.mark.mutation]
 
@@ -164,9 +166,20 @@ def _report(outcome: Outcome, record_property: Callable[[str, object], None]) ->
     return outcome.output[-4000:]
 
 
+def injected_failures() -> int:
+    """How many LLM failures an external run injects: its session plan under the default
+    contract (every fault kind the contract maps at least once), from the same environment
+    the runs inherit."""
+    settings = Settings.from_env()
+    return session_plan(settings, load_contract(settings.contract_file)).provider_errors
+
+
+INJECTED = injected_failures()
+
+
 def _as_success(metric: str) -> str:
     return (
-        f"2 injected LLM failures were counted as status=success in `{metric}`, "
+        f"{INJECTED} injected LLM failures were counted as status=success in `{metric}`, "
         "where the contract puts them under status=error."
     )
 
@@ -274,7 +287,9 @@ def test_a_contract_that_accepts_the_deviation_passes_saying_so(
         for test_id in ERROR_PANELS:
             assert NO_COUNTER_REASON in outcome.xfailed[test_id], tail
     if name != "no-error-counter":
-        assert "2 injected LLM failures were counted as status=success" in outcome.output, tail
+        assert f"{INJECTED} injected LLM failures were counted as status=success" in (
+            outcome.output
+        ), tail
     _assert_only_local_skips(outcome, tail)
 
 
