@@ -102,6 +102,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="also run the mutation harness (one stack per broken variant; slow)",
     )
     group.addoption(
+        "--shard",
+        default=None,
+        metavar="K/N",
+        help="with --mutations, run only the K-th of N deterministic shares of the mutation "
+        "variants (a CI matrix spreads the harness over N runners)",
+    )
+    group.addoption(
         "--fail-on-skip",
         action="store_true",
         default=False,

@@ -24,6 +24,7 @@ from scanium_e2e.cli import EXIT_BAD_INPUT, EXIT_STACK_FAILED
 from scanium_e2e.contract import Contract, load_contract
 from scanium_e2e.dashboards import dashboard_files, load_dashboards
 from scanium_e2e.errors import ConfigurationError, ScaniumE2EError
+from scanium_e2e.mutation import load_catalog, prepared
 from scanium_e2e.pipeline import Pipeline
 from scanium_e2e.pytest_plugin import (
     record_accepted,
@@ -33,7 +34,6 @@ from scanium_e2e.pytest_plugin import (
     settings_of,
 )
 from scanium_e2e.secrets import Masker
-from scanium_e2e.selftest import DEVIATIONS, prepared
 from scanium_e2e.settings import REPO_ROOT, Settings
 from scanium_e2e.stack import Stack
 from scanium_e2e.stack.compose import AttachedStack, ComposeStack
@@ -138,7 +138,7 @@ def _extras(
         runs["external-proof"] = _external_run()
         runs["incident"] = _external_run(("-x", "e2e/test_scrape_health.py"))
     if _wanted(request, "deviation_stacks"):
-        for variant in DEVIATIONS:
+        for variant in load_catalog().deviations:
             compose_files, _ = patched.enter_context(prepared(variant))
             stacks[variant.name] = ComposeStack.variant(
                 settings, variant.name, variant.overrides, masker, compose_files
@@ -306,10 +306,11 @@ def own_pipeline_verdicts(
 def deviation_stacks(
     settings: Settings, stack: Stack, request: pytest.FixtureRequest
 ) -> dict[str, ComposeStack]:
-    """Stacks whose backend deviates from the contract as real ones do (selftest.DEVIATIONS)."""
+    """Stacks whose backend deviates from the contract as real ones do (the catalog's
+    DEVIATIONS, e2e/mutation_catalog.py)."""
     if settings.external_mode or settings.attached:
         pytest.skip("the deviation stacks are started locally; external mode starts nothing")
-    return {variant.name: _extra(request, variant.name) for variant in DEVIATIONS}
+    return {variant.name: _extra(request, variant.name) for variant in load_catalog().deviations}
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,5 @@
 """Deviations real backends have, proved: the suite runs in external mode against variants
-of the reference backend (selftest.DEVIATIONS, started with the session's stack) and
+of the reference backend (e2e/mutation_catalog.py DEVIATIONS, started with the session's stack) and
 exactly the checks of the deviation fail, each naming it in its first line; with a
 contract copy that accepts the deviation the same run passes, reporting "accepted by
 contract". The dashboard runs too: each panel's test fails for its own panel only, so a

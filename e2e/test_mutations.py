@@ -3,7 +3,9 @@ stack (attached to it, in a subprocess) and must fail exactly the variant's expe
 each with the variant's expected hop and kind. Opt-in (`--mutations`; CI sets it): each
 variant starts a stack.
 
-The session's terminal summary shows the coverage table (selftest.table).
+The variants are those of e2e/mutation_catalog.py; `--shard K/N` runs a deterministic
+share of them (a CI matrix spreads the harness over N runners). The session's terminal
+summary shows the coverage table (scanium_e2e.mutation.table).
 """
 
 from __future__ import annotations
@@ -12,19 +14,24 @@ from collections.abc import Callable
 
 import pytest
 
-from scanium_e2e.pytest_plugin import record_section
-from scanium_e2e.secrets import Masker
-from scanium_e2e.selftest import (
-    HARNESS,
+from scanium_e2e.cli import EXIT_BAD_INPUT
+from scanium_e2e.errors import ConfigurationError
+from scanium_e2e.mutation import (
     KILLED,
-    UNMUTABLE,
     Variant,
     VariantResult,
+    load_catalog,
+    parse_shard,
     run_variants,
+    shard,
     table,
     unkilled,
 )
+from scanium_e2e.pytest_plugin import record_section
+from scanium_e2e.secrets import Masker
 from scanium_e2e.settings import Settings
+
+CATALOG = load_catalog()
 
 pytestmark = [pytest.mark.late, pytest.mark.mutation]
 
@@ -40,13 +47,32 @@ def results(
     if settings.external_mode or settings.attached:
         pytest.skip("mutation variants are started locally; this mode starts nothing")
     root = tmp_path_factory.mktemp("mutations")
-    done = run_variants(settings, HARNESS, masker, root)
+    done = run_variants(settings, sharded(pytestconfig), masker, root)
     ids = sorted({test_id for result in done for test_id in result.outcome.ids})
-    record_section(pytestconfig, "mutation harness", table(done, ids))
+    rows = [result.as_dict() for result in done]
+    record_section(pytestconfig, "mutation harness", table(rows, ids, CATALOG.unmutable))
     return {result.variant.name: result for result in done}
 
 
-@pytest.mark.parametrize("variant", HARNESS, ids=[variant.name for variant in HARNESS])
+def sharded(config: pytest.Config) -> tuple[Variant, ...]:
+    """This session's share of the variants (`--shard K/N`; all of them without it). Bad
+    input ends the session with one paragraph."""
+    text = config.getoption("--shard", default=None)
+    try:
+        k, n = parse_shard(str(text)) if text else (1, 1)
+    except ConfigurationError as exc:
+        pytest.exit(f"scanium-e2e: {exc}", returncode=EXIT_BAD_INPUT)
+    return shard(CATALOG.harness, k, n)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """One test per variant of this session's share: the others are not collected (a
+    skipped variant would fail CI's --fail-on-skip)."""
+    if "variant" in metafunc.fixturenames:
+        chosen = sharded(metafunc.config)
+        metafunc.parametrize("variant", chosen, ids=[variant.name for variant in chosen])
+
+
 def test_variant_is_killed_precisely(
     results: dict[str, VariantResult],
     variant: Variant,
@@ -56,12 +82,15 @@ def test_variant_is_killed_precisely(
     result = results[variant.name]
     record_property("verdict", result.verdict)
     record_property("seconds", round(result.seconds, 1))
-    assert result.verdict == KILLED, table([result], [])
+    assert result.verdict == KILLED, table([result.as_dict()], [], CATALOG.unmutable)
 
 
 def test_every_suite_test_is_some_variant_s_kill(results: dict[str, VariantResult]) -> None:
-    """No test of the suite is left that no variant kills, except those that cannot be."""
+    """No test of the suite is left that no variant kills, except those that cannot be
+    (across the whole catalog: a shard runs only some variants, but every variant's
+    expectations name the tests it must kill)."""
     ids = sorted({test_id for result in results.values() for test_id in result.outcome.ids})
     assert ids, "no variant's run reported any test"
-    rest = unkilled(HARNESS, ids)
-    assert set(rest) <= set(UNMUTABLE), rest
+    expected = [test_id for variant in CATALOG.harness for test_id in variant.kills]
+    rest = unkilled(expected, ids, CATALOG.unmutable)
+    assert set(rest) <= set(CATALOG.unmutable), rest

@@ -8,18 +8,16 @@ from pathlib import Path
 import pytest
 
 from scanium_e2e.errors import CheckFailed
-from scanium_e2e.pytest_plugin import FINDING_PROPERTY, finding_json
-from scanium_e2e.selftest import (
-    HARNESS,
+from scanium_e2e.mutation import (
     IMPRECISE,
     KILLED,
     SURVIVED,
-    UNMUTABLE,
     Variant,
     judge,
     table,
     unkilled,
 )
+from scanium_e2e.pytest_plugin import FINDING_PROPERTY, finding_json
 from scanium_e2e.suite_run import read_junit
 from scanium_e2e.verdict.findings import Finding, Kind
 
@@ -86,7 +84,7 @@ def test_a_failure_without_findings_is_a_survivor(tmp_path: Path) -> None:
 def test_a_passing_suite_is_a_survivor_showing_what_the_test_saw(tmp_path: Path) -> None:
     result = judge(VARIANT, read_junit(_junit(tmp_path, _case(A)), 0, "", 1.0), 1.0)
     assert result.verdict == SURVIVED and result.missed == {A: "passed"}
-    assert "missed e2e.test_a::test_one: passed" in table([result], [A])
+    assert "missed e2e.test_a::test_one: passed" in table([result.as_dict()], [A], {})
 
 
 def test_a_bad_input_exit_is_no_kill(tmp_path: Path) -> None:
@@ -95,13 +93,8 @@ def test_a_bad_input_exit_is_no_kill(tmp_path: Path) -> None:
 
 
 def test_unkilled_lists_the_suite_tests_no_variant_expects() -> None:
-    assert unkilled([VARIANT], [A, C]) == {C: "no variant kills it"}
-
-
-def test_every_harness_variant_expects_some_kill_and_unmutable_ones_give_a_reason() -> None:
-    assert all(variant.kills for variant in HARNESS)
-    assert len({variant.name for variant in HARNESS}) == len(HARNESS)
-    assert all(reason for reason in UNMUTABLE.values())
+    assert unkilled(VARIANT.kills, [A, C], {}) == {C: "no variant kills it"}
+    assert unkilled(VARIANT.kills, [A, C], {C: "why"}) == {C: "why"}
 
 
 def test_check_failed_carries_its_findings() -> None:

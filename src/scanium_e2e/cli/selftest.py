@@ -1,4 +1,5 @@
-"""`scanium-e2e selftest`: run the mutation harness and print its coverage table."""
+"""`scanium-e2e selftest`: run the mutation harness and print its coverage table; a shard
+of it (`--shard K/N`), or the table of several shards' results (`--merge JSON...`)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,20 @@ import tempfile
 from pathlib import Path
 
 from scanium_e2e.errors import ConfigurationError
+from scanium_e2e.mutation import (
+    CATALOG_FILE,
+    KILLED,
+    Catalog,
+    VariantResult,
+    load_catalog,
+    merge,
+    parse_shard,
+    results_json,
+    run_variants,
+    shard,
+    table,
+)
 from scanium_e2e.secrets import Masker
-from scanium_e2e.selftest import HARNESS, KILLED, VariantResult, run_variants, table, unkilled
 from scanium_e2e.settings import Settings
 
 
@@ -22,32 +35,54 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         description="Each variant breaks one thing; the real suite runs against it "
         "(`pytest e2e/ --stack=attach`) and must fail exactly the variant's expected tests, "
         "each with its expected hop and kind. Exit 0 only when every variant is killed "
-        "precisely.",
+        "precisely. The variants are those of e2e/mutation_catalog.py.",
     )
     parser.add_argument(
         "--only",
         action="append",
         default=[],
         metavar="NAME",
-        help="run only this variant (repeatable); names: "
-        + ", ".join(variant.name for variant in HARNESS),
+        help="run only this variant (repeatable; names: e2e/mutation_catalog.py)",
     )
     parser.add_argument("--workers", type=int, default=3, help="variants run at once")
+    parser.add_argument(
+        "--shard",
+        default=None,
+        metavar="K/N",
+        help="run only the K-th of N deterministic shares of the variants (a CI matrix "
+        "spreads the harness over N runners; merge their --json with --merge)",
+    )
+    parser.add_argument(
+        "--merge",
+        nargs="+",
+        type=Path,
+        default=None,
+        metavar="JSON",
+        help="run nothing: print the coverage table of shards' --json results; exit 0 only "
+        "when they cover every variant and each was killed precisely",
+    )
     parser.add_argument("--json", type=Path, default=None, help="also write the table as JSON")
+    parser.add_argument(
+        "--catalog", type=Path, default=CATALOG_FILE, help="the mutation catalog to run"
+    )
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run the chosen variants and print the coverage table."""
-    names = {variant.name for variant in HARNESS}
+    """Run the chosen variants (or merge shards) and print the coverage table."""
+    catalog = load_catalog(args.catalog)
+    if args.merge:
+        return _merge(args.merge, catalog)
+    names = {variant.name for variant in catalog.harness}
     unknown = sorted(set(args.only) - names)
     if unknown:
         raise ConfigurationError(
             f"unknown variant {unknown[0]!r}; choose from {', '.join(sorted(names))}."
         )
+    k, n = parse_shard(args.shard) if args.shard else (1, 1)
+    chosen = [v for v in shard(catalog.harness, k, n) if not args.only or v.name in args.only]
     settings = Settings.from_env()
     masker = Masker(settings.secrets())
-    chosen = [v for v in HARNESS if not args.only or v.name in args.only]
 
     def progress(result: VariantResult) -> None:
         print(
@@ -56,16 +91,32 @@ def run(args: argparse.Namespace) -> int:
             flush=True,
         )
 
+    if n > 1:
+        print(
+            f"selftest: shard {k}/{n}: {len(chosen)} of {len(catalog.harness)} variants",
+            file=sys.stderr,
+            flush=True,
+        )
     with tempfile.TemporaryDirectory(prefix="scanium-selftest-") as root:
         results = run_variants(
             settings, chosen, masker, Path(root), workers=args.workers, progress=progress
         )
+    data = results_json(results, catalog.unmutable, f"{k}/{n}")
     ids = sorted({test_id for result in results for test_id in result.outcome.ids})
-    print(masker.mask(table(results, ids)))
+    rows = [result.as_dict() for result in results]
+    print(masker.mask(table(rows, ids, catalog.unmutable)))
     if args.json:
-        data = {
-            "variants": [result.as_dict() for result in results],
-            "unkilled": unkilled(chosen, ids),
-        }
         args.json.write_text(masker.mask(json.dumps(data, indent=2)) + "\n", encoding="utf-8")
     return 0 if all(result.verdict == KILLED for result in results) else 1
+
+
+def _merge(paths: list[Path], catalog: Catalog) -> int:
+    """The coverage table of the shards' results; the variants no shard ran are named."""
+    merged = merge(paths, catalog)
+    print(table(merged.rows, merged.suite_ids, catalog.unmutable))
+    if merged.missing:
+        print(
+            f"not run by any shard: {', '.join(merged.missing)} "
+            f"({len(merged.missing)} of {len(catalog.harness)} variants)"
+        )
+    return 0 if merged.all_killed else 1

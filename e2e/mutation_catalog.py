@@ -1,68 +1,14 @@
-"""Mutation harness: does the real suite catch deliberately broken stacks, precisely?
-
-Each variant breaks one thing, through the stack's configuration (compose variables) or a
-patched temporary copy of a fixture (the backend's source); the real fixtures are never
-edited. For each variant its stack starts, and the real suite (`pytest` over SUITE_FILES)
-runs against it in a subprocess, attached to it (`--stack=attach`: exact counts, logs and
-the stub's journal hold as in a started stack), writing JUnit XML. The result is judged
-on data: each failure's findings (hop, kind) travel as JUnit testcase properties.
-
-- *killed*: pytest exits 1 and every expected test failed, each with the variant's
-  expected (hop, kind) among its findings;
-- *killed, imprecise*: killed, but tests outside the expected set failed too;
-- *survived*: an expected test passed (or failed for another reason): a defect in the
-  suite, shown with what each expected test saw.
+"""The mutation catalog: deliberately broken variants of the stack, and which tests of this
+suite each must fail, with the (hop, kind) of the finding that names it. It sits beside the
+tests it names; tests/library/test_mutation_catalog.py checks, without Docker, that every
+test id and panel below is one pytest collects and that every patch still applies to the
+fixture source. The machinery that runs them is scanium_e2e.mutation (`scanium-e2e
+selftest`, `pytest e2e/ --mutations`).
 """
 
 from __future__ import annotations
 
-import shutil
-import tempfile
-import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
-from dataclasses import dataclass, field
-from pathlib import Path
-
-from scanium_e2e.errors import ConfigurationError
-from scanium_e2e.secrets import Masker
-from scanium_e2e.settings import REPO_ROOT, Settings
-from scanium_e2e.stack.compose import variant_stack
-from scanium_e2e.suite_run import SUITE_FILES, Outcome, attach_environment, run_pytest
-
-BACKEND_SOURCE = REPO_ROOT / "fixtures" / "backend" / "scanium_backend"
-DASHBOARD = REPO_ROOT / "fixtures" / "grafana" / "dashboards" / "openai-runtime.json"
-
-
-@dataclass(frozen=True)
-class Patch:
-    """Replace `old` (which must occur exactly once) by `new` in a copied file."""
-
-    file: str
-    old: str
-    new: str
-
-
-# What a kill looks like: the test id, and the (hop, kind) its failure's finding carries.
-Kill = tuple[int | None, str]
-
-
-@dataclass(frozen=True)
-class Variant:
-    """One deliberately broken stack, and which tests of the suite must fail, for what reason.
-
-    `kills` maps each expected test id to the (hop, kind) of the finding its failure must
-    carry; every other test of the suite must pass (precision).
-    """
-
-    name: str
-    breaks: str
-    kills: Mapping[str, Kill] = field(default_factory=dict)
-    overrides: Mapping[str, str] = field(default_factory=dict)
-    backend_patches: tuple[Patch, ...] = ()
-    dashboard_patch: Patch | None = None
-
+from scanium_e2e.mutation import DASHBOARD, Kill, Patch, Variant, every
 
 # The suite's test ids (as JUnit names them), for the variants' expectations.
 UP = "e2e.test_scrape_health::test_up_is_1_in_the_store"
@@ -164,11 +110,6 @@ PANELS_BY_PROVIDER = tuple(
 NO_PROVIDER_VALUE: Kill = (None, "regex-matches-no-value")
 # A panel grouped by a label its metric never carries (dashboards' "misgrouped").
 MISGROUPED_PANEL: Kill = (None, "grouping-label-missing")
-
-
-def every(test_ids: Sequence[str], kill: Kill) -> dict[str, Kill]:
-    """The same expected (hop, kind) for several tests."""
-    return dict.fromkeys(test_ids, kill)
 
 
 HTTP_403_AT_SCRAPE: Kill = (1, "http-status")
@@ -674,47 +615,6 @@ DEVIATIONS: tuple[Variant, ...] = (
 )
 
 
-def _apply(patch: Patch, folder: Path) -> None:
-    path = folder / patch.file
-    text = path.read_text(encoding="utf-8")
-    if text.count(patch.old) != 1:
-        raise ConfigurationError(
-            f"mutation patch for {patch.file} no longer applies: {patch.old!r} occurs "
-            f"{text.count(patch.old)} times (the fixture changed; update selftest.VARIANTS)."
-        )
-    path.write_text(text.replace(patch.old, patch.new), encoding="utf-8")
-
-
-@contextmanager
-def prepared(variant: Variant) -> Iterator[tuple[list[Path], Path]]:
-    """Temporary patched copies: extra compose files (backend source) and the dashboard."""
-    folder = Path(tempfile.mkdtemp(prefix=f"scanium-mutation-{variant.name}-"))
-    try:
-        compose_files: list[Path] = []
-        if variant.backend_patches:
-            source = folder / "scanium_backend"
-            shutil.copytree(BACKEND_SOURCE, source, ignore=shutil.ignore_patterns("__pycache__"))
-            for patch in variant.backend_patches:
-                _apply(patch, source)
-            # The container runs as an unprivileged user: the copy must be world-readable.
-            for path in [folder, *folder.rglob("*")]:
-                path.chmod(0o755 if path.is_dir() else 0o644)
-            override = folder / "compose.mutation.yml"
-            override.write_text(
-                f"services:\n  backend:\n    volumes:\n      - {source}:/app/scanium_backend:ro\n",
-                encoding="utf-8",
-            )
-            compose_files.append(override)
-        dashboard = DASHBOARD
-        if variant.dashboard_patch:
-            dashboard = folder / DASHBOARD.name
-            shutil.copy(DASHBOARD, dashboard)
-            _apply(variant.dashboard_patch, folder)
-        yield compose_files, dashboard
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-
-
 # Suite tests that no variant of a stack can kill, and why.
 UNMUTABLE = {
     "e2e.test_dashboards::test_fixture_dashboard_has_the_seed_panels": "reads the fixture "
@@ -726,137 +626,3 @@ UNMUTABLE = {
 }
 # The harness runs these: the shipped variants plus the deviation real backends have.
 HARNESS: tuple[Variant, ...] = (*VARIANTS, DEVIATIONS[0])
-
-KILLED = "killed"
-IMPRECISE = "killed, imprecise"
-SURVIVED = "survived"
-
-
-@dataclass(frozen=True)
-class VariantResult:
-    """How one variant fared: the suite's run against it, judged against `kills`."""
-
-    variant: Variant
-    outcome: Outcome
-    # expected test id -> what it saw instead of the expected failure
-    missed: dict[str, str]
-    # failed test ids outside the expected set
-    collateral: list[str]
-    seconds: float
-
-    @property
-    def verdict(self) -> str:
-        """killed (precisely), killed, imprecise, or survived."""
-        if self.missed or self.outcome.code != 1:
-            return SURVIVED
-        return IMPRECISE if self.collateral else KILLED
-
-    @property
-    def failed(self) -> list[str]:
-        """Every test id that failed in the variant's run."""
-        return sorted(self.outcome.failed)
-
-    def as_dict(self) -> dict[str, object]:
-        """The row, as data (`--json`)."""
-        return {
-            "variant": self.variant.name,
-            "breaks": self.variant.breaks,
-            "expected": sorted(self.variant.kills),
-            "failed": self.failed,
-            "verdict": self.verdict,
-            "seconds": round(self.seconds, 1),
-            "pytest_exit": self.outcome.code,
-            "missed": self.missed,
-            "collateral": {i: self.outcome.failed[i] for i in self.collateral},
-        }
-
-
-def judge(variant: Variant, outcome: Outcome, seconds: float) -> VariantResult:
-    """Killed: exit 1, every expected test failed with the expected (hop, kind) among its
-    findings; precise: nothing else failed."""
-    missed: dict[str, str] = {}
-    for test_id, kill in variant.kills.items():
-        if test_id not in outcome.failed:
-            seen = "passed" if test_id in outcome.passed else "not run"
-            if test_id in outcome.xfailed:
-                seen = f"xfailed: {outcome.xfailed[test_id]}"
-            missed[test_id] = seen
-            continue
-        keys = [ref.key() for ref in outcome.findings.get(test_id, ())]
-        if kill not in keys:
-            missed[test_id] = (
-                f"failed with findings {keys or 'none'}, not {kill}: {outcome.failed[test_id]}"
-            )
-    if outcome.code not in (0, 1):
-        missed["pytest"] = f"exit {outcome.code}: {outcome.output.strip()[-600:]}"
-    collateral = sorted(set(outcome.failed) - set(variant.kills))
-    return VariantResult(variant, outcome, missed, collateral, seconds)
-
-
-def run_variant(
-    settings: Settings, variant: Variant, masker: Masker, folder: Path
-) -> VariantResult:
-    """Start the variant's stack, run the real suite attached to it, and judge the result."""
-    began = time.monotonic()
-    with (
-        prepared(variant) as (compose_files, dashboard),
-        variant_stack(
-            settings, f"mut-{variant.name}", variant.overrides, masker, compose_files
-        ) as stack,
-    ):
-        # A patched dashboard is the one the suite replays (`--dashboards`).
-        extra = (f"--dashboards={dashboard}",) if variant.dashboard_patch else ()
-        outcome = run_pytest(SUITE_FILES, folder, attach_environment(stack), *extra)
-    return judge(variant, outcome, time.monotonic() - began)
-
-
-def run_variants(
-    settings: Settings,
-    variants: Sequence[Variant],
-    masker: Masker,
-    root: Path,
-    *,
-    workers: int = 3,
-    progress: Callable[[VariantResult], None] | None = None,
-) -> list[VariantResult]:
-    """Every variant in a pool of `workers` (each starts its stack, runs the suite, stops)."""
-
-    def one(variant: Variant) -> VariantResult:
-        result = run_variant(settings, variant, masker, root / variant.name)
-        if progress is not None:
-            progress(result)
-        return result
-
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        return list(pool.map(one, variants))
-
-
-def unkilled(variants: Sequence[Variant], suite_ids: Sequence[str]) -> dict[str, str]:
-    """Suite test ids no variant expects to kill -> why none can."""
-    expected = {test_id for variant in variants for test_id in variant.kills}
-    return {
-        test_id: UNMUTABLE.get(test_id, "no variant kills it")
-        for test_id in suite_ids
-        if test_id not in expected
-    }
-
-
-def table(results: Sequence[VariantResult], suite_ids: Sequence[str]) -> str:
-    """The coverage table: variant x expected x failed x verdict x seconds, then the
-    suite's test ids no variant kills, then `killed N/M precisely`."""
-    rows = [f"{'variant':<22} {'expected':>8} {'failed':>6}  {'verdict':<18} {'seconds':>7}"]
-    for result in results:
-        rows.append(
-            f"{result.variant.name:<22} {len(result.variant.kills):>8} {len(result.failed):>6}  "
-            f"{result.verdict:<18} {result.seconds:>7.1f}"
-        )
-        for test_id, seen in result.missed.items():
-            rows.append(f"    missed {test_id}: {seen[:300]}")
-        for test_id in result.collateral:
-            rows.append(f"    collateral {test_id}: {result.outcome.failed[test_id][:200]}")
-    rest = unkilled([r.variant for r in results], suite_ids)
-    rows.append(f"suite tests no variant kills: {len(rest) or 'none'}")
-    rows.extend(f"    {test_id}: {reason}" for test_id, reason in rest.items())
-    killed = sum(result.verdict == KILLED for result in results)
-    rows.append(f"killed {killed}/{len(results)} precisely")
-    return "\n".join(rows)
