@@ -20,10 +20,14 @@ from scanium_e2e.alerts.scenarios import load_inputs
 from scanium_e2e.alerts.session import AlertSession
 from scanium_e2e.checks.counts import settle_counts
 from scanium_e2e.checks.own_pipeline import StackVerdict, verify_stack
-from scanium_e2e.cli import EXIT_BAD_INPUT, EXIT_STACK_FAILED
 from scanium_e2e.contract import Contract, load_contract
 from scanium_e2e.dashboards import dashboard_files, load_dashboards
-from scanium_e2e.errors import ConfigurationError, ScaniumE2EError
+from scanium_e2e.errors import (
+    EXIT_BAD_INPUT,
+    EXIT_STACK_FAILED,
+    ConfigurationError,
+    ScaniumE2EError,
+)
 from scanium_e2e.mutation import load_catalog, prepared
 from scanium_e2e.pipeline import Pipeline
 from scanium_e2e.pytest_plugin import (

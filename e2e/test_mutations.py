@@ -14,8 +14,7 @@ from collections.abc import Callable
 
 import pytest
 
-from scanium_e2e.cli import EXIT_BAD_INPUT
-from scanium_e2e.errors import ConfigurationError
+from scanium_e2e.errors import EXIT_BAD_INPUT, ConfigurationError
 from scanium_e2e.mutation import (
     KILLED,
     Variant,

@@ -2,6 +2,16 @@
 
 from __future__ import annotations
 
+# Exit codes, documented in README ("Exit codes"). The CLI's:
+EXIT_OK = 0
+EXIT_CHECK_FAILED = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+# `pytest e2e/` keeps pytest's own codes (0 pass, 1 failed, 2 interrupted, 3 internal
+# error, 4 usage, 5 no tests) and ends early with these:
+EXIT_BAD_INPUT = 4  # settings, contract, unreachable endpoint, rejected credentials
+EXIT_STACK_FAILED = 6  # no Docker engine, images missing, a service never ready
+
 
 class ScaniumE2EError(Exception):
     """Base class: its message is meant to be shown to the user as it is."""

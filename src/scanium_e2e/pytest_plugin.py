@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Generator
-from pathlib import Path
 
 import pytest
 
+from scanium_e2e.options import add_pytest_options, overrides_from
 from scanium_e2e.secrets import Masker
-from scanium_e2e.settings import Settings, parse_var_pins
+from scanium_e2e.settings import Settings
 
 MASKER_KEY = pytest.StashKey[Masker]()
 # The testcase property (JUnit XML) carrying one structured reason of a failure.
@@ -61,50 +61,17 @@ def pytest_runtest_makereport(
         report.longrepr = f"skipped, and --fail-on-skip is set: {reason}"
 
 
-def _options(config: pytest.Config) -> dict[str, object]:
-    """The Settings overrides the pytest command line gives (None: not given)."""
-
-    def option(name: str) -> object:
-        return config.getoption(name, default=None)
-
-    overrides: dict[str, object] = {
-        "stack_mode": option("--stack"),
-        "store": option("--store"),
-        "run_id": option("--run-id"),
-        "provider": option("--provider"),
-        "keep_stack": option("--keep-stack"),
-    }
-    if option("--no-traffic"):
-        overrides["send_traffic"] = False
-    for key, name in (
-        ("artifacts_dir", "--artifacts-dir"),
-        ("contract_file", "--contract"),
-        ("alloy_config", "--alloy-config"),
-    ):
-        value = option(name)
-        if value:
-            overrides[key] = Path(str(value))
-    dashboards = config.getoption("--dashboards", default=None) or []
-    if dashboards:
-        overrides["dashboards"] = tuple(Path(str(path)) for path in dashboards)
-    pins = config.getoption("--var", default=None) or []
-    if pins:
-        overrides["dashboard_vars"] = parse_var_pins([str(pin) for pin in pins])
-    # Alert rules (alerts/): files or folders, data source provisioning, Alertmanager config.
-    for key, name in (("alert_rules", "--alert-rules"), ("datasources", "--datasources")):
-        paths = config.getoption(name, default=None) or []
-        if paths:
-            overrides[key] = tuple(Path(str(path)) for path in paths)
-    if option("--alertmanager-config"):
-        overrides["alertmanager_config"] = Path(str(option("--alertmanager-config")))
-    overrides["environment"] = option("--environment")
-    overrides["backend_image"] = option("--backend-image")
-    return overrides
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """The suite's options, from the one table of options (options.py); each also has a
+    SCANIUM_E2E_* variable (README, "Configuration")."""
+    add_pytest_options(parser)
 
 
 def settings_of(config: pytest.Config) -> Settings:
     """The run's settings from the pytest options and the environment."""
-    return Settings.from_env(overrides=_options(config))
+    return Settings.from_env(
+        overrides=overrides_from(lambda flag: config.getoption(flag, default=None))
+    )
 
 
 MUTATIONS_KEY = pytest.StashKey[list[str]]()

@@ -10,11 +10,12 @@ import dataclasses
 import os
 import re
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from scanium_e2e.errors import ConfigurationError
+from scanium_e2e.options import ENV_PREFIX, values_from_env
 from scanium_e2e.secrets import distinct_token
 from scanium_e2e.stack.store import STORES, StoreKind
 
@@ -33,35 +34,6 @@ DEFAULT_STUB_IMAGE = "scanium-e2e/stub-llm:dev"
 # mutation harness), found by its compose project: exact counts and local checks hold.
 STACK_MODES = ("testcontainers", "external", "attach")
 PROVIDERS = ("openai", "claude")
-
-ENV_PREFIX = "SCANIUM_E2E_"
-
-
-def _env_bool(value: str, name: str) -> bool:
-    lowered = value.strip().lower()
-    if lowered in ("1", "true", "yes", "on"):
-        return True
-    if lowered in ("0", "false", "no", "off", ""):
-        return False
-    raise ConfigurationError(
-        f"{name}={value!r} is not a boolean: use true/false, 1/0, yes/no or on/off."
-    )
-
-
-def _env_float(value: str, name: str) -> float:
-    try:
-        number = float(value)
-    except ValueError:
-        raise ConfigurationError(f"{name}={value!r} is not a number.") from None
-    if number <= 0:
-        raise ConfigurationError(f"{name}={value!r} must be positive.")
-    return number
-
-
-def _env_count(value: str, name: str) -> int:
-    if not value.strip().isdigit():
-        raise ConfigurationError(f"{name}={value!r} is not a whole number.")
-    return int(value)
 
 
 def read_dotenv(path: Path) -> dict[str, str]:
@@ -85,21 +57,6 @@ def read_dotenv(path: Path) -> dict[str, str]:
             value = value[1:-1]
         values[key.strip()] = value
     return values
-
-
-def parse_var_pins(pins: Sequence[str], where: str = "--var") -> dict[str, tuple[str, ...]]:
-    """`NAME=VALUE` pins of dashboard template variables, like `var-NAME=VALUE` in a Grafana
-    URL: a name given twice selects both values. A bad pin is an error naming it."""
-    pinned: dict[str, tuple[str, ...]] = {}
-    for pin in pins:
-        name, sep, value = pin.partition("=")
-        name = name.strip()
-        if not sep or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
-            raise ConfigurationError(
-                f"{where}: {pin!r} is not NAME=VALUE with NAME a template variable's name."
-            )
-        pinned[name] = (*pinned.get(name, ()), value.strip())
-    return pinned
 
 
 def _secret_from(env: Mapping[str, str], name: str) -> str:
@@ -225,88 +182,29 @@ class Settings:
             source = {**read_dotenv(Path(env_file)), **source}
         if env is None and PROVISIONED_ENV_FILE.is_file():
             source = {**read_dotenv(PROVISIONED_ENV_FILE), **source}
-
-        def get(name: str, default: str = "") -> str:
-            return source.get(ENV_PREFIX + name, default)
-
-        values: dict[str, object] = {}
-        overrides = dict(overrides or {})
-        # --backend-image: the one image option (the others are variables only).
-        backend_image = overrides.pop("backend_image", None) or get(
-            "BACKEND_IMAGE", DEFAULT_BACKEND_IMAGE
+        # One table (options.py) says which variable and flag set which field, and how.
+        values = values_from_env(source)
+        values.update({k: v for k, v in (overrides or {}).items() if v is not None})
+        nested: dict[str, dict[str, object]] = {"images": {}, "external": {}}
+        flat: dict[str, object] = {}
+        for key, value in values.items():
+            head, dot, rest = key.partition(".")
+            if dot:
+                nested[head][rest] = value
+            else:
+                flat[key] = value
+        # --backend-image names yours; the reference backend (the one the incident,
+        # deviation and mutation stacks break on purpose) stays the variable's or ours.
+        nested["images"]["reference_backend"] = (
+            source.get(f"{ENV_PREFIX}BACKEND_IMAGE", DEFAULT_BACKEND_IMAGE) or DEFAULT_BACKEND_IMAGE
         )
-        images = Images(
-            mimir=get("MIMIR_IMAGE"),
-            cortex=get("CORTEX_IMAGE"),
-            alloy=get("ALLOY_IMAGE", OFFICIAL_ALLOY_IMAGE),
-            backend=str(backend_image),
-            reference_backend=get("BACKEND_IMAGE", DEFAULT_BACKEND_IMAGE),
-            stub_llm=get("STUB_IMAGE", DEFAULT_STUB_IMAGE),
+        flat["images"] = Images(**nested["images"])  # type: ignore[arg-type]
+        flat["external"] = ExternalEndpoints(
+            **{key: str(value).rstrip("/") for key, value in nested["external"].items()}
         )
-        values["images"] = images
-        values["external"] = ExternalEndpoints(
-            backend_url=get("BACKEND_URL").rstrip("/"),
-            alloy_url=get("ALLOY_URL").rstrip("/"),
-            mimir_url=get("MIMIR_URL").rstrip("/"),
-        )
-        for key, name in (
-            ("stack_mode", "STACK"),
-            ("store", "STORE"),
-            ("run_id", "RUN_ID"),
-            ("project_name", "PROJECT"),
-            ("mimir_prefix", "MIMIR_PREFIX"),
-            ("tenant", "TENANT"),
-            ("provider", "PROVIDER"),
-            ("environment", "ENVIRONMENT"),
-        ):
-            if get(name):
-                values[key] = get(name)
-        for key, name in (
-            ("artifacts_dir", "ARTIFACTS_DIR"),
-            ("contract_file", "CONTRACT"),
-            ("alloy_config", "ALLOY_CONFIG"),
-        ):
-            if get(name):
-                values[key] = Path(get(name))
-        for key, name in (
-            ("scrape_interval_s", "SCRAPE_INTERVAL"),
-            ("ready_timeout_s", "READY_TIMEOUT"),
-            ("data_timeout_s", "DATA_TIMEOUT"),
-        ):
-            if get(name):
-                values[key] = _env_float(get(name), ENV_PREFIX + name)
-        for key, name in (
-            ("traffic_successes", "TRAFFIC_SUCCESSES"),
-            ("traffic_errors", "TRAFFIC_ERRORS"),
-        ):
-            if get(name):
-                values[key] = _env_count(get(name), ENV_PREFIX + name)
-        if get("DASHBOARDS"):
-            # Several paths: separated like PATH entries (os.pathsep).
-            values["dashboards"] = tuple(
-                Path(part) for part in get("DASHBOARDS").split(os.pathsep) if part.strip()
-            )
-        for key, name in (("alert_rules", "ALERT_RULES"), ("datasources", "DATASOURCES")):
-            if get(name):
-                values[key] = tuple(
-                    Path(part) for part in get(name).split(os.pathsep) if part.strip()
-                )
-        if get("ALERTMANAGER_CONFIG"):
-            values["alertmanager_config"] = Path(get("ALERTMANAGER_CONFIG"))
-        if get("VARS"):
-            values["dashboard_vars"] = parse_var_pins(
-                [part for part in get("VARS").split(",") if part.strip()], ENV_PREFIX + "VARS"
-            )
-        if get("NO_TRAFFIC"):
-            values["send_traffic"] = not _env_bool(get("NO_TRAFFIC"), ENV_PREFIX + "NO_TRAFFIC")
-        if get("KEEP_STACK"):
-            values["keep_stack"] = _env_bool(get("KEEP_STACK"), ENV_PREFIX + "KEEP_STACK")
-        values["api_key"] = _secret_from(source, ENV_PREFIX + "API_KEY")
-        values["bearer_token"] = _secret_from(source, ENV_PREFIX + "BEARER_TOKEN")
-        for key, value in overrides.items():
-            if value is not None:
-                values[key] = value
-        settings = cls(**values)  # type: ignore[arg-type]
+        flat["api_key"] = _secret_from(source, ENV_PREFIX + "API_KEY")
+        flat["bearer_token"] = _secret_from(source, ENV_PREFIX + "BEARER_TOKEN")
+        settings = cls(**flat)  # type: ignore[arg-type]
         return settings.validated()
 
     def validated(self) -> Settings:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from scanium_e2e.cli import EXIT_BAD_INPUT
+from scanium_e2e.errors import EXIT_BAD_INPUT
 from scanium_e2e.settings import REPO_ROOT
 
 

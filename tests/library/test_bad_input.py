@@ -11,7 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from scanium_e2e.cli import EXIT_BAD_INPUT, EXIT_STACK_FAILED
+from scanium_e2e.errors import EXIT_BAD_INPUT, EXIT_STACK_FAILED
 from scanium_e2e.settings import REPO_ROOT
 
 

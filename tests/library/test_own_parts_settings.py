@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from scanium_e2e.errors import ConfigurationError
-from scanium_e2e.settings import DEFAULT_BACKEND_IMAGE, Settings, parse_var_pins
+from scanium_e2e.options import parse_var_pins
+from scanium_e2e.settings import DEFAULT_BACKEND_IMAGE, Settings
 
 
 def test_var_pins_are_name_value_and_a_repeated_name_selects_both() -> None:
@@ -52,7 +53,7 @@ def test_options_win_over_the_variables(tmp_path: Path) -> None:
     config.write_text("")
     settings = Settings.from_env(
         {"SCANIUM_E2E_ENVIRONMENT": "stage"},
-        overrides={"alloy_config": config, "environment": "prod", "backend_image": None},
+        overrides={"alloy_config": config, "environment": "prod", "images.backend": None},
     )
     assert settings.environment == "prod" and settings.alloy_config == config
 
@@ -79,7 +80,7 @@ def test_an_environment_label_value_must_be_a_label_value() -> None:
 def test_backend_image_option_keeps_the_reference_backend_for_the_variants() -> None:
     settings = Settings.from_env(
         {"SCANIUM_E2E_BACKEND_IMAGE": "local/reference:1"},
-        overrides={"backend_image": "acme/backend:2.3"},
+        overrides={"images.backend": "acme/backend:2.3"},
     )
     assert settings.images.backend == "acme/backend:2.3"
     assert settings.images.reference_backend == "local/reference:1"

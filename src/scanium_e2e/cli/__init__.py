@@ -12,17 +12,26 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from scanium_e2e.errors import ScaniumE2EError
+from scanium_e2e.errors import (
+    EXIT_BAD_INPUT,
+    EXIT_CHECK_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_STACK_FAILED,
+    EXIT_USAGE,
+    ScaniumE2EError,
+)
 
-# Exit codes, documented in README ("Exit codes").
-EXIT_OK = 0
-EXIT_CHECK_FAILED = 1
-EXIT_USAGE = 2
-EXIT_INTERRUPTED = 130
-# `pytest e2e/` keeps pytest's own codes (0 pass, 1 failed, 2 interrupted, 3 internal
-# error, 4 usage, 5 no tests) and ends early with these:
-EXIT_BAD_INPUT = 4  # settings, contract, unreachable endpoint, rejected credentials
-EXIT_STACK_FAILED = 6  # no Docker engine, images missing, a service never ready
+__all__ = [
+    "EXIT_BAD_INPUT",
+    "EXIT_CHECK_FAILED",
+    "EXIT_INTERRUPTED",
+    "EXIT_OK",
+    "EXIT_STACK_FAILED",
+    "EXIT_USAGE",
+    "build_parser",
+    "main",
+]
 
 COMMANDS = ("traffic", "dashboards", "selftest", "alerts")
 
@@ -54,7 +63,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"scanium-e2e {args.command}: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
-
-
-if __name__ == "__main__":
-    sys.exit(main())

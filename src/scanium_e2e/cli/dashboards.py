@@ -25,6 +25,7 @@ from scanium_e2e.dashboards import (
     unused_allowances,
 )
 from scanium_e2e.errors import ConfigurationError, EndpointError
+from scanium_e2e.options import parse_var_pins
 from scanium_e2e.polling import TransientError
 from scanium_e2e.promql import PromQLSyntaxError, format_duration, parse_duration
 from scanium_e2e.verdict.empty_query import QueryClient
@@ -53,6 +54,15 @@ def _timestamp(text: str) -> datetime:
         ) from None
     # A time without zone is read as UTC, Mimir's clock.
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _pin(text: str) -> str:
+    """A `--var` pin, checked by the one rule of options.parse_var_pins."""
+    try:
+        parse_var_pins([text])
+    except ConfigurationError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
 
 
 def _pair(what: str) -> Callable[[str], tuple[str, str]]:
@@ -106,7 +116,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--var",
         action="append",
-        type=_pair("NAME=VALUE"),
+        type=_pin,
         default=[],
         metavar="NAME=VALUE",
         help="pin a template variable, like var-NAME=VALUE in a Grafana URL (repeatable)",
@@ -173,9 +183,8 @@ def run(args: argparse.Namespace, client: QueryClient | None = None) -> int:
     dashboards = load_dashboards(args.paths)
     start, end = window_of(args)
     allow_empty = dict(args.allow_empty)
-    overrides: dict[str, list[str]] = {}
-    for name, value in args.var:
-        overrides.setdefault(name, []).append(value)
+    # One rule for --var here, in pytest and in SCANIUM_E2E_VARS (options.parse_var_pins).
+    overrides = {name: list(values) for name, values in parse_var_pins(args.var).items()}
     for name in overrides:
         if all(dashboard.variable(name) is None for dashboard in dashboards):
             print(f"warning: --var {name}: no dashboard has a variable ${name}", file=sys.stderr)
