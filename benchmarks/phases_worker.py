@@ -38,10 +38,10 @@ from scanium_e2e.contract import load_contract
 from scanium_e2e.errors import CheckFailed, ScaniumE2EError
 from scanium_e2e.pipeline import Pipeline
 from scanium_e2e.secrets import Masker
+from scanium_e2e.session.traffic import run_traffic, session_plan
 from scanium_e2e.settings import Settings
 from scanium_e2e.stack.compose import ComposeStack
 from scanium_e2e.traffic import TrafficPlan
-from scanium_e2e.traffic.session import run_traffic, session_plan
 
 INCIDENT = {"SCANIUM_E2E_BACKEND_EXEMPT_PATHS": "/health,/healthz,/readyz"}
 

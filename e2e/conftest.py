@@ -19,7 +19,6 @@ import pytest
 from scanium_e2e.alerts.scenarios import load_inputs
 from scanium_e2e.alerts.session import AlertSession
 from scanium_e2e.checks.counts import settle_counts
-from scanium_e2e.checks.own_pipeline import StackVerdict, verify_stack
 from scanium_e2e.contract import Contract, load_contract
 from scanium_e2e.dashboards import dashboard_files, load_dashboards
 from scanium_e2e.errors import (
@@ -28,6 +27,8 @@ from scanium_e2e.errors import (
     ConfigurationError,
     ScaniumE2EError,
 )
+from scanium_e2e.external_run import ExternalRun
+from scanium_e2e.findings import distinct
 from scanium_e2e.mutation import load_catalog, prepared
 from scanium_e2e.pipeline import Pipeline
 from scanium_e2e.pytest_plugin import (
@@ -38,16 +39,15 @@ from scanium_e2e.pytest_plugin import (
     settings_of,
 )
 from scanium_e2e.secrets import Masker
+from scanium_e2e.session.artifacts import write_artifacts
+from scanium_e2e.session.extras import ExtraStacks
+from scanium_e2e.session.own_pipeline import StackVerdict, verify_stack
+from scanium_e2e.session.traffic import run_traffic, session_plan
 from scanium_e2e.settings import REPO_ROOT, Settings
 from scanium_e2e.stack import Stack
 from scanium_e2e.stack.compose import AttachedStack, ComposeStack
 from scanium_e2e.stack.external import ExternalStack
-from scanium_e2e.stack.external_run import ExternalRun
-from scanium_e2e.stack.extras import ExtraStacks
 from scanium_e2e.traffic.run import TrafficRun
-from scanium_e2e.traffic.session import run_traffic, session_plan
-from scanium_e2e.verdict.artifacts import write_artifacts
-from scanium_e2e.verdict.findings import distinct
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -198,7 +198,7 @@ def stack(
 
     Stacks the collected tests need beside it (the incident stack, the external-mode
     proofs' healthy stack, the deviation stacks of e2e/test_deviations.py) start in the
-    background once it is ready (stack/extras.py): their start-up overlaps the main
+    background once it is ready (session/extras.py): their start-up overlaps the main
     stack's wait for Alloy's first scrape, and each external-mode proof starts the moment
     its stack is ready.
     """

@@ -27,12 +27,12 @@ from scanium_e2e.alerts.session import (
     IncidentOutcome,
 )
 from scanium_e2e.errors import CheckFailed
+from scanium_e2e.findings import Finding, Kind
 from scanium_e2e.pytest_plugin import record_accepted, record_section
 from scanium_e2e.settings import Settings
 from scanium_e2e.stack.compose import ComposeStack
 from scanium_e2e.suite_run import Outcome
 from scanium_e2e.traffic.run import TrafficRun
-from scanium_e2e.verdict.findings import Finding, Kind
 
 pytestmark = pytest.mark.alert_rules
 

@@ -24,9 +24,9 @@ from scanium_e2e.errors import CheckFailed, ScaniumE2EError
 from scanium_e2e.pipeline import Pipeline
 from scanium_e2e.promql import PromQLSyntaxError, analyse
 from scanium_e2e.pytest_plugin import record_section, settings_of
+from scanium_e2e.session.artifacts import write_dashboard_artifact
 from scanium_e2e.settings import REPO_ROOT
 from scanium_e2e.traffic.run import TrafficRun
-from scanium_e2e.verdict.artifacts import write_dashboard_artifact
 
 DASHBOARD = REPO_ROOT / "fixtures" / "grafana" / "dashboards" / "openai-runtime.json"
 PANELS = [panel for panel in load_dashboard(DASHBOARD).panels if panel.targets]

@@ -24,11 +24,11 @@ import pytest
 
 from scanium_e2e.contract import load_contract
 from scanium_e2e.dashboards import Panel, load_dashboard
+from scanium_e2e.session.traffic import session_plan
 from scanium_e2e.settings import REPO_ROOT, Settings
 from scanium_e2e.stack.compose import ComposeStack
 from scanium_e2e.stack.external import external_environment
 from scanium_e2e.suite_run import Outcome, run_pytest
-from scanium_e2e.traffic.session import session_plan
 
 pytestmark = [pytest.mark.late, pytest.mark.mutation]
 

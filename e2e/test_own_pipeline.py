@@ -23,9 +23,9 @@ from pathlib import Path
 
 import pytest
 
-from scanium_e2e.checks.own_pipeline import StackVerdict
 from scanium_e2e.dashboards import DATA, SKIPPED, dashboard_files
 from scanium_e2e.errors import EXIT_BAD_INPUT
+from scanium_e2e.session.own_pipeline import StackVerdict
 from scanium_e2e.settings import REPO_ROOT
 
 # A proof of the suite on stacks of its own, like the mutation harness: with --mutations.

@@ -11,9 +11,9 @@ from scanium_e2e.checks.counts import wait_for_planned
 from scanium_e2e.checks.expectations import accepted_accounting, planned_counts
 from scanium_e2e.checks.labels import depending_on_labels
 from scanium_e2e.errors import CheckFailed
+from scanium_e2e.findings import Finding, Kind
 from scanium_e2e.pipeline import Pipeline
 from scanium_e2e.traffic.run import TrafficRun
-from scanium_e2e.verdict.findings import Finding, Kind
 
 
 def test_traffic_was_answered_as_planned(sent_traffic: TrafficRun) -> None:

@@ -7,9 +7,9 @@ import pytest
 
 from scanium_e2e.checks.scrape import wait_for_up
 from scanium_e2e.errors import CheckFailed
+from scanium_e2e.findings import Finding, Kind
 from scanium_e2e.pipeline import Pipeline
 from scanium_e2e.verdict.diagnose import hop_alloy_scrape
-from scanium_e2e.verdict.findings import Finding, Kind
 
 PLAIN_HTTP_OPEN = ("/metrics", "/health", "/healthz", "/readyz")
 

@@ -15,8 +15,8 @@ from scanium_e2e.checks.counts import settle_counts, wait_for_planned
 from scanium_e2e.checks.scrape import wait_for_up
 from scanium_e2e.errors import ScaniumE2EError
 from scanium_e2e.pipeline import Pipeline
+from scanium_e2e.session.traffic import run_traffic, session_plan
 from scanium_e2e.stack.compose import ComposeStack
-from scanium_e2e.traffic.session import run_traffic, session_plan
 
 # The steps of run_traffic it times itself (TrafficRun.timings), in report order.
 TRAFFIC_STEPS = ("wave1_send_s", "wave1_gate_s", "wave2_send_s")

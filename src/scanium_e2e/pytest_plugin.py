@@ -6,29 +6,16 @@ any other reporter see only masked text.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Generator
 
 import pytest
 
+from scanium_e2e.findings import FINDING_PROPERTY, finding_json
 from scanium_e2e.options import add_pytest_options, overrides_from
 from scanium_e2e.secrets import Masker
 from scanium_e2e.settings import Settings
 
 MASKER_KEY = pytest.StashKey[Masker]()
-# The testcase property (JUnit XML) carrying one structured reason of a failure.
-FINDING_PROPERTY = "scanium-e2e.finding"
-
-
-def finding_json(finding: object) -> str:
-    """A failure's finding as the JSON a harness reads back: hop, kind, subject."""
-    return json.dumps(
-        {
-            "hop": getattr(finding, "hop", None),
-            "kind": str(getattr(finding, "kind", "")),
-            "subject": str(getattr(finding, "subject", "")),
-        }
-    )
 
 
 def session_masker(config: pytest.Config) -> Masker:

@@ -17,13 +17,13 @@ from pathlib import Path
 from scanium_e2e.errors import ConfigurationError
 from scanium_e2e.options import ENV_PREFIX, values_from_env
 from scanium_e2e.secrets import distinct_token
-from scanium_e2e.stack.store import STORES, StoreKind
+from scanium_e2e.stores import STORES, StoreKind
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PROVISIONED_ENV_FILE = REPO_ROOT / ".scanium-e2e.env"
 
 # The images Scanium runs in production; users with a registry get these by default.
-# The store's image follows the store setting (stack/store.py).
+# The store's image follows the store setting (stores.py).
 OFFICIAL_ALLOY_IMAGE = "grafana/alloy:v1.0.0"
 # Our own services are built from fixtures/*/Dockerfile under these names when missing.
 DEFAULT_BACKEND_IMAGE = "scanium-e2e/backend:dev"

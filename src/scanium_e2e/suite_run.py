@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from scanium_e2e.pytest_plugin import FINDING_PROPERTY
+from scanium_e2e.findings import FINDING_PROPERTY
 from scanium_e2e.settings import REPO_ROOT
 from scanium_e2e.stack.compose import ComposeStack
 

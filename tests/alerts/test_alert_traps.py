@@ -18,7 +18,7 @@ from scanium_e2e.alerts.model import GrafanaRule, State
 from scanium_e2e.alerts.traps import explain_fallback, vector_fallbacks
 from scanium_e2e.clients.query import Sample
 from scanium_e2e.contract import AlertExpectations
-from scanium_e2e.verdict.findings import Kind
+from scanium_e2e.findings import Kind
 from tests.alerts.canned_store import CannedStore, up
 
 NOW = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)

@@ -14,8 +14,8 @@ from scanium_e2e.alerts.prometheus_rules import ruler_states
 from scanium_e2e.alerts.ruler import LoadedGroup, namespace_of, parse_time
 from scanium_e2e.contract import AlertExpectations, parse_contract
 from scanium_e2e.errors import ConfigurationError
+from scanium_e2e.findings import Kind
 from scanium_e2e.settings import REPO_ROOT
-from scanium_e2e.verdict.findings import Kind
 
 RULES = """groups:
   - name: pipeline

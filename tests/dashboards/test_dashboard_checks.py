@@ -25,11 +25,11 @@ from scanium_e2e.dashboards import (
 from scanium_e2e.dashboards.model import Panel
 from scanium_e2e.dashboards.variables import ResolvedVariables
 from scanium_e2e.errors import CheckFailed
+from scanium_e2e.findings import Finding, Kind
 from scanium_e2e.pipeline import Pipeline
 from scanium_e2e.secrets import Masker
+from scanium_e2e.session.artifacts import write_dashboard_artifact
 from scanium_e2e.traffic.run import TrafficRun
-from scanium_e2e.verdict.artifacts import write_dashboard_artifact
-from scanium_e2e.verdict.findings import Finding, Kind
 
 DASHBOARD = parse_dashboard(
     {"title": "D", "panels": [{"id": 1, "title": "Requests", "type": "stat"}]}, source="d.json"

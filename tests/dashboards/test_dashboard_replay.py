@@ -24,8 +24,8 @@ from scanium_e2e.dashboards import (
     unused_allowances,
 )
 from scanium_e2e.errors import ConfigurationError
+from scanium_e2e.findings import Kind
 from scanium_e2e.polling import TransientError
-from scanium_e2e.verdict.findings import Kind
 
 
 def scanium() -> FakeMimir:

@@ -26,12 +26,12 @@ from scanium_e2e.checks.labels import (
 from scanium_e2e.checks.leaks import scan_text
 from scanium_e2e.contract import CacheSpec, load_contract, parse_contract
 from scanium_e2e.errors import ConfigurationError
+from scanium_e2e.findings import Kind
 from scanium_e2e.secrets import Masker, RunSecrets, distinct_parts, distinct_token
 from scanium_e2e.settings import REPO_ROOT
 from scanium_e2e.stack.alloy_config import AlloyComponent, pipeline_labels
 from scanium_e2e.traffic.canaries import Canaries
 from scanium_e2e.traffic.run import Counts
-from scanium_e2e.verdict.findings import Kind
 
 CONTRACT = load_contract(REPO_ROOT / "fixtures" / "contract.json")
 KEY = "sk-e2e-" + "GhJkMnPqRsTvWxYzghjkmnpq"
@@ -321,8 +321,8 @@ def test_a_malformed_vocabulary_fault_or_cache_entry_is_named(
 
 
 def test_the_session_plan_runs_every_fault_and_the_cache() -> None:
+    from scanium_e2e.session.traffic import session_plan
     from scanium_e2e.settings import Settings
-    from scanium_e2e.traffic.session import session_plan
     from scanium_e2e.traffic.shapes import build_requests
 
     plan = session_plan(Settings(api_key=KEY, run_id="run-1"), CONTRACT)

@@ -10,10 +10,10 @@ from scanium_e2e.checks.deviations import (
 )
 from scanium_e2e.checks.expectations import planned_counts
 from scanium_e2e.contract import FailureAccounting, load_contract
+from scanium_e2e.findings import Kind
 from scanium_e2e.metrics_text import TextSample
 from scanium_e2e.settings import REPO_ROOT
 from scanium_e2e.traffic.run import Counts
-from scanium_e2e.verdict.findings import Kind
 
 CONTRACT = load_contract(REPO_ROOT / "fixtures" / "contract.json")
 BY = ("provider", "status")

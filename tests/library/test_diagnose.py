@@ -8,9 +8,9 @@ from fake_pipeline import FakeAlloy, FakeStore, fake_pipeline, target_json
 
 from scanium_e2e.checks.waits import pipeline_hard_error
 from scanium_e2e.clients.alloy import RemoteWriteCounters, ScrapeTarget
+from scanium_e2e.findings import Kind
 from scanium_e2e.polling import HardError
 from scanium_e2e.verdict.diagnose import diagnose, hop_alloy_scrape, hop_backend_metrics
-from scanium_e2e.verdict.findings import Kind
 
 FORBIDDEN = "server returned HTTP status 403 Forbidden"
 REFUSED = (

@@ -8,9 +8,9 @@ from typing import Any, cast
 import pytest
 
 from scanium_e2e.errors import StackError
+from scanium_e2e.external_run import ExternalRun
+from scanium_e2e.session.extras import ExtraStacks
 from scanium_e2e.stack.compose import ComposeStack
-from scanium_e2e.stack.external_run import ExternalRun
-from scanium_e2e.stack.extras import ExtraStacks
 
 
 class FakeStack:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from scanium_e2e.verdict.findings import Finding, Kind, distinct
+from scanium_e2e.findings import Finding, Kind, distinct
 
 
 def test_label_never_seen_renders_the_sentence_people_read() -> None:

@@ -21,11 +21,11 @@ from scanium_e2e.checks.histograms import (
 )
 from scanium_e2e.contract import load_contract, parse_contract
 from scanium_e2e.errors import ConfigurationError
+from scanium_e2e.findings import Kind
 from scanium_e2e.settings import REPO_ROOT
 from scanium_e2e.traffic.ledger import Ledger, LedgerEntry
 from scanium_e2e.traffic.plan import TrafficPlan, probe_delays_ms
 from scanium_e2e.traffic.shapes import build_requests
-from scanium_e2e.verdict.findings import Kind
 
 CONTRACT = load_contract(REPO_ROOT / "fixtures" / "contract.json")
 BOUNDS = CONTRACT.latency.buckets

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from scanium_e2e.errors import CheckFailed
+from scanium_e2e.findings import FINDING_PROPERTY, Finding, Kind, finding_json
 from scanium_e2e.mutation import (
     IMPRECISE,
     KILLED,
@@ -17,9 +18,7 @@ from scanium_e2e.mutation import (
     table,
     unkilled,
 )
-from scanium_e2e.pytest_plugin import FINDING_PROPERTY, finding_json
 from scanium_e2e.suite_run import read_junit
-from scanium_e2e.verdict.findings import Finding, Kind
 
 A = "e2e.test_a::test_one"
 B = "e2e.test_a::test_two"

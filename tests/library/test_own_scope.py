@@ -8,12 +8,12 @@ from types import SimpleNamespace
 from typing import cast
 
 from scanium_e2e.contract import load_contract
+from scanium_e2e.findings import Finding, Kind
 from scanium_e2e.pipeline import Pipeline
 from scanium_e2e.secrets import Masker
 from scanium_e2e.settings import REPO_ROOT, Settings
 from scanium_e2e.stack import Stack, StackEndpoints
 from scanium_e2e.stack.alloy_config import PipelineComponents
-from scanium_e2e.verdict.findings import Finding, Kind
 
 CONTRACT = load_contract(REPO_ROOT / "fixtures" / "contract.json")
 FOUND = PipelineComponents(

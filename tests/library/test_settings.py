@@ -8,7 +8,7 @@ import pytest
 
 from scanium_e2e.errors import ConfigurationError
 from scanium_e2e.settings import OFFICIAL_ALLOY_IMAGE, Settings
-from scanium_e2e.stack.store import STORES
+from scanium_e2e.stores import STORES
 
 
 def test_defaults_are_the_official_images_and_a_fresh_key() -> None:

@@ -9,7 +9,7 @@ import pytest
 
 from scanium_e2e.pipeline import Pipeline
 from scanium_e2e.traffic import Ledger, TrafficPlan
-from scanium_e2e.traffic import session as traffic_run
+from scanium_e2e.session import traffic as traffic_run
 from scanium_e2e.traffic.run import TrafficRun
 
 

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from scanium_e2e.alerts.model import RuleFormat, RuleKind, RuleState, State
 from scanium_e2e.alerts.traps import comparison_of, explain_fallback
 from scanium_e2e.contract import AlertExpectations
+from scanium_e2e.findings import Finding, Kind
 from scanium_e2e.verdict.empty_query import QueryClient
-from scanium_e2e.verdict.findings import Finding, Kind
 
 # Says why a query is empty (verdict/empty_query.py), or "" when it cannot.
 Explainer = Callable[[str], str]

@@ -29,10 +29,10 @@ from scanium_e2e.checks.expectations import count_queries, planned_counts
 from scanium_e2e.checks.waits import poll_check
 from scanium_e2e.clients.query import utc_now
 from scanium_e2e.contract import CacheSpec
+from scanium_e2e.findings import Finding, Kind
 from scanium_e2e.pipeline import Pipeline
 from scanium_e2e.polling import HardError
 from scanium_e2e.traffic.run import Counts, TrafficRun
-from scanium_e2e.verdict.findings import Finding, Kind
 
 # Two floats from one division agree to this much; a gauge is a float64.
 GAUGE_TOLERANCE = 1e-9

@@ -28,12 +28,12 @@ from scanium_e2e.checks.expectations import (
 from scanium_e2e.checks.waits import pipeline_hard_error, poll_check
 from scanium_e2e.clients.query import utc_now
 from scanium_e2e.errors import CheckFailed, EndpointError
+from scanium_e2e.findings import Finding, Kind
 from scanium_e2e.metrics_text import parse_samples
 from scanium_e2e.pipeline import Pipeline
 from scanium_e2e.polling import HardError
 from scanium_e2e.traffic.run import Counts, TrafficRun
 from scanium_e2e.verdict.diagnose import hop_backend_metrics
-from scanium_e2e.verdict.findings import Finding, Kind
 
 
 def sum_by(pipeline: Pipeline, metric: str, by: tuple[str, ...], **labels: str) -> str:

@@ -28,10 +28,10 @@ from scanium_e2e.dashboards import (
     load_dashboard,
 )
 from scanium_e2e.errors import CheckFailed
+from scanium_e2e.findings import Kind
 from scanium_e2e.pipeline import Pipeline
 from scanium_e2e.polling import HardError
 from scanium_e2e.traffic.run import TrafficRun
-from scanium_e2e.verdict.findings import Kind
 
 # Rates need a sample before the traffic: start the window a little earlier.
 WINDOW_LEAD = timedelta(minutes=2)

@@ -14,9 +14,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from scanium_e2e.contract import Contract
+from scanium_e2e.findings import Finding, Kind
 from scanium_e2e.metrics_text import TextSample
 from scanium_e2e.traffic.run import Counts
-from scanium_e2e.verdict.findings import Finding, Kind
 
 
 @dataclass(frozen=True)

@@ -31,12 +31,12 @@ from scanium_e2e.checks.waits import fail_with_diagnosis, pipeline_hard_error, p
 from scanium_e2e.clients.query import utc_now
 from scanium_e2e.contract import Contract, MetricSpec
 from scanium_e2e.errors import CheckFailed
+from scanium_e2e.findings import Finding, Kind
 from scanium_e2e.pipeline import Pipeline
 from scanium_e2e.polling import HardError
 from scanium_e2e.traffic import Ledger
 from scanium_e2e.traffic.ledger import TOKEN_TYPES
 from scanium_e2e.traffic.run import Counts, TrafficRun
-from scanium_e2e.verdict.findings import Finding, Kind
 
 Key = tuple[str, ...]
 # The ledger's round trips are rounded to the microsecond.

@@ -34,13 +34,13 @@ from scanium_e2e.checks.waits import fail_with_diagnosis
 from scanium_e2e.clients.query import utc_now
 from scanium_e2e.contract import Contract, MetricSpec
 from scanium_e2e.errors import CheckFailed, EndpointError
+from scanium_e2e.findings import Finding, Kind
 from scanium_e2e.metrics_text import TextSample, parse_samples
 from scanium_e2e.pipeline import Pipeline
 from scanium_e2e.polling import TransientError
 from scanium_e2e.secrets import MASK, SECRET_SHAPES, Masker
 from scanium_e2e.stack.alloy_config import live_components, pipeline_labels
 from scanium_e2e.traffic.run import TrafficRun
-from scanium_e2e.verdict.findings import Finding, Kind
 
 # The default policy's bounds: a label value is an identifier, not text.
 MAX_LABEL_VALUE: Final = 64

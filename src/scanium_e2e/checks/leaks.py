@@ -16,8 +16,8 @@ from datetime import datetime
 
 from scanium_e2e.clients.query import StoreClient
 from scanium_e2e.errors import CheckFailed
+from scanium_e2e.findings import Finding, Kind
 from scanium_e2e.secrets import MASK, Masker, RunSecrets, find_secret_shapes
-from scanium_e2e.verdict.findings import Finding, Kind
 
 
 @dataclass(frozen=True)

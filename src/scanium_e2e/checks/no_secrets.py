@@ -7,10 +7,10 @@ from scanium_e2e.checks.counts import wait_until_settled
 from scanium_e2e.checks.waits import fail_with_diagnosis
 from scanium_e2e.clients.query import utc_now
 from scanium_e2e.errors import CheckFailed
+from scanium_e2e.findings import Finding, Kind
 from scanium_e2e.pipeline import Pipeline
 from scanium_e2e.secrets import RunSecrets
 from scanium_e2e.traffic.run import TrafficRun
-from scanium_e2e.verdict.findings import Finding, Kind
 
 
 def planted_secrets(pipeline: Pipeline, run: TrafficRun) -> RunSecrets:

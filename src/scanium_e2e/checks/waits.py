@@ -12,6 +12,7 @@ from typing import TypeVar
 
 from scanium_e2e.clients.alloy import ScrapeTarget
 from scanium_e2e.errors import CheckFailed, EndpointError
+from scanium_e2e.findings import Finding
 from scanium_e2e.pipeline import Pipeline
 from scanium_e2e.polling import (
     HardError,
@@ -29,7 +30,6 @@ from scanium_e2e.verdict.diagnose import (
     scrape_target_name,
     wrong_job,
 )
-from scanium_e2e.verdict.findings import Finding
 
 T = TypeVar("T")
 

@@ -21,8 +21,8 @@ from scanium_e2e.dashboards.intervals import macros, query_timing
 from scanium_e2e.dashboards.model import Dashboard, Panel, Target
 from scanium_e2e.dashboards.variables import ResolvedVariables, resolve_variables
 from scanium_e2e.errors import ConfigurationError
+from scanium_e2e.findings import Finding, Kind, distinct
 from scanium_e2e.verdict.empty_query import QueryClient, explain_empty, grouping_findings
-from scanium_e2e.verdict.findings import Finding, Kind, distinct
 
 DATA = "data"
 EMPTY = "empty"

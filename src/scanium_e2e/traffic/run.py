@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from scanium_e2e.findings import Finding
 from scanium_e2e.traffic.ledger import Ledger
-from scanium_e2e.verdict.findings import Finding
 
 Counts = dict[tuple[str, ...], float]
 

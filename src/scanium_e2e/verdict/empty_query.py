@@ -19,6 +19,7 @@ from typing import Protocol
 
 from scanium_e2e.clients.query import Sample, Series
 from scanium_e2e.errors import EndpointError
+from scanium_e2e.findings import Finding, Kind, distinct
 from scanium_e2e.promql import (
     Analysis,
     Grouping,
@@ -28,7 +29,6 @@ from scanium_e2e.promql import (
     analyse,
     labels_reaching,
 )
-from scanium_e2e.verdict.findings import Finding, Kind, distinct
 
 MAX_LISTED = 10
 # High enough that `errors_total` is not offered for `requests_total`, low enough to catch

@@ -18,10 +18,10 @@ from scanium_e2e.contract import Contract
 from scanium_e2e.errors import CheckFailed
 from scanium_e2e.pipeline import Pipeline
 from scanium_e2e.secrets import Masker
+from scanium_e2e.session.traffic import run_traffic, session_plan
 from scanium_e2e.stack.alloy_config import PipelineComponents
 from scanium_e2e.stack.compose import ComposeStack
 from scanium_e2e.traffic.run import TrafficRun
-from scanium_e2e.traffic.session import run_traffic, session_plan
 
 
 @dataclass

@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 
+from scanium_e2e.external_run import ExternalRun
 from scanium_e2e.stack.compose import ComposeStack
-from scanium_e2e.stack.external_run import ExternalRun
 
 # Builds the external run to start once a stack is ready.
 RunFactory = Callable[[ComposeStack], ExternalRun]

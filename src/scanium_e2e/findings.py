@@ -8,6 +8,7 @@ text, optional clauses), which the templates place at its end.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -232,3 +233,19 @@ def distinct(findings: Iterable[Finding]) -> list[Finding]:
     for finding in findings:
         by_text.setdefault(finding.render(), finding)
     return list(by_text.values())
+
+
+# The testcase property (JUnit XML) carrying one structured reason of a failure: the
+# pytest plugin writes it, the mutation harness and the suite runner read it back.
+FINDING_PROPERTY = "scanium-e2e.finding"
+
+
+def finding_json(finding: object) -> str:
+    """A failure's finding as the JSON a harness reads back: hop, kind, subject."""
+    return json.dumps(
+        {
+            "hop": getattr(finding, "hop", None),
+            "kind": str(getattr(finding, "kind", "")),
+            "subject": str(getattr(finding, "subject", "")),
+        }
+    )
