@@ -553,7 +553,7 @@ def _sentence(error: ErrorDetails) -> str:
     return f"`{path}` {phrase}"
 
 
-def _build_metric(role: str, spec: _Metric) -> MetricSpec:
+def _build_metric(spec: _Metric) -> MetricSpec:
     return MetricSpec(
         name=spec.name,
         type=spec.type,
@@ -580,14 +580,10 @@ def parse_contract(data: Any, source: str = "contract") -> Contract:
             else "; ".join(problem.removesuffix(".") for problem in problems) + "."
         )
         raise ConfigurationError(f"{source}: {text}") from None
-    metrics = parsed.metrics
-    given = {
-        role: spec
-        for role, spec in [*metrics, *(metrics.__pydantic_extra__ or {}).items()]
-        if isinstance(spec, _Metric)
-    }
+    # Iterating a model yields its fields, then the extra roles.
+    given = {role: spec for role, spec in parsed.metrics if isinstance(spec, _Metric)}
     # The families keep the file's order (the closed world's tests are listed in it).
-    families = {role: _build_metric(role, given[role]) for role in data["metrics"]}
+    families = {role: _build_metric(given[role]) for role in data["metrics"]}
     failures = (
         FailureAccounting(error_counter=parsed.errors_recorded)
         if parsed.errors_recorded is not None
