@@ -3,17 +3,32 @@
 The default contract file (fixtures/contract.json) describes the Scanium backend; a team
 adapts the suite to its own backend by pointing SCANIUM_E2E_CONTRACT (or --contract) at a
 copy. Parsing is strict: an unknown or misspelt field is an error that names it, because a
-silently ignored expectation is a check that cannot fail.
+silently ignored expectation is a check that cannot fail. The file's shape is declared as
+pydantic models; every problem they find is reported in one paragraph, each naming its key
+path and what is wrong in the contract's own words.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final, Literal, cast, get_args
+from typing import Annotated, Any, Final, Literal, get_args
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
+    model_validator,
+)
+from pydantic_core import ErrorDetails, PydanticCustomError
 
 from scanium_e2e.errors import ConfigurationError
 
@@ -197,290 +212,419 @@ class Contract:
         return self.series_budget.get(metric, self.series_budget_default)
 
 
-_TOP = {
-    "description",
-    "scrape",
-    "metrics",
-    "token_types",
-    "statuses",
-    "errors_recorded",
-    "failures",
-    "series_budget",
-    "dashboards",
-    "vocabulary",
-    "faults",
-    "cache",
-    "alerts",
-}
-_METRIC_ROLES = {"requests", "latency", "tokens", "errors"}
+# --- the file's schema ---------------------------------------------------------------------
+# pydantic models of the JSON as written; `parse_contract` turns them into the dataclasses
+# above. A constraint that fails says so in the contract's words (`_says`, `_problem`), so the
+# exit-4 message names the key path and what is wrong, never pydantic's wording of it.
+
 # A role beyond the four the suite counts: checked for its labels and values only.
 _EXTRA_ROLE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
-_METRIC_FIELDS = {"name", "type", "labels", "optional_labels", "buckets", "unit", "definition"}
 # What a cache-hit-rate gauge can mean: hits over all assistant requests since start.
 GAUGE_DEFINITIONS: Final[tuple[str, ...]] = ("hits_over_requests",)
 # The latency histogram's units, in milliseconds.
+LatencyUnit = Literal["ms", "s"]
 LATENCY_UNITS: Final[Mapping[str, float]] = {"ms": 1.0, "s": 1000.0}
-_SCRAPE_FIELDS = {"job", "instance", "metrics_path", "component", "remote_write_component"}
-_METRIC_TYPES = {"counter", "gauge", "histogram", "summary"}
+MetricType = Literal["counter", "gauge", "histogram", "summary"]
+METRIC_TYPES: Final[tuple[str, ...]] = get_args(MetricType)
+
+# How a problem's sentence is put together with its key path (see `_sentence`).
+_AFTER_PATH = "after_path"  # "`metrics.requests.type` is 'x'; use one of ..."
+_UNKNOWN = "unknown"  # "unknown field `metrics.requests.lables`"
+_WHOLE = "whole"  # a sentence that names its keys itself
 
 
-def _object(value: Any, where: str, allowed: set[str], source: str) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise ConfigurationError(f"{source}: `{where}` must be an object.")
-    unknown = sorted(set(value) - allowed)
-    if unknown:
-        raise ConfigurationError(
-            f"{source}: unknown field `{where}.{unknown[0]}`"
-            if where
-            else f"{source}: unknown field `{unknown[0]}`"
-        )
+def _problem(phrase: str, *, key: str = "", form: str = _AFTER_PATH) -> PydanticCustomError:
+    """A validation error carrying the contract's own sentence; `key` extends its path."""
+    return PydanticCustomError("contract", "{phrase}", {"phrase": phrase, "key": key, "form": form})
+
+
+def _says(phrase: str) -> WrapValidator:
+    """Replace any failure of the annotated type by `phrase` (which may quote `{input!r}`).
+
+    Used where one sentence says what the whole value must be ("a list of non-empty
+    strings"), rather than which item of it pydantic stumbled on first.
+    """
+
+    def validate(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        try:
+            return handler(value)
+        except ValidationError:
+            raise _problem(phrase.format(input=value)) from None
+
+    return WrapValidator(validate)
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("blank")
     return value
 
 
-def _strings(value: Any, where: str, source: str) -> tuple[str, ...]:
-    if not isinstance(value, list) or not all(isinstance(item, str) and item for item in value):
-        raise ConfigurationError(f"{source}: `{where}` must be a list of non-empty strings.")
-    return tuple(value)
+def _keys_among(allowed: Collection[str]) -> BeforeValidator:
+    """Refuse an object key outside `allowed`, naming it as an unknown field."""
+
+    def check(value: Any) -> Any:
+        if isinstance(value, dict):
+            unknown = sorted(str(key) for key in value if key not in allowed)
+            if unknown:
+                raise _problem("", key=unknown[0], form=_UNKNOWN)
+        return value
+
+    return BeforeValidator(check)
 
 
-def _metric(role: str, value: Any, source: str) -> MetricSpec:
-    spec = _object(value, f"metrics.{role}", _METRIC_FIELDS, source)
-    for required in ("name", "type", "labels"):
-        if required not in spec:
-            raise ConfigurationError(f"{source}: `metrics.{role}.{required}` is missing.")
-    if spec["type"] not in _METRIC_TYPES:
-        raise ConfigurationError(
-            f"{source}: `metrics.{role}.type` is {spec['type']!r}; use one of "
-            + ", ".join(sorted(_METRIC_TYPES))
-            + "."
-        )
-    buckets = spec.get("buckets", [])
-    if not isinstance(buckets, list) or not all(isinstance(b, int | float) for b in buckets):
-        raise ConfigurationError(f"{source}: `metrics.{role}.buckets` must be a list of numbers.")
-    return MetricSpec(
-        name=str(spec["name"]),
-        type=str(spec["type"]),
-        labels=_strings(spec["labels"], f"metrics.{role}.labels", source),
-        buckets=tuple(float(b) for b in buckets),
-        unit=_unit(role, spec, source),
-        optional_labels=_strings(
-            spec.get("optional_labels", []), f"metrics.{role}.optional_labels", source
+def _not_here(phrase: str) -> BeforeValidator:
+    """Refuse a field that exists only on another role, saying which role has it."""
+
+    def refuse(value: Any) -> Any:
+        raise _problem(phrase)
+
+    return BeforeValidator(refuse)
+
+
+def _not_null(phrase: str = "must not be null.") -> BeforeValidator:
+    """Refuse an explicit JSON null where leaving the key out is how to say "none"."""
+
+    def refuse(value: Any) -> Any:
+        if value is None:
+            raise _problem(phrase)
+        return value
+
+    return BeforeValidator(refuse)
+
+
+def _compiles(value: str | None) -> str | None:
+    if value is None:
+        return value
+    try:
+        re.compile(value)
+    except re.error as exc:
+        raise _problem(
+            f"is not a regular expression: {value!r} ({exc.msg} at position {exc.pos})."
+        ) from None
+    return value
+
+
+_Text = Annotated[str, Field(min_length=1), _says("must be a non-empty string.")]
+_NameList = list[Annotated[str, Field(min_length=1)]]
+_NAMES = _says("must be a list of non-empty strings.")
+_Names = Annotated[_NameList, _NAMES]
+_Numbers = Annotated[list[float], _says("must be a list of numbers.")]
+_FLAG = _says("must be true or false.")
+_Flag = Annotated[bool, _FLAG]
+_Reason = Annotated[str, AfterValidator(_not_blank)]
+_Type = Annotated[
+    MetricType, _says("is {input!r}; use one of " + ", ".join(sorted(METRIC_TYPES)) + ".")
+]
+_Unit = Annotated[
+    LatencyUnit, _says("is {input!r}; use " + " or ".join(get_args(LatencyUnit)) + ".")
+]
+
+
+class _Schema(BaseModel):
+    # Strict: a JSON string is not a number, nor 1 a boolean; an unknown key is an error,
+    # because a silently ignored expectation is a check that cannot fail.
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class _Metric(_Schema):
+    name: _Text
+    type: _Type
+    labels: _Names
+    optional_labels: _Names = []
+    buckets: _Numbers = []
+    unit: Annotated[
+        object, _not_here("is not a field of this metric (only `metrics.latency` has a unit).")
+    ] = None
+    definition: Annotated[
+        object,
+        _not_here(
+            "is not a field of this metric (only `metrics.cache_hit_rate` has a definition)."
         ),
-        definition=_definition(role, spec, source),
-    )
+    ] = None
 
 
-def _definition(role: str, spec: dict[str, Any], source: str) -> str:
-    """What the cache-hit-rate gauge means; only that role has (and needs) one."""
-    definition = spec.get("definition")
-    if role != "cache_hit_rate":
-        if definition is not None:
-            raise ConfigurationError(
-                f"{source}: `metrics.{role}.definition` is not a field of this metric (only "
-                "`metrics.cache_hit_rate` has a definition)."
+class _Latency(_Metric):
+    unit: _Unit | None = None
+
+    @model_validator(mode="after")
+    def _known_unit(self) -> _Latency:
+        """The suite injects known delays and checks where they land, so the unit must be
+        known: given, or read from a name ending in `_ms` / `_seconds`."""
+        if self.unit is None:
+            if self.name.endswith(("_ms", "_milliseconds")):
+                self.unit = "ms"
+            elif self.name.endswith("_seconds"):
+                self.unit = "s"
+            else:
+                raise _problem(
+                    f"is missing and the name {self.name!r} does not end in _ms or _seconds; "
+                    'give "unit": "ms" or "s".',
+                    key="unit",
+                )
+        return self
+
+
+class _Gauge(_Metric):
+    definition: object = None
+
+    @model_validator(mode="after")
+    def _defined(self) -> _Gauge:
+        """A cache-hit-rate gauge is judged by what it means, so it must say."""
+        if self.type != "gauge":
+            raise _problem("must be gauge.", key="type")
+        if self.definition not in GAUGE_DEFINITIONS:
+            raise _problem(
+                f"is {self.definition!r}; use "
+                + " or ".join(GAUGE_DEFINITIONS)
+                + " (the share of requests answered from the cache since the backend started).",
+                key="definition",
             )
-        return ""
-    if spec["type"] != "gauge":
-        raise ConfigurationError(f"{source}: `metrics.cache_hit_rate.type` must be gauge.")
-    if definition not in GAUGE_DEFINITIONS:
-        raise ConfigurationError(
-            f"{source}: `metrics.cache_hit_rate.definition` is {definition!r}; use "
-            + " or ".join(GAUGE_DEFINITIONS)
-            + " (the share of requests answered from the cache since the backend started)."
-        )
-    return str(definition)
+        return self
 
 
-def _vocabulary(value: Any, source: str) -> dict[str, LabelRule]:
-    """Label name -> LabelRule; a malformed entry or pattern is named with its key."""
-    if not isinstance(value, dict):
-        raise ConfigurationError(f"{source}: `vocabulary` must be an object.")
-    rules: dict[str, LabelRule] = {}
-    for label, entry in value.items():
-        where = f"vocabulary.{label}"
-        spec = _object(entry, where, {"values", "pattern"}, source)
-        if not spec:
-            raise ConfigurationError(f"{source}: `{where}` needs `values`, `pattern` or both.")
-        values = _strings(spec["values"], f"{where}.values", source) if "values" in spec else ()
-        pattern = None
-        if "pattern" in spec:
-            raw = spec["pattern"]
-            if not isinstance(raw, str) or not raw:
-                raise ConfigurationError(f"{source}: `{where}.pattern` must be a non-empty string.")
-            try:
-                pattern = re.compile(raw)
-            except re.error as exc:
-                raise ConfigurationError(
-                    f"{source}: `{where}.pattern` is not a regular expression: {raw!r} "
-                    f"({exc.msg} at position {exc.pos})."
-                ) from None
-        rules[str(label)] = LabelRule(values=values, pattern=pattern)
-    return rules
+class _Metrics(BaseModel):
+    # Beyond the four the suite counts (and the gauge), any family may be named, for its
+    # labels and values; such a role is validated as a plain metric.
+    model_config = ConfigDict(extra="allow", strict=True)
+    __pydantic_extra__: dict[str, _Metric] = Field(init=False)
 
+    requests: _Metric
+    latency: _Latency
+    tokens: _Metric
+    errors: _Metric
+    cache_hit_rate: Annotated[_Gauge | None, _not_null("must be an object.")] = None
 
-def _faults(value: Any, source: str) -> dict[str, FaultSpec]:
-    """Stub fault -> FaultSpec; a fault the stub cannot inject is named."""
-    entries = _object(value, "faults", set(STUB_FAULTS), source)
-    faults: dict[str, FaultSpec] = {}
-    for fault, entry in entries.items():
-        where = f"faults.{fault}"
-        spec = _object(entry, where, {"error_type", "reason_code"}, source)
-        for key in ("error_type", "reason_code"):
-            if not isinstance(spec.get(key), str) or not spec[key]:
-                raise ConfigurationError(f"{source}: `{where}.{key}` must be a non-empty string.")
-        faults[str(fault)] = FaultSpec(spec["error_type"], spec["reason_code"])
-    return faults
-
-
-def _cache(value: Any, source: str) -> CacheSpec:
-    spec = _object(value, "cache", {"label", "hit", "miss", "repeats"}, source)
-    for key in ("label", "hit", "miss"):
-        if key in spec and (not isinstance(spec[key], str) or not spec[key]):
-            raise ConfigurationError(f"{source}: `cache.{key}` must be a non-empty string.")
-    repeats = spec.get("repeats", CacheSpec.repeats)
-    if not isinstance(repeats, int) or isinstance(repeats, bool) or not 0 <= repeats <= 20:
-        raise ConfigurationError(
-            f"{source}: `cache.repeats` is {repeats!r}; give a whole number from 0 (no cache) "
-            "to 20."
-        )
-    return CacheSpec(
-        label=spec.get("label", CacheSpec.label),
-        hit=spec.get("hit", CacheSpec.hit),
-        miss=spec.get("miss", CacheSpec.miss),
-        repeats=repeats,
-    )
-
-
-def _unit(role: str, spec: dict[str, Any], source: str) -> str:
-    """The latency histogram's unit: given, or read from the name's `_ms` / `_seconds`.
-
-    The suite injects known delays and checks where they land, so the unit must be known:
-    a name that says neither needs `unit`. Other metrics have none.
-    """
-    if role != "latency":
-        if "unit" in spec:
-            raise ConfigurationError(
-                f"{source}: `metrics.{role}.unit` is not a field of this metric (only "
-                "`metrics.latency` has a unit)."
+    @model_validator(mode="before")
+    @classmethod
+    def _role_names(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            odd = sorted(
+                str(role)
+                for role in data
+                if role not in cls.model_fields and not _EXTRA_ROLE.match(str(role))
             )
-        return ""
-    name = str(spec["name"])
-    unit = spec.get("unit")
-    if unit is None:
-        if name.endswith(("_ms", "_milliseconds")):
-            return "ms"
-        if name.endswith("_seconds"):
-            return "s"
-        raise ConfigurationError(
-            f"{source}: `metrics.latency.unit` is missing and the name {name!r} does not end "
-            'in _ms or _seconds; give "unit": "ms" or "s".'
-        )
-    if unit not in LATENCY_UNITS:
-        raise ConfigurationError(
-            f"{source}: `metrics.latency.unit` is {unit!r}; use " + " or ".join(LATENCY_UNITS) + "."
-        )
-    return str(unit)
+            if odd:
+                raise _problem("", key=odd[0], form=_UNKNOWN)
+        return data
 
 
-def _failures(top: dict[str, Any], source: str) -> FailureAccounting:
-    # `errors_recorded: false` (the older field) means what `error_counter: false` says.
-    if "errors_recorded" in top and "failures" in top:
-        raise ConfigurationError(
-            f"{source}: give `failures` or the older `errors_recorded`, not both "
-            "(`errors_recorded: false` is `failures.error_counter: false`)."
-        )
-    if "errors_recorded" in top:
-        if not isinstance(top["errors_recorded"], bool):
-            raise ConfigurationError(f"{source}: `errors_recorded` must be true or false.")
-        return FailureAccounting(error_counter=top["errors_recorded"])
-    spec = _object(top.get("failures", {}), "failures", {"recorded_as", "error_counter"}, source)
-    recorded_as = spec.get("recorded_as", "error")
-    if recorded_as not in RECORDED_AS:
-        raise ConfigurationError(
-            f"{source}: `failures.recorded_as` is {recorded_as!r}; use one of "
-            + ", ".join(RECORDED_AS)
-            + "."
-        )
-    error_counter = spec.get("error_counter", True)
-    if not isinstance(error_counter, bool):
-        raise ConfigurationError(f"{source}: `failures.error_counter` must be true or false.")
-    return FailureAccounting(recorded_as=cast(RecordedAs, recorded_as), error_counter=error_counter)
+class _Scrape(_Schema):
+    job: _Text = ScrapeSpec.job
+    instance: _Text = ScrapeSpec.instance
+    metrics_path: _Text = ScrapeSpec.metrics_path
+    component: _Text = ScrapeSpec.component
+    remote_write_component: _Text = ScrapeSpec.remote_write_component
 
 
-def _alerts(top: dict[str, Any], source: str) -> AlertExpectations:
-    spec = _object(top.get("alerts", {}), "alerts", {"must_fire", "allowed_on_healthy"}, source)
-    must_fire = _object(spec.get("must_fire", {}), "alerts.must_fire", set(ALERT_SCENARIOS), source)
-    allowed = spec.get("allowed_on_healthy", {})
-    if not isinstance(allowed, dict) or not all(
-        isinstance(v, str) and v.strip() for v in allowed.values()
-    ):
-        raise ConfigurationError(
-            f"{source}: `alerts.allowed_on_healthy` maps rule names to a non-empty reason."
-        )
-    return AlertExpectations(
-        must_fire={
-            scenario: _strings(names, f"alerts.must_fire.{scenario}", source)
-            for scenario, names in must_fire.items()
-        },
-        allowed_on_healthy=dict(allowed),
+class _LabelRule(_Schema):
+    values: Annotated[_NameList | None, _not_null(), _NAMES] = None
+    pattern: Annotated[
+        Annotated[str, Field(min_length=1)] | None,
+        _not_null(),
+        _says("must be a non-empty string."),
+        AfterValidator(_compiles),
+    ] = None
+
+    @model_validator(mode="after")
+    def _says_something(self) -> _LabelRule:
+        if not self.model_fields_set:
+            raise _problem("needs `values`, `pattern` or both.")
+        return self
+
+
+class _Fault(_Schema):
+    error_type: _Text
+    reason_code: _Text
+
+    @model_validator(mode="before")
+    @classmethod
+    def _absent_is_empty(cls, data: Any) -> Any:
+        """A missing label reads like an empty one: "must be a non-empty string"."""
+        if isinstance(data, dict):
+            return {"error_type": None, "reason_code": None, **data}
+        return data
+
+
+class _Cache(_Schema):
+    label: _Text = CacheSpec.label
+    hit: _Text = CacheSpec.hit
+    miss: _Text = CacheSpec.miss
+    repeats: Annotated[
+        int,
+        Field(ge=0, le=20),
+        _says("is {input!r}; give a whole number from 0 (no cache) to 20."),
+    ] = CacheSpec.repeats
+
+
+class _Statuses(_Schema):
+    success: _Text = Contract.status_success
+    error: _Text = Contract.status_error
+
+
+class _Failures(_Schema):
+    recorded_as: Annotated[
+        RecordedAs, _says("is {input!r}; use one of " + ", ".join(RECORDED_AS) + ".")
+    ] = FailureAccounting.recorded_as
+    error_counter: _Flag = FailureAccounting.error_counter
+
+
+class _SeriesBudget(_Schema):
+    default: Annotated[int, Field(gt=0), _says("must be a positive whole number.")] = (
+        Contract.series_budget_default
+    )
+    per_metric: Annotated[
+        dict[str, Annotated[int, Field(gt=0)]],
+        _says("maps metric names to positive integers."),
+    ] = {}
+
+
+class _Dashboards(_Schema):
+    allow_empty: Annotated[
+        dict[str, _Reason], _says("maps panel titles to a non-empty reason.")
+    ] = {}
+
+
+class _Alerts(_Schema):
+    must_fire: Annotated[dict[str, _Names], _keys_among(ALERT_SCENARIOS)] = {}
+    allowed_on_healthy: Annotated[
+        dict[str, _Reason], _says("maps rule names to a non-empty reason.")
+    ] = {}
+
+
+class _ContractFile(_Schema):
+    description: object = None
+    scrape: _Scrape = _Scrape()
+    metrics: _Metrics
+    token_types: _Names = []
+    statuses: _Statuses = _Statuses()
+    # `errors_recorded: false` (the older field) means what `failures.error_counter: false` says.
+    errors_recorded: Annotated[bool | None, _not_null(), _FLAG] = None
+    failures: _Failures = _Failures()
+    series_budget: _SeriesBudget = _SeriesBudget()
+    dashboards: _Dashboards = _Dashboards()
+    vocabulary: dict[str, _LabelRule] = {}
+    faults: Annotated[dict[str, _Fault], _keys_among(STUB_FAULTS)] = {}
+    cache: _Cache = _Cache()
+    alerts: _Alerts = _Alerts()
+
+    @model_validator(mode="after")
+    def _one_failure_accounting(self) -> _ContractFile:
+        if {"errors_recorded", "failures"} <= self.model_fields_set:
+            raise _problem(
+                "give `failures` or the older `errors_recorded`, not both "
+                "(`errors_recorded: false` is `failures.error_counter: false`).",
+                form=_WHOLE,
+            )
+        return self
+
+
+# Sentences for pydantic's own error types, where no `_says` replaced them.
+_PHRASES: Final[Mapping[str, str]] = {
+    "missing": "is missing.",
+    "model_type": "must be an object.",
+    "model_attributes_type": "must be an object.",
+    "dict_type": "must be an object.",
+    "string_type": "must be a non-empty string.",
+    "string_too_short": "must be a non-empty string.",
+    "bool_type": "must be true or false.",
+    "int_type": "must be a whole number.",
+    "float_type": "must be a number.",
+    "list_type": "must be a list.",
+}
+
+
+def _sentence(error: ErrorDetails) -> str:
+    """One problem, as `parse_contract` reports it (without the file's name)."""
+    ctx = error.get("ctx") or {}
+    loc = [*error["loc"], *([ctx["key"]] if ctx.get("key") else [])]
+    path = ".".join(str(part) for part in loc)
+    if error["type"] == "contract":
+        phrase, form = str(ctx["phrase"]), ctx["form"]
+    else:
+        phrase = _PHRASES.get(error["type"], f"is not valid: {error['msg']}.")
+        form = _UNKNOWN if error["type"] == "extra_forbidden" else _AFTER_PATH
+    if form == _UNKNOWN:
+        return f"unknown field `{path}`"
+    if form == _WHOLE:
+        return phrase
+    if not path:
+        return f"the top level {phrase}"
+    return f"`{path}` {phrase}"
+
+
+def _build_metric(spec: _Metric) -> MetricSpec:
+    return MetricSpec(
+        name=spec.name,
+        type=spec.type,
+        labels=tuple(spec.labels),
+        buckets=tuple(float(bound) for bound in spec.buckets),
+        unit=str(spec.unit) if isinstance(spec, _Latency) else "",
+        optional_labels=tuple(spec.optional_labels),
+        definition=str(spec.definition) if isinstance(spec, _Gauge) else "",
     )
 
 
 def parse_contract(data: Any, source: str = "contract") -> Contract:
-    """Build a Contract from decoded JSON; raises ConfigurationError naming any bad field."""
-    top = _object(data, "", _TOP, source)
-    raw_metrics = top.get("metrics", {})
-    # Beyond the four the suite counts, any family may be named (for its labels and values).
-    roles = (
-        {str(role) for role in raw_metrics if _EXTRA_ROLE.match(str(role))}
-        if isinstance(raw_metrics, dict)
-        else set()
-    )
-    metrics = _object(raw_metrics, "metrics", roles, source)
-    missing = sorted(_METRIC_ROLES - set(metrics))
-    if missing:
-        raise ConfigurationError(f"{source}: `metrics.{missing[0]}` is missing.")
-    families = {role: _metric(role, spec, source) for role, spec in metrics.items()}
-    scrape = _object(top.get("scrape", {}), "scrape", _SCRAPE_FIELDS, source)
-    statuses = _object(top.get("statuses", {}), "statuses", {"success", "error"}, source)
-    budget = _object(
-        top.get("series_budget", {}), "series_budget", {"default", "per_metric"}, source
-    )
-    per_metric = budget.get("per_metric", {})
-    if not isinstance(per_metric, dict) or not all(
-        isinstance(v, int) and v > 0 for v in per_metric.values()
-    ):
-        raise ConfigurationError(
-            f"{source}: `series_budget.per_metric` maps metric names to positive integers."
+    """Build a Contract from decoded JSON; raises ConfigurationError naming any bad field.
+
+    Every problem pydantic finds is named, key path first, in one paragraph.
+    """
+    try:
+        parsed = _ContractFile.model_validate(data)
+    except ValidationError as exc:
+        problems = list(dict.fromkeys(_sentence(error) for error in exc.errors(include_url=False)))
+        text = (
+            problems[0]
+            if len(problems) == 1
+            else "; ".join(problem.removesuffix(".") for problem in problems) + "."
         )
-    dashboards = _object(top.get("dashboards", {}), "dashboards", {"allow_empty"}, source)
-    allow_empty = dashboards.get("allow_empty", {})
-    if not isinstance(allow_empty, dict) or not all(
-        isinstance(v, str) and v.strip() for v in allow_empty.values()
-    ):
-        raise ConfigurationError(
-            f"{source}: `dashboards.allow_empty` maps panel titles to a non-empty reason."
+        raise ConfigurationError(f"{source}: {text}") from None
+    # Iterating a model yields its fields, then the extra roles.
+    given = {role: spec for role, spec in parsed.metrics if isinstance(spec, _Metric)}
+    # The families keep the file's order (the closed world's tests are listed in it).
+    families = {role: _build_metric(given[role]) for role in data["metrics"]}
+    failures = (
+        FailureAccounting(error_counter=parsed.errors_recorded)
+        if parsed.errors_recorded is not None
+        else FailureAccounting(
+            recorded_as=parsed.failures.recorded_as,
+            error_counter=parsed.failures.error_counter,
         )
-    failures = _failures(top, source)
+    )
     return Contract(
-        scrape=ScrapeSpec(**{k: str(v) for k, v in scrape.items()}),
+        scrape=ScrapeSpec(**parsed.scrape.model_dump()),
         requests=families["requests"],
         latency=families["latency"],
         tokens=families["tokens"],
         errors=families["errors"],
         cache_hit_rate=families.get("cache_hit_rate"),
         families=families,
-        vocabulary=_vocabulary(top.get("vocabulary", {}), source),
-        faults=_faults(top.get("faults", {}), source),
-        cache=_cache(top.get("cache", {}), source),
-        token_types=_strings(top.get("token_types", []), "token_types", source),
-        status_success=str(statuses.get("success", "success")),
-        status_error=str(statuses.get("error", "error")),
+        vocabulary={
+            label: LabelRule(
+                values=tuple(rule.values or ()),
+                pattern=re.compile(rule.pattern) if rule.pattern is not None else None,
+            )
+            for label, rule in parsed.vocabulary.items()
+        },
+        faults={
+            fault: FaultSpec(spec.error_type, spec.reason_code)
+            for fault, spec in parsed.faults.items()
+        },
+        cache=CacheSpec(**parsed.cache.model_dump()),
+        token_types=tuple(parsed.token_types),
+        status_success=parsed.statuses.success,
+        status_error=parsed.statuses.error,
         failures=failures,
-        series_budget_default=int(budget.get("default", 200)),
-        series_budget=dict(per_metric),
-        allow_empty_panels=dict(allow_empty),
-        alerts=_alerts(top, source),
+        series_budget_default=parsed.series_budget.default,
+        series_budget=dict(parsed.series_budget.per_metric),
+        allow_empty_panels=dict(parsed.dashboards.allow_empty),
+        alerts=AlertExpectations(
+            must_fire={
+                scenario: tuple(names) for scenario, names in parsed.alerts.must_fire.items()
+            },
+            allowed_on_healthy=dict(parsed.alerts.allowed_on_healthy),
+        ),
         source=source,
     )
 

@@ -95,3 +95,84 @@ def test_failure_accounting_is_parsed_strictly() -> None:
     base["failures"] = {}
     with _pytest.raises(ConfigurationError, match="not both"):
         parse_contract(base)
+
+
+def _with(path: tuple[str, ...], value: Any) -> dict[str, Any]:
+    data = copy.deepcopy(default_data())
+    node = data
+    for key in path[:-1]:
+        node = node[key]
+    node[path[-1]] = value
+    return data
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "message"),
+    [
+        (("metrics", "requests", "labels"), ["provider", ""],
+         "my.json: `metrics.requests.labels` must be a list of non-empty strings."),
+        (("metrics", "latency", "buckets"), ["50"],
+         "my.json: `metrics.latency.buckets` must be a list of numbers."),
+        (("metrics", "requests", "unit"), "ms", "my.json: `metrics.requests.unit` is not a field "
+         "of this metric (only `metrics.latency` has a unit)."),
+        (("metrics", "latency", "unit"), "min", "my.json: `metrics.latency.unit` is 'min'; use "
+         "ms or s."),
+        (("metrics", "cache_hit_rate", "type"), "counter",
+         "my.json: `metrics.cache_hit_rate.type` must be gauge."),
+        (("metrics", "cache_hit_rate"), None, "my.json: `metrics.cache_hit_rate` must be an "
+         "object."),
+        (("metrics", "Bad-Role"), {}, "my.json: unknown field `metrics.Bad-Role`"),
+        (("cache", "repeats"), True, "my.json: `cache.repeats` is True; give a whole number from "
+         "0 (no cache) to 20."),
+        (("failures", "error_counter"), "yes",
+         "my.json: `failures.error_counter` must be true or false."),
+        (("series_budget", "per_metric"), {"x": 0},
+         "my.json: `series_budget.per_metric` maps metric names to positive integers."),
+        (("series_budget", "default"), "abc",
+         "my.json: `series_budget.default` must be a positive whole number."),
+        (("dashboards", "allow_empty"), {"Panel": " "},
+         "my.json: `dashboards.allow_empty` maps panel titles to a non-empty reason."),
+        (("alerts", "must_fire"), {"someday": ["A"]}, "my.json: unknown field `alerts.must_fire."
+         "someday`"),
+        (("scrape", "job"), 3, "my.json: `scrape.job` must be a non-empty string."),
+    ],
+)  # fmt: skip
+def test_each_problem_is_one_sentence_naming_its_key_path(
+    path: tuple[str, ...], value: Any, message: str
+) -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        parse_contract(_with(path, value), source="my.json")
+    assert str(caught.value) == message
+
+
+def test_every_problem_of_a_file_is_named_in_one_paragraph() -> None:
+    data = _with(("metrics", "requests", "type"), "countr")
+    del data["metrics"]["errors"]
+    data["extra"] = 1
+    with pytest.raises(ConfigurationError) as caught:
+        parse_contract(data, source="my.json")
+    assert str(caught.value) == (
+        "my.json: `metrics.requests.type` is 'countr'; use one of counter, gauge, histogram, "
+        "summary; `metrics.errors` is missing; unknown field `extra`."
+    )
+    with pytest.raises(ConfigurationError, match=r"^c\.json: the top level must be an object\.$"):
+        parse_contract([], source="c.json")
+
+
+def test_optional_parts_default_and_the_latency_unit_is_read_from_the_name() -> None:
+    data = default_data()
+    for key in ("scrape", "cache", "statuses", "series_budget", "dashboards", "alerts", "faults"):
+        del data[key]
+    del data["metrics"]["cache_hit_rate"]
+    del data["metrics"]["latency"]["unit"]
+    contract = parse_contract(data)
+    assert contract.latency.unit == "ms" and contract.cache_hit_rate is None
+    assert contract.scrape.job == "scanium-backend" and contract.cache.repeats == 2
+    assert (contract.faults, contract.allow_empty_panels) == ({}, {})
+    # The families keep the file's order: the closed world lists its tests in it.
+    assert list(contract.families) == [
+        "requests", "latency", "tokens", "errors", "http_requests", "http_duration",
+    ]  # fmt: skip
+    data["metrics"]["latency"]["name"] = "latency_total"
+    with pytest.raises(ConfigurationError, match="does not end in _ms or _seconds"):
+        parse_contract(data)

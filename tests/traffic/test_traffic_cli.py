@@ -11,6 +11,7 @@ import pytest
 from traffic_harness import API_KEY, Served, closed_port_url
 
 from scanium_e2e.cli import main
+from scanium_e2e.settings import REPO_ROOT
 
 
 @pytest.fixture(autouse=True)
@@ -125,3 +126,89 @@ def test_bad_arguments_are_usage_errors(capsys: pytest.CaptureFixture[str]) -> N
         main(["traffic", "--base-url", "http://x", "--tokens", "120"])
     assert caught.value.code == 2
     assert "IN,OUT" in capsys.readouterr().err
+
+
+def other_contract(tmp_path: Path) -> Path:
+    """The Scanium contract with every metric renamed, faults recorded as successes and no
+    errors counter: a backend the CLI must describe in its own names and accounting."""
+    data = json.loads((REPO_ROOT / "fixtures" / "contract.json").read_text())
+    for role, name in {
+        "requests": "acme_llm_calls_total",
+        "latency": "acme_llm_call_seconds",
+        "tokens": "acme_llm_tokens",
+        "errors": "acme_llm_failures_total",
+    }.items():
+        data["metrics"][role]["name"] = name
+    del data["metrics"]["latency"]["unit"]  # read from the name: seconds
+    data["failures"] = {"recorded_as": "success", "error_counter": False}
+    path = tmp_path / "acme.json"
+    path.write_text(json.dumps(data))
+    return path
+
+
+def test_the_expected_increases_follow_the_contract_in_use(
+    backend: Served, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    key_file = tmp_path / "key"
+    key_file.write_text(API_KEY)
+    ledger_file = tmp_path / "ledger.json"
+    code = main(
+        ["traffic", "--base-url", backend.url, *SMALL, "--api-key-file", str(key_file),
+         "--contract", str(other_contract(tmp_path)), "--json-ledger", str(ledger_file)]
+    )  # fmt: skip
+    out, err = capsys.readouterr()
+
+    assert code == 0, out + err
+    expected = out.split("expected increase in the backend's metrics:\n")[1].split("\n\n")[0]
+    # 3 successes and 1 fault, the fault counted as a success; no errors counter to expect.
+    assert expected.splitlines() == [
+        '    4  acme_llm_calls_total{provider="openai",status="success"}',
+        '    4  acme_llm_call_seconds_count{provider="openai",status="success"}',
+        '  360  acme_llm_tokens_sum{provider="openai",token_type="input"}',
+        '    3  acme_llm_tokens_count{provider="openai",token_type="input"}',
+        '  135  acme_llm_tokens_sum{provider="openai",token_type="output"}',
+        '    3  acme_llm_tokens_count{provider="openai",token_type="output"}',
+        '  495  acme_llm_tokens_sum{provider="openai",token_type="total"}',
+        '    3  acme_llm_tokens_count{provider="openai",token_type="total"}',
+    ]
+    assert "scanium_assistant" not in out
+    written = json.loads(ledger_file.read_text())["expected"]
+    assert written["contract"] == str(tmp_path / "acme.json")
+    assert written["increases"][0] == {
+        "metric": "acme_llm_calls_total",
+        "labels": {"provider": "openai", "status": "success"},
+        "increase": 4.0,
+    }
+
+
+def test_the_default_contract_names_the_scanium_metrics_and_error_labels(
+    backend: Served, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("SCANIUM_E2E_API_KEY", API_KEY)
+    code = main(["traffic", "--base-url", backend.url, *SMALL, "--faults", "503"])
+    out, _ = capsys.readouterr()
+    assert code == 0
+    # The fault's labels come from the contract's `faults` map.
+    assert (
+        '1  scanium_assistant_errors_total{provider="openai",error_type="provider_error",'
+        'reason_code="PROVIDER_UNAVAILABLE"}'
+    ) in out
+    assert '1  scanium_assistant_request_latency_ms_count{provider="openai",status="error"}' in out
+
+
+def test_a_bad_contract_exits_2_before_any_request(
+    backend: Served,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("SCANIUM_E2E_API_KEY", API_KEY)
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"metrics": {}, "extra": 1}))
+    code = main(["traffic", "--base-url", backend.url, *SMALL, "--contract", str(bad)])
+    _, err = capsys.readouterr()
+
+    assert code == 2
+    assert err.startswith(f"scanium-e2e traffic: {bad}: `metrics.requests` is missing")
+    assert "unknown field `extra`" in err and err.count("\n") == 1 and "Traceback" not in err
+    assert backend.recorder.received == []

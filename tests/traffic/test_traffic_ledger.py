@@ -1,4 +1,5 @@
-"""The ledger against the real reference backend and stub LLM: expectations are exact."""
+"""The ledger against the real reference backend and stub LLM: the expectations computed from
+it (`scanium_e2e.expectations`, the one home the checks and the CLI share) are exact."""
 
 from __future__ import annotations
 
@@ -9,7 +10,11 @@ from collections.abc import Callable
 import pytest
 from traffic_harness import API_KEY, Served, closed_port_url, parse_metrics, sum_where
 
+from scanium_e2e.checks.histograms import token_expectations
+from scanium_e2e.contract import load_contract
 from scanium_e2e.errors import ConfigurationError
+from scanium_e2e.expectations import COUNT_ROLES, metric_queries, planned_counts
+from scanium_e2e.settings import REPO_ROOT
 from scanium_e2e.traffic import (
     Ledger,
     LedgerEntry,
@@ -20,7 +25,18 @@ from scanium_e2e.traffic import (
 )
 from scanium_e2e.traffic.shapes import CHAT_PATH, NONCE_HEADER, RUN_ID_HEADER
 
-TOKEN_BUCKETS = (50, 100, 250, 500, 1000, 2000, 4000)
+CONTRACT = load_contract(REPO_ROOT / "fixtures" / "contract.json")
+
+
+def cumulative_token_buckets(ledger: Ledger) -> dict[tuple[str, str, float], int]:
+    """Each (provider, token_type, le) bucket's increase, from the checks' token observations."""
+    observations = token_expectations(ledger, CONTRACT)
+    buckets: dict[tuple[str, str, float], int] = {}
+    for provider, token_type in {seen.key for seen in observations}:
+        values = [seen.high for seen in observations if seen.key == (provider, token_type)]
+        for upper in (*CONTRACT.tokens.buckets, math.inf):
+            buckets[(provider, token_type, upper)] = sum(1 for value in values if value <= upper)
+    return buckets
 
 
 def plan(**overrides: object) -> TrafficPlan:
@@ -40,46 +56,35 @@ def plan(**overrides: object) -> TrafficPlan:
     return TrafficPlan(**values)  # type: ignore[arg-type]
 
 
-def test_ledger_expectations_are_exact_and_match_the_backend_metrics(backend: Served) -> None:
+def test_planned_counts_are_exact_and_match_the_backend_metrics(backend: Served) -> None:
     ledger = send_traffic(backend.url, plan())
 
     assert ledger.surprises == []
     assert [entry.seq for entry in ledger.entries] == list(range(15))
-    assert ledger.expected_requests() == {("openai", "error"): 3, ("openai", "success"): 5}
-    assert ledger.expected_latency_count() == ledger.expected_requests()
-    assert ledger.expected_tokens() == {
-        ("openai", "input"): 600,
-        ("openai", "output"): 225,
-        ("openai", "total"): 825,
+    planned = planned_counts(ledger, CONTRACT)
+    assert planned["requests"] == {("openai", "success"): 5.0, ("openai", "error"): 3.0}
+    assert planned["latency_count"] == planned["requests"]
+    assert planned["tokens_sum"] == {
+        ("openai", "input"): 600.0,
+        ("openai", "output"): 225.0,
+        ("openai", "total"): 825.0,
     }
-    assert ledger.expected_errors() == {
-        ("openai", "invalid_response", "MALFORMED_PROVIDER_RESPONSE"): 1,
-        ("openai", "provider_error", "PROVIDER_SERVER_ERROR"): 1,
-        ("openai", "provider_error", "PROVIDER_UNAVAILABLE"): 1,
+    assert planned["errors_by_type"] == {
+        ("openai", "invalid_response", "MALFORMED_PROVIDER_RESPONSE"): 1.0,
+        ("openai", "provider_error", "PROVIDER_SERVER_ERROR"): 1.0,
+        ("openai", "provider_error", "PROVIDER_UNAVAILABLE"): 1.0,
     }
     assert ledger.backend_provider == "openai"
 
-    # The same numbers, read from what the backend itself exposes.
+    # The same numbers, read from what the backend itself exposes, role by role.
     samples = parse_metrics(backend.metrics())
-    by_status = ("provider", "status")
-    assert sum_where(samples, "scanium_assistant_requests_total", by_status) == {
-        key: float(n) for key, n in ledger.expected_requests().items()
-    }
-    assert sum_where(samples, "scanium_assistant_request_latency_ms_count", by_status) == {
-        key: float(n) for key, n in ledger.expected_latency_count().items()
-    }
-    by_type = ("provider", "token_type")
-    assert sum_where(samples, "scanium_assistant_tokens_used_sum", by_type) == {
-        key: float(n) for key, n in ledger.expected_tokens().items()
-    }
-    assert sum_where(samples, "scanium_assistant_tokens_used_count", by_type) == {
-        key: float(n) for key, n in ledger.expected_token_observations().items()
-    }
-    by_reason = ("provider", "error_type", "reason_code")
-    assert sum_where(samples, "scanium_assistant_errors_total", by_reason) == {
-        key: float(n) for key, n in ledger.expected_errors().items()
-    }
-    for (provider, token_type, upper), n in ledger.expected_token_buckets(TOKEN_BUCKETS).items():
+    queries = metric_queries(CONTRACT)
+    for role in COUNT_ROLES:
+        metric, by = queries[role]
+        assert sum_where(samples, metric, by) == planned[role], role
+    buckets = cumulative_token_buckets(ledger)
+    assert len(buckets) == 3 * 8  # three token types, seven bounds and +Inf
+    for (provider, token_type, upper), n in buckets.items():
         le = "+Inf" if math.isinf(upper) else f"{upper:.1f}"
         labels = {"provider": provider, "token_type": token_type, "le": le}
         assert samples[("scanium_assistant_tokens_used_bucket", frozenset(labels.items()))] == n
@@ -95,7 +100,7 @@ def test_token_buckets_place_the_default_plan_in_distinct_buckets() -> None:
             retries=0, sent_at=0.0,
         )
     )  # fmt: skip
-    buckets = ledger.expected_token_buckets(TOKEN_BUCKETS)
+    buckets = cumulative_token_buckets(ledger)
     assert buckets[("openai", "output", 50)] == 1
     assert buckets[("openai", "input", 100)] == 0 and buckets[("openai", "input", 250)] == 1
     assert buckets[("openai", "total", 100)] == 0 and buckets[("openai", "total", 250)] == 1
@@ -136,18 +141,26 @@ def test_plan_shapes_each_validation_case_at_the_contract_boundary() -> None:
     assert requests[0].kind == "success"  # the probe goes first
 
 
-def test_a_planned_success_answered_with_an_assistant_error_counts_as_an_error(
+def test_a_planned_success_answered_with_an_assistant_error_is_a_surprise_not_an_expectation(
     make_backend: Callable[..., Served],
 ) -> None:
     # The backend's LLM is unreachable: it still answers 200, with a fallback reply.
     backend = make_backend(OPENAI_BASE_URL=closed_port_url() + "/v1")
     ledger = send_traffic(backend.url, plan(successes=2, provider_errors=1, faults=("500",)))
 
-    assert ledger.expected_requests() == {("openai", "error"): 3}
-    assert ledger.expected_tokens() == {}
-    assert ledger.expected_errors() == {("openai", "connection_error", "PROVIDER_UNREACHABLE"): 3}
+    # The ledger records the answers as they came ...
+    assistant = [e for e in ledger.entries if e.kind in ("success", "provider_error")]
+    assert len(assistant) == 3
+    assert {(e.http_status, e.assistant_error, e.code) for e in assistant} == {
+        (200, True, "PROVIDER_UNREACHABLE")
+    }
     assert len(ledger.surprises) == 2
     assert all("expected 200 with a reply" in s for s in ledger.surprises)
+    # ... but what the metrics must show follows what was sent, so the backend's own
+    # mislabelling cannot make its metrics look right.
+    planned = planned_counts(ledger, CONTRACT)
+    assert planned["requests"] == {("openai", "success"): 2.0, ("openai", "error"): 1.0}
+    assert planned["errors_by_type"] == {("openai", "provider_error", "PROVIDER_SERVER_ERROR"): 1.0}
 
 
 def test_a_backend_on_another_provider_is_a_surprise(make_backend: Callable[..., Served]) -> None:
@@ -165,8 +178,7 @@ def test_ledger_json_round_trip(backend: Served) -> None:
     assert API_KEY not in text
     again = load_ledger(text)
     assert again.entries == ledger.entries
-    assert again.expected_requests() == ledger.expected_requests()
-    assert again.expected_tokens() == ledger.expected_tokens()
+    assert planned_counts(again, CONTRACT) == planned_counts(ledger, CONTRACT)
     assert again.planted() == ledger.planted() != []
 
 

@@ -74,7 +74,6 @@ def test_an_exhausted_retry_budget_is_a_surprise_not_an_exception(serve: Serve) 
     ledger = send_traffic(server.url, successes_only(2, retry_budget_s=1.0))
 
     assert [entry.http_status for entry in ledger.entries] == [429, 429]
-    assert ledger.expected_requests() == {}
     assert len(ledger.surprises) == 2
     assert "expected 200 with a reply, got 429 RATE_LIMITED" in ledger.surprises[0]
 
@@ -154,7 +153,6 @@ def test_a_timed_out_request_is_recorded_not_raised(serve: Serve) -> None:
 
     assert [entry.http_status for entry in ledger.entries] == [200, None, 200]
     assert ledger.entries[1].transport_error == "timed out: ReadTimeout"
-    assert ledger.expected_requests() == {("openai", "success"): 2}
     assert len(ledger.surprises) == 1 and "no answer" in ledger.surprises[0]
 
 

@@ -1,9 +1,11 @@
 """`scanium-e2e traffic`: send planned traffic to a backend and print its ledger.
 
 Replaces the seed's `generate-openai-traffic.sh`: every request has a nonce, the stub LLM
-markers fix tokens and faults, and the summary says what the metrics must now show.
-Progress goes to stderr, the summary to stdout. Exit codes: 0 every answer as planned,
-1 surprises (see the summary), 2 bad input or an unusable backend (one paragraph).
+markers fix tokens and faults, and the summary says what the metrics must now show, under
+the names of the contract in use (`--contract`; the same arithmetic the checks judge by,
+`scanium_e2e.expectations`). Progress goes to stderr, the summary to stdout. Exit codes:
+0 every answer as planned, 1 surprises (see the summary), 2 bad input or an unusable
+backend (one paragraph).
 
 This module is the only place the traffic generator reads the environment
 (SCANIUM_E2E_API_KEY[_FILE], SCANIUM_E2E_BEARER_TOKEN[_FILE]); the library takes
@@ -18,14 +20,18 @@ import os
 import secrets
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
+from scanium_e2e.contract import load_contract
 from scanium_e2e.errors import ConfigurationError
+from scanium_e2e.expectations import ExpectedIncrease, expected_increases
 from scanium_e2e.secrets import Masker
-from scanium_e2e.traffic import FAULTS, TrafficPlan, TrafficProgress, send_traffic
+from scanium_e2e.settings import REPO_ROOT
+from scanium_e2e.traffic import FAULTS, Ledger, TrafficPlan, TrafficProgress, send_traffic
 
+DEFAULT_CONTRACT = REPO_ROOT / "fixtures" / "contract.json"
 EXIT_OK = 0
 EXIT_SURPRISES = 1
 API_KEY_ENV = "SCANIUM_E2E_API_KEY"
@@ -168,6 +174,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help=f"file holding a session token, if required (else {BEARER_TOKEN_ENV}[_FILE])",
     )
     parser.add_argument(
+        "--contract",
+        type=Path,
+        default=DEFAULT_CONTRACT,
+        metavar="PATH",
+        help="the contract whose metric names and accounting the expected increases follow "
+        "(default fixtures/contract.json)",
+    )
+    parser.add_argument(
         "--json-ledger", type=Path, default=None, metavar="PATH", help="write the ledger as JSON"
     )
     parser.set_defaults(run=run)
@@ -222,6 +236,8 @@ class ProgressPrinter:
 def run(args: argparse.Namespace, env: Mapping[str, str] | None = None) -> int:
     """Send the traffic; 0 when every answer was as planned, 1 when there were surprises."""
     environment = os.environ if env is None else env
+    # Read first: a bad contract is bad input, found before any request is sent.
+    contract = load_contract(args.contract)
     api_key = resolve_secret(args.api_key_file, environment, API_KEY_ENV, "API key")
     if not api_key:
         raise ConfigurationError(
@@ -252,11 +268,21 @@ def run(args: argparse.Namespace, env: Mapping[str, str] | None = None) -> int:
     ledger = send_traffic(args.base_url, plan, progress=ProgressPrinter(masker, sys.stderr))
     for value in ledger.planted():
         masker.add_canary(value)
-    print(masker.mask(ledger.summary()))
+    expected = expected_increases(ledger, contract)
+    print(masker.mask(ledger.summary([(line.selector, line.increase) for line in expected])))
     if args.json_ledger is not None:
-        _write_ledger(args.json_ledger, ledger.to_json(), plan)
+        _write_ledger(args.json_ledger, _ledger_json(ledger, contract.source, expected), plan)
         print(f"ledger written to {args.json_ledger}", file=sys.stderr)
     return EXIT_SURPRISES if ledger.surprises else EXIT_OK
+
+
+def _ledger_json(
+    ledger: Ledger, contract: str, expected: Sequence[ExpectedIncrease]
+) -> dict[str, Any]:
+    """The ledger, with the increases the contract's metrics must show spelled out."""
+    data = ledger.to_json()
+    data["expected"] = {"contract": contract, "increases": [line.to_json() for line in expected]}
+    return data
 
 
 def _write_ledger(path: Path, data: dict[str, Any], plan: TrafficPlan) -> None:

@@ -1,9 +1,9 @@
 """The traffic generator: send a `TrafficPlan` to the backend, get back a `Ledger`.
 
-The ledger holds exactly what was sent and what came back, and derives from it what the
-backend's assistant metrics must show, so the checks can compare Mimir against it (the
-flow is settings -> stack -> traffic -> checks -> verdict). `docs/traffic.md` describes
-the requests and the CLI.
+The ledger holds exactly what was sent and what came back; `scanium_e2e.expectations`
+derives from it and the contract what the backend's metrics must show, so the checks can
+compare the store against it (the flow is settings -> stack -> traffic -> checks ->
+verdict). `docs/traffic.md` describes the requests and the CLI.
 """
 
 from __future__ import annotations

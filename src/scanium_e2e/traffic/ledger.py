@@ -1,24 +1,23 @@
-"""The ledger: exactly what was sent, what came back, and what the metrics must show.
+"""The ledger: exactly what was sent and what came back.
 
-Expectations are derived from the answers, not from the plan: a request planned as a
-success that the backend answered with an `assistantError` is expected in the metrics as
-an error. Every such difference between plan and answer is written to `surprises`, so a
-check can compare Mimir with the ledger and still explain an odd run.
+What the metrics must show follows from what was sent and the contract
+(`scanium_e2e.expectations`), not from the answers, so a backend that mislabels its own
+outcome cannot make its metrics look right. Every difference between plan and answer (a
+planned success answered with an `assistantError`, a 429 past the retry budget) is written
+to `surprises`, so a check can compare the store with the ledger and still explain an odd run.
 """
 
 from __future__ import annotations
 
-import math
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any, Final, Literal, cast
+from typing import Any, Final, cast
 
 from scanium_e2e.errors import ConfigurationError
 from scanium_e2e.traffic.canaries import Canaries
 from scanium_e2e.traffic.plan import KINDS, Kind
 
-AssistantStatus = Literal["success", "error"]
 TOKEN_TYPES: Final = ("input", "output", "total")
 
 # What each kind must get back: HTTP status and, when not None, the error code.
@@ -58,22 +57,6 @@ class LedgerEntry:
     canaries: tuple[str, ...] = ()
     # Milliseconds the stub LLM was told to wait before answering this request.
     stub_delay_ms: int = 0
-
-    @property
-    def assistant_status(self) -> AssistantStatus | None:
-        """`status` label this request adds to the assistant metrics, None if it adds none.
-
-        Only a 200 from the chat route reached the assistant; every rejection (400, 401,
-        403, 429) happens before it and records nothing.
-        """
-        if self.kind == "unknown_route" or self.http_status != 200:
-            return None
-        return "error" if self.assistant_error else "success"
-
-    @property
-    def llm_succeeded(self) -> bool:
-        """Whether this request made one successful LLM call (tokens recorded once)."""
-        return self.assistant_status == "success" and self.from_cache is not True
 
     def describe_answer(self) -> str:
         """`200`, `200 assistantError provider_error/X`, `400 VALIDATION_ERROR`, ..."""
@@ -193,81 +176,12 @@ class Ledger:
         """Requests of `kind` in the ledger."""
         return sum(1 for entry in self.entries if entry.kind == kind)
 
-    def expected_requests(self) -> dict[tuple[str, str], int]:
-        """`scanium_assistant_requests_total` increase by (provider, status)."""
-        counts = Counter(
-            (self.provider, entry.assistant_status)
-            for entry in self.entries
-            if entry.assistant_status is not None
-        )
-        return {(provider, str(status)): n for (provider, status), n in sorted(counts.items())}
+    def summary(self, expected: Sequence[tuple[str, float]] | None = None) -> str:
+        """A table of what was sent and answered, the expected increases and the surprises.
 
-    def expected_latency_count(self) -> dict[tuple[str, str], int]:
-        """`scanium_assistant_request_latency_ms_count` increase by (provider, status).
-
-        One observation per request that reached the assistant, like the request counter.
-        """
-        return self.expected_requests()
-
-    def expected_token_observations(self) -> dict[tuple[str, str], int]:
-        """`scanium_assistant_tokens_used_count` increase by (provider, token_type)."""
-        calls = sum(1 for entry in self._token_entries())
-        return {(self.provider, token_type): calls for token_type in TOKEN_TYPES} if calls else {}
-
-    def expected_tokens(self) -> dict[tuple[str, str], int]:
-        """`scanium_assistant_tokens_used_sum` increase by (provider, token_type).
-
-        Sum over successful LLM calls of the planned input, output and input+output.
-        """
-        totals = dict.fromkeys(TOKEN_TYPES, 0)
-        calls = 0
-        for entry in self._token_entries():
-            calls += 1
-            input_tokens = entry.planned_input_tokens or 0
-            output_tokens = entry.planned_output_tokens or 0
-            totals["input"] += input_tokens
-            totals["output"] += output_tokens
-            totals["total"] += input_tokens + output_tokens
-        if not calls:
-            return {}
-        return {(self.provider, token_type): totals[token_type] for token_type in TOKEN_TYPES}
-
-    def expected_token_buckets(self, bounds: Sequence[float]) -> dict[tuple[str, str, float], int]:
-        """Cumulative `scanium_assistant_tokens_used_bucket` increase by (provider, type, le).
-
-        `bounds` are the histogram's upper bounds; `math.inf` is added for `+Inf`.
-        """
-        uppers = sorted({*bounds, math.inf})
-        buckets: dict[tuple[str, str, float], int] = {}
-        entries = list(self._token_entries())
-        if not entries:
-            return buckets
-        for token_type in TOKEN_TYPES:
-            values = [_token_value(entry, token_type) for entry in entries]
-            for upper in uppers:
-                buckets[(self.provider, token_type, upper)] = sum(1 for v in values if v <= upper)
-        return buckets
-
-    def expected_errors(self) -> dict[tuple[str, str, str], int]:
-        """`scanium_assistant_errors_total` increase by (provider, error_type, reason_code)."""
-        counts = Counter(
-            (self.provider, entry.error_type, entry.code)
-            for entry in self.entries
-            if entry.assistant_status == "error"
-        )
-        return dict(sorted(counts.items()))
-
-    def _token_entries(self) -> Iterable[LedgerEntry]:
-        return (
-            entry
-            for entry in self.entries
-            if entry.llm_succeeded and entry.planned_input_tokens is not None
-        )
-
-    def summary(self) -> str:
-        """A table of what was sent and answered, the expected metrics and the surprises.
-
-        Holds no secret and no canary value: safe to print (still, print through a Masker).
+        `expected` (series selector, increase) comes from `scanium_e2e.expectations`, which
+        knows the contract's metric names; without it that section is left out. Holds no
+        secret and no canary value: safe to print (still, print through a Masker).
         """
         lines = [
             f"traffic run {self.run_id} to {self.base_url} (provider {self.provider}): "
@@ -285,41 +199,13 @@ class Ledger:
             answers = Counter(_answer_class(entry) for entry in entries)
             shown = ", ".join(f"{answer} x{n}" for answer, n in sorted(answers.items()))
             lines.append(f"{kind:<18}{len(entries):>6}{as_planned:>12}  {shown}")
-        lines += ["", "expected increase in the backend's metrics:"]
-        expected: list[tuple[str, int]] = []
-        for (provider, status), n in self.expected_requests().items():
-            expected.append(
-                (f'scanium_assistant_requests_total{{provider="{provider}",status="{status}"}}', n)
-            )
-            expected.append(
-                (
-                    f'scanium_assistant_request_latency_ms_count{{provider="{provider}",'
-                    f'status="{status}"}}',
-                    n,
-                )
-            )
-        observations = self.expected_token_observations()
-        for (provider, token_type), n in self.expected_tokens().items():
-            labels = f'{{provider="{provider}",token_type="{token_type}"}}'
-            expected.append((f"scanium_assistant_tokens_used_sum{labels}", n))
-            expected.append(
-                (
-                    f"scanium_assistant_tokens_used_count{labels}",
-                    observations[(provider, token_type)],
-                )
-            )
-        for (provider, error_type, reason), n in self.expected_errors().items():
-            expected.append(
-                (
-                    f'scanium_assistant_errors_total{{provider="{provider}",'
-                    f'error_type="{error_type}",reason_code="{reason}"}}',
-                    n,
-                )
-            )
-        if not expected:
-            lines.append("  (nothing: no request reached the assistant)")
-        width = max((len(str(n)) for _, n in expected), default=0)
-        lines += [f"  {n:>{width}}  {name}" for name, n in expected]
+        if expected is not None:
+            lines += ["", "expected increase in the backend's metrics:"]
+            if not expected:
+                lines.append("  (nothing: the plan sent no request the assistant counts)")
+            rows = [(f"{n:g}", name) for name, n in expected]
+            width = max((len(n) for n, _ in rows), default=0)
+            lines += [f"  {n:>{width}}  {name}" for n, name in rows]
         if self.canaries is not None:
             carriers = sum(1 for entry in self.entries if entry.canaries)
             lines += [
@@ -332,7 +218,7 @@ class Ledger:
         return "\n".join(lines)
 
     def to_json(self) -> dict[str, Any]:
-        """Plain JSON form, with the expectations spelled out for other tools.
+        """Plain JSON form (the CLI adds the expected increases under the contract in use).
 
         It contains the canary values (their purpose is to be searched for) but never the
         API key or bearer token, which the ledger does not hold.
@@ -348,25 +234,11 @@ class Ledger:
             "entries": [entry.to_json() for entry in self.entries],
             "surprises": list(self.surprises),
             "canaries": self.canaries.named() if self.canaries is not None else None,
-            "expected": {
-                "requests": [
-                    {"provider": p, "status": s, "count": n}
-                    for (p, s), n in self.expected_requests().items()
-                ],
-                "tokens": [
-                    {"provider": p, "token_type": t, "sum": n}
-                    for (p, t), n in self.expected_tokens().items()
-                ],
-                "errors": [
-                    {"provider": p, "error_type": t, "reason_code": r, "count": n}
-                    for (p, t, r), n in self.expected_errors().items()
-                ],
-            },
         }
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Ledger:
-        """Inverse of `to_json` (the `expected` section is derived, so it is ignored)."""
+        """Inverse of `to_json` (an `expected` section is derived, so it is ignored)."""
         try:
             raw_canaries = data.get("canaries")
             ledger = cls(
@@ -388,14 +260,6 @@ class Ledger:
         except (KeyError, TypeError, ValueError) as exc:
             raise ConfigurationError(f"malformed ledger: {type(exc).__name__} {exc}.") from None
         return ledger
-
-
-def _token_value(entry: LedgerEntry, token_type: str) -> int:
-    input_tokens = entry.planned_input_tokens or 0
-    output_tokens = entry.planned_output_tokens or 0
-    return {"input": input_tokens, "output": output_tokens}.get(
-        token_type, input_tokens + output_tokens
-    )
 
 
 def _answer_class(entry: LedgerEntry) -> str:

@@ -1,0 +1,150 @@
+"""What a traffic run must add to each metric the contract names: the one home of that arithmetic.
+
+The checks compare the store against it (`checks/expectations.py`, `checks/counts.py`) and
+`scanium-e2e traffic` prints it, so both say the same numbers under the same names, whichever
+contract is in use. It reads only the contract and the ledger, so it sits between traffic and
+checks: traffic never imports it, and it never imports the checks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+from scanium_e2e.contract import Contract
+from scanium_e2e.traffic.ledger import Ledger
+
+# Label values (in the order of the role's grouping labels) -> increase.
+Counts = dict[tuple[str, ...], float]
+
+# The counts the ledger predicts exactly, and those that exist only with an errors counter.
+COUNT_ROLES: Final[tuple[str, ...]] = (
+    "requests",
+    "latency_count",
+    "tokens_sum",
+    "tokens_count",
+    "errors",
+    "errors_by_type",
+)
+ERROR_ROLES: Final[tuple[str, ...]] = ("errors", "errors_by_type")
+
+
+def metric_queries(contract: Contract) -> dict[str, tuple[str, tuple[str, ...]]]:
+    """Role -> (series name, grouping labels) of every count the ledger predicts, and of the
+    histograms' buckets and latency sums (their baselines are taken with the counts')."""
+    return {
+        "requests": (contract.requests.name, ("provider", "status")),
+        "latency_count": (contract.latency.name + "_count", ("provider", "status")),
+        "tokens_sum": (contract.tokens.name + "_sum", ("provider", "token_type")),
+        "tokens_count": (contract.tokens.name + "_count", ("provider", "token_type")),
+        "errors": (contract.errors.name, ("provider",)),
+        "errors_by_type": (contract.errors.name, ("provider", "error_type", "reason_code")),
+        # The cache split is judged against the total, not the plan (checks/cache.py).
+        "requests_by_cache": (contract.requests.name, (contract.cache.label,)),
+        # Not counts the ledger predicts exactly, but read against a baseline all the same
+        # (checks/histograms.py: where each observation lands).
+        "latency_buckets": (contract.latency.name + "_bucket", ("provider", "status", "le")),
+        "latency_sum": (contract.latency.name + "_sum", ("provider", "status")),
+        "tokens_buckets": (contract.tokens.name + "_bucket", ("provider", "token_type", "le")),
+    }
+
+
+def planned_counts(ledger: Ledger, contract: Contract) -> dict[str, Counts]:
+    """What the traffic plan should add to each count (a role of `COUNT_ROLES`), from what
+    was *sent*.
+
+    Expectations come from the kinds of requests sent (a success, an injected provider
+    fault), not from the backend's answers, so a backend that mislabels its own outcome
+    cannot make its metrics look right. The contract's failure accounting says where the
+    faults go: status=error (ours), status=success, or nowhere; and whether the errors
+    counter counts them, and the contract's `faults` under which error_type and reason_code
+    (without an entry for a fault: as the backend's answer named it). A cache repeat is a
+    success without an LLM call (no tokens). A kind the plan sent none of is expected
+    nowhere.
+    """
+    provider = ledger.provider
+    successes = [entry for entry in ledger.entries if entry.kind == "success"]
+    repeats = [entry for entry in ledger.entries if entry.kind == "cache_repeat"]
+    errors = [entry for entry in ledger.entries if entry.kind == "provider_error"]
+    accounting = contract.failures
+    statuses: Counts = {}
+    if successes or repeats:
+        statuses[(provider, contract.status_success)] = float(len(successes) + len(repeats))
+    if errors and accounting.recorded_as != "not_recorded":
+        status = (
+            contract.status_error if accounting.recorded_as == "error" else contract.status_success
+        )
+        statuses[(provider, status)] = statuses.get((provider, status), 0.0) + len(errors)
+    tokens_in = sum(entry.planned_input_tokens or 0 for entry in successes)
+    tokens_out = sum(entry.planned_output_tokens or 0 for entry in successes)
+    per_type = {"input": tokens_in, "output": tokens_out, "total": tokens_in + tokens_out}
+    tokens_sum: Counts = {}
+    tokens_count: Counts = {}
+    if successes:
+        for token_type in contract.token_types:
+            tokens_sum[(provider, token_type)] = float(per_type.get(token_type, 0))
+            tokens_count[(provider, token_type)] = float(len(successes))
+    by_type: Counts = {}
+    if accounting.error_counter:
+        for entry in errors:
+            spec = contract.faults.get(entry.fault or "")
+            key = (
+                (provider, spec.error_type, spec.reason_code)
+                if spec is not None
+                else (provider, entry.error_type, entry.code)
+            )
+            by_type[key] = by_type.get(key, 0.0) + 1
+    return {
+        "requests": statuses,
+        "latency_count": dict(statuses),
+        "tokens_sum": tokens_sum,
+        "tokens_count": tokens_count,
+        "errors": {(provider,): float(len(errors))} if errors and accounting.error_counter else {},
+        "errors_by_type": by_type,
+    }
+
+
+@dataclass(frozen=True)
+class ExpectedIncrease:
+    """One series the run must raise, and by how much: a line of the traffic printout."""
+
+    metric: str
+    labels: tuple[tuple[str, str], ...]
+    increase: float
+
+    @property
+    def selector(self) -> str:
+        """`metric{label="value",...}`, as PromQL and the exposition format write it."""
+        inside = ",".join(f'{name}="{value}"' for name, value in self.labels)
+        return f"{self.metric}{{{inside}}}"
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain JSON form (for `--json-ledger`)."""
+        return {"metric": self.metric, "labels": dict(self.labels), "increase": self.increase}
+
+
+# The printout's order: each request's counter and latency observation side by side, then
+# each token type's sum and count, then the errors by type (their per-provider total, the
+# `errors` role, adds nothing a reader needs).
+_SHOWN: Final[tuple[tuple[str, ...], ...]] = (
+    ("requests", "latency_count"),
+    ("tokens_sum", "tokens_count"),
+    ("errors_by_type",),
+)
+
+
+def expected_increases(ledger: Ledger, contract: Contract) -> list[ExpectedIncrease]:
+    """`planned_counts` as series of the contract's metrics, in the printout's order."""
+    planned = planned_counts(ledger, contract)
+    queries = metric_queries(contract)
+    increases = []
+    for roles in _SHOWN:
+        for key in planned[roles[0]]:
+            for role in roles:
+                metric, by = queries[role]
+                counts: Mapping[tuple[str, ...], float] = planned[role]
+                if key in counts:
+                    labels = tuple(zip(by, key, strict=True))
+                    increases.append(ExpectedIncrease(metric, labels, counts[key]))
+    return increases
