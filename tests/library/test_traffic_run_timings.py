@@ -8,8 +8,8 @@ from typing import Any, cast
 import pytest
 
 from scanium_e2e.pipeline import Pipeline
-from scanium_e2e.traffic import Ledger, TrafficPlan
 from scanium_e2e.session import traffic as traffic_run
+from scanium_e2e.traffic import Ledger, TrafficPlan
 from scanium_e2e.traffic.run import TrafficRun
 
 
