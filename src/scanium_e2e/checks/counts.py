@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
@@ -25,13 +25,14 @@ from scanium_e2e.checks.expectations import (
     count_queries,
     planned_counts,
 )
+from scanium_e2e.checks.settlement import CountSettlement
 from scanium_e2e.checks.waits import pipeline_hard_error, poll_check
 from scanium_e2e.clients.query import utc_now
 from scanium_e2e.errors import CheckFailed, EndpointError
 from scanium_e2e.metrics_text import parse_samples
 from scanium_e2e.pipeline import Pipeline
 from scanium_e2e.polling import HardError
-from scanium_e2e.traffic.run import Counts, TrafficRun
+from scanium_e2e.traffic.run import Counts
 from scanium_e2e.verdict.diagnose import hop_backend_metrics
 from scanium_e2e.verdict.findings import Finding, Kind
 
@@ -125,7 +126,7 @@ def wait_for_counts(
     baseline: Counts | None = None,
     exact: bool = True,
     cancel: threading.Event | None = None,
-    found: list[Finding] | None = None,
+    note_deviation: Callable[[Finding], None] | None = None,
     traffic_ended: float | None = None,
 ) -> Counts:
     """Poll until the increase of `sum by (by) (metric)` since `baseline` equals `expected`.
@@ -134,7 +135,7 @@ def wait_for_counts(
     need only reach `expected`. In our own stack a count above expectation can never come
     back down, so it ends the wait at once. A deviation (a count moved to a sibling label
     value, a metric never created) ends it too, and the failure's first line names it;
-    its finding is also appended to `found`. Given `traffic_ended` (epoch seconds), a
+    its finding is also passed to `note_deviation`. Given `traffic_ended` (epoch seconds), a
     moved count is named only from samples scraped after it (`scraped_after`).
     """
     query = sum_by(pipeline, metric, by)
@@ -143,8 +144,8 @@ def wait_for_counts(
 
     def deviates(finding: Finding) -> HardError:
         deviation.append(finding)
-        if found is not None:
-            found.append(finding)
+        if note_deviation is not None:
+            note_deviation(finding)
         return HardError(finding.render(), finding)
 
     final = [not exact]
@@ -334,12 +335,12 @@ class CountCheckCancelled(Exception):
 
 
 def settle_counts(
-    pipeline: Pipeline, run: TrafficRun, roles: Sequence[str] | None = None
+    pipeline: Pipeline, settlement: CountSettlement, roles: Sequence[str] | None = None
 ) -> dict[str, float]:
-    """Poll every count check of `run` at once, one thread per role; seconds per role.
+    """Poll every count check of `settlement.run` at once, one thread per role; seconds per role.
 
-    Each role's verdict (its counts, or the CheckFailed with its diagnosis) is kept in
-    `run.settled`, where `wait_for_planned` returns or re-raises it: the checks cost the
+    Each role's verdict (its counts, or the CheckFailed with its diagnosis) is recorded in
+    `settlement`, where `wait_for_planned` returns or re-raises it: the checks cost the
     longest wait, not the sum, and each test still fails with its own message. By default
     the roles are all of COUNT_ROLES, less `errors` for a backend that records none.
     """
@@ -351,11 +352,11 @@ def settle_counts(
     def settle(role: str) -> float:
         started = time.monotonic()
         try:
-            run.settled[role] = _wait_for_planned(pipeline, run, role, cancel)
+            settlement.record(role, _wait_for_planned(pipeline, settlement, role, cancel))
         except CountCheckCancelled:
             pass
         except Exception as exc:  # kept for the role's own test, which re-raises it
-            run.settled[role] = exc
+            settlement.record(role, exc)
         return time.monotonic() - started
 
     pool = ThreadPoolExecutor(max_workers=len(roles), thread_name_prefix="count-check")
@@ -367,22 +368,23 @@ def settle_counts(
         pool.shutdown(wait=True)
 
 
-def wait_for_planned(pipeline: Pipeline, run: TrafficRun, role: str) -> Counts:
+def wait_for_planned(pipeline: Pipeline, settlement: CountSettlement, role: str) -> Counts:
     """Poll until the count of `role` rose by exactly what the ledger planned.
 
     When `settle_counts` already polled this role, its verdict is returned (or raised).
     """
-    if role in run.settled:
-        verdict = run.settled[role]
+    verdict = settlement.verdict(role)
+    if verdict is not None:
         if isinstance(verdict, Exception):
             raise verdict
         return verdict
-    return _wait_for_planned(pipeline, run, role, None)
+    return _wait_for_planned(pipeline, settlement, role, None)
 
 
 def _wait_for_planned(
-    pipeline: Pipeline, run: TrafficRun, role: str, cancel: threading.Event | None
+    pipeline: Pipeline, settlement: CountSettlement, role: str, cancel: threading.Event | None
 ) -> Counts:
+    run = settlement.run
     metric, by = count_queries(pipeline)[role]
     expected = planned_counts(run.ledger, pipeline.contract)[role]
     if pipeline.settings.external_mode and role == "tokens_sum":
@@ -398,16 +400,16 @@ def _wait_for_planned(
         baseline=run.baseline.get(role, {}),
         exact=not pipeline.settings.external_mode,
         cancel=cancel,
-        found=run.deviations,
+        note_deviation=settlement.note_deviation,
         traffic_ended=run.ledger.finished_at,
     )
 
 
-def wait_until_settled(pipeline: Pipeline, run: TrafficRun, role: str) -> None:
+def wait_until_settled(pipeline: Pipeline, settlement: CountSettlement, role: str) -> None:
     """Wait until the count check of `role` has ended, whatever its verdict.
 
     For checks that need the data there but judge something else (bucket bounds, labels):
     a wrong count fails the count's own test, not theirs.
     """
     with contextlib.suppress(CheckFailed):
-        wait_for_planned(pipeline, run, role)
+        wait_for_planned(pipeline, settlement, role)
