@@ -34,6 +34,7 @@ os.environ.setdefault("TESTCONTAINERS_HOST_OVERRIDE", "127.0.0.1")
 from scanium_e2e.checks.counts import settle_counts, wait_for_planned
 from scanium_e2e.checks.expectations import COUNT_ROLES
 from scanium_e2e.checks.scrape import wait_for_up
+from scanium_e2e.checks.settlement import CountSettlement
 from scanium_e2e.contract import load_contract
 from scanium_e2e.errors import CheckFailed, ScaniumE2EError
 from scanium_e2e.pipeline import Pipeline
@@ -113,9 +114,10 @@ def verdict(settings: Settings, masker: Masker) -> dict[str, Any]:
         result["traffic_s"] = sent - ready
         for value in run.ledger.planted():
             masker.add(value)
-        settle_counts(pipeline, run, COUNT_ROLES)
+        settlement = CountSettlement(run)
+        settle_counts(pipeline, settlement, COUNT_ROLES)
         for role in COUNT_ROLES:
-            wait_for_planned(pipeline, run, role)
+            wait_for_planned(pipeline, settlement, role)
         counted = time.monotonic()
         result["counts_s"] = counted - sent
         result["up_to_counts_s"] = counted - began

@@ -19,6 +19,7 @@ import pytest
 from scanium_e2e.alerts.scenarios import load_inputs
 from scanium_e2e.alerts.session import AlertSession
 from scanium_e2e.checks.counts import settle_counts
+from scanium_e2e.checks.settlement import CountSettlement
 from scanium_e2e.contract import Contract, load_contract
 from scanium_e2e.dashboards import dashboard_files, load_dashboards
 from scanium_e2e.errors import (
@@ -28,7 +29,6 @@ from scanium_e2e.errors import (
     ScaniumE2EError,
 )
 from scanium_e2e.external_run import ExternalRun
-from scanium_e2e.findings import distinct
 from scanium_e2e.mutation import load_catalog, prepared
 from scanium_e2e.pipeline import Pipeline
 from scanium_e2e.pytest_plugin import (
@@ -368,20 +368,30 @@ def sent_traffic(pipeline: Pipeline, settings: Settings, masker: Masker) -> Traf
 
 
 @pytest.fixture(scope="session")
-def traffic(
+def settlement(
     pipeline: Pipeline, sent_traffic: TrafficRun, request: pytest.FixtureRequest
-) -> TrafficRun:
-    """The sent traffic with every count check settled: for the tests that read the store.
+) -> CountSettlement:
+    """Every count check of the sent traffic, settled: each role's verdict for its test
+    (`wait_for_planned`), and the deviations they named, for the summary. The one owner of
+    the session's count settlement.
 
-    If no scrape held the first wave, each of them fails with that wait's diagnosis.
+    If no scrape held the first wave, each test that reads the store fails with that wait's
+    diagnosis.
     """
     run = sent_traffic
     if run.gate_failure is not None:
         raise run.gate_failure
     # All count checks poll the store at once; each test then reads (or re-raises) its verdict.
-    settle_counts(pipeline, run)
-    record_deviations(request.config, [finding.render() for finding in distinct(run.deviations)])
-    return run
+    settlement = CountSettlement(run)
+    settle_counts(pipeline, settlement)
+    record_deviations(request.config, [finding.render() for finding in settlement.deviations])
+    return settlement
+
+
+@pytest.fixture(scope="session")
+def traffic(settlement: CountSettlement) -> TrafficRun:
+    """The sent traffic with every count check settled: for the tests that read the store."""
+    return settlement.run
 
 
 @pytest.fixture

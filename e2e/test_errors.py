@@ -14,6 +14,7 @@ import pytest
 
 from scanium_e2e.checks.counts import wait_for_planned
 from scanium_e2e.checks.labels import depending_on_labels
+from scanium_e2e.checks.settlement import CountSettlement
 from scanium_e2e.pipeline import Pipeline
 from scanium_e2e.traffic.run import TrafficRun
 
@@ -30,16 +31,20 @@ def errors_recorded(pipeline: Pipeline, traffic: TrafficRun, waive: Callable[[st
 
 
 @pytest.mark.usefixtures("errors_recorded")
-def test_errors_total_counts_each_injected_fault(pipeline: Pipeline, traffic: TrafficRun) -> None:
+def test_errors_total_counts_each_injected_fault(
+    pipeline: Pipeline, settlement: CountSettlement
+) -> None:
     """errors_total by provider rose by the number of provider faults injected."""
-    with depending_on_labels(pipeline, traffic, "errors", ("provider",)):
-        wait_for_planned(pipeline, traffic, "errors")
+    with depending_on_labels(pipeline, settlement, "errors", ("provider",)):
+        wait_for_planned(pipeline, settlement, "errors")
 
 
 @pytest.mark.usefixtures("errors_recorded")
-def test_error_labels_name_each_injected_fault(pipeline: Pipeline, traffic: TrafficRun) -> None:
+def test_error_labels_name_each_injected_fault(
+    pipeline: Pipeline, settlement: CountSettlement
+) -> None:
     """errors_total by (error_type, reason_code) rose by the faults injected, each under the
     labels the contract's `faults` gives its kind (without an entry: the answer's). The plan
     injects every fault kind the contract maps at least once."""
-    with depending_on_labels(pipeline, traffic, "errors", ERROR_LABEL_NAMES):
-        wait_for_planned(pipeline, traffic, "errors_by_type")
+    with depending_on_labels(pipeline, settlement, "errors", ERROR_LABEL_NAMES):
+        wait_for_planned(pipeline, settlement, "errors_by_type")

@@ -26,6 +26,7 @@ from scanium_e2e.checks.labels import (
     unlisted_findings,
     value_findings,
 )
+from scanium_e2e.checks.settlement import CountSettlement
 from scanium_e2e.contract import Contract, load_contract
 from scanium_e2e.errors import CheckFailed, ScaniumE2EError
 from scanium_e2e.pipeline import Pipeline
@@ -52,9 +53,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 @pytest.fixture(scope="module")
-def exposures(pipeline: Pipeline, traffic: TrafficRun) -> list[Exposure]:
+def exposures(pipeline: Pipeline, settlement: CountSettlement) -> list[Exposure]:
     """The backend's /metrics and this run's series in the store, after the traffic."""
-    return run_exposures(pipeline, traffic)
+    return run_exposures(pipeline, settlement)
 
 
 def test_series_carry_exactly_the_contract_labels(

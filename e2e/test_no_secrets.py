@@ -11,14 +11,15 @@ from __future__ import annotations
 import pytest
 
 from scanium_e2e.checks import no_secrets
+from scanium_e2e.checks.settlement import CountSettlement
 from scanium_e2e.pipeline import Pipeline
 from scanium_e2e.traffic.run import TrafficRun
 
 
 @pytest.fixture(scope="module")
-def series(pipeline: Pipeline, traffic: TrafficRun) -> list[dict[str, str]]:
+def series(pipeline: Pipeline, settlement: CountSettlement) -> list[dict[str, str]]:
     """Every series of this run in Mimir, once all the traffic is counted."""
-    return no_secrets.run_series(pipeline, traffic)
+    return no_secrets.run_series(pipeline, settlement)
 
 
 def test_no_secret_in_store_labels(

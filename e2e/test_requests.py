@@ -10,6 +10,7 @@ from scanium_e2e.checks.cache import wait_for_cache_split, wait_for_hit_rate
 from scanium_e2e.checks.counts import wait_for_planned
 from scanium_e2e.checks.expectations import accepted_accounting, planned_counts
 from scanium_e2e.checks.labels import depending_on_labels
+from scanium_e2e.checks.settlement import CountSettlement
 from scanium_e2e.errors import CheckFailed
 from scanium_e2e.findings import Finding, Kind
 from scanium_e2e.pipeline import Pipeline
@@ -31,12 +32,15 @@ def test_traffic_was_answered_as_planned(sent_traffic: TrafficRun) -> None:
 
 
 def test_request_counts_equal_the_ledger(
-    pipeline: Pipeline, traffic: TrafficRun, accept: Callable[[str], None]
+    pipeline: Pipeline,
+    traffic: TrafficRun,
+    settlement: CountSettlement,
+    accept: Callable[[str], None],
 ) -> None:
     """Increase of requests_total by (provider, status) == successes and injected faults,
     each status the plan produced present (and, in our own stack, no other)."""
-    with depending_on_labels(pipeline, traffic, "requests", ("provider", "status")):
-        counts = wait_for_planned(pipeline, traffic, "requests")
+    with depending_on_labels(pipeline, settlement, "requests", ("provider", "status")):
+        counts = wait_for_planned(pipeline, settlement, "requests")
     planned = {
         status for (_, status) in planned_counts(traffic.ledger, pipeline.contract)["requests"]
     }
@@ -46,11 +50,13 @@ def test_request_counts_equal_the_ledger(
         accept(accepted)
 
 
-def test_cache_hit_means_what_each_answer_said(pipeline: Pipeline, traffic: TrafficRun) -> None:
+def test_cache_hit_means_what_each_answer_said(
+    pipeline: Pipeline, traffic: TrafficRun, settlement: CountSettlement
+) -> None:
     """requests_total by cache_hit: "true" exactly for the plan's repeats of its first
     request, which the contract says the cache answers; "false" for every other request the
     counter counts (how many it counts is the test above's business)."""
-    with depending_on_labels(pipeline, traffic, "requests", (pipeline.contract.cache.label,)):
+    with depending_on_labels(pipeline, settlement, "requests", (pipeline.contract.cache.label,)):
         wait_for_cache_split(pipeline, traffic)
 
 

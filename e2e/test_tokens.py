@@ -14,30 +14,35 @@ from scanium_e2e.checks.histograms import (
     wait_for_placement,
 )
 from scanium_e2e.checks.labels import depending_on_labels
+from scanium_e2e.checks.settlement import CountSettlement
 from scanium_e2e.pipeline import Pipeline
 from scanium_e2e.traffic.run import TrafficRun
 
 
-def test_token_sums_equal_the_ledger(pipeline: Pipeline, traffic: TrafficRun) -> None:
+def test_token_sums_equal_the_ledger(
+    pipeline: Pipeline, traffic: TrafficRun, settlement: CountSettlement
+) -> None:
     """_sum by token_type rose by the planned usage of the successful requests."""
-    with depending_on_labels(pipeline, traffic, "tokens", ("provider", "token_type")):
-        counts = wait_for_planned(pipeline, traffic, "tokens_sum")
+    with depending_on_labels(pipeline, settlement, "tokens", ("provider", "token_type")):
+        counts = wait_for_planned(pipeline, settlement, "tokens_sum")
     planned = planned_counts(traffic.ledger, pipeline.contract)["tokens_sum"]
     assert {token_type for (_, token_type) in planned} <= {t for (_, t) in counts}
 
 
-def test_token_observations_equal_the_ledger(pipeline: Pipeline, traffic: TrafficRun) -> None:
+def test_token_observations_equal_the_ledger(
+    pipeline: Pipeline, settlement: CountSettlement
+) -> None:
     """_count by token_type: one observation per successful LLM call."""
-    with depending_on_labels(pipeline, traffic, "tokens", ("provider", "token_type")):
-        wait_for_planned(pipeline, traffic, "tokens_count")
+    with depending_on_labels(pipeline, settlement, "tokens", ("provider", "token_type")):
+        wait_for_planned(pipeline, settlement, "tokens_count")
 
 
 def test_token_observations_land_in_the_contract_buckets(
-    pipeline: Pipeline, traffic: TrafficRun
+    pipeline: Pipeline, traffic: TrafficRun, settlement: CountSettlement
 ) -> None:
     """_bucket has exactly the contract's bounds, and per token type each bucket rose by the
     successful calls whose planned usage fits under it (the stub reports exactly that)."""
-    wait_until_settled(pipeline, traffic, "tokens_count")
+    wait_until_settled(pipeline, settlement, "tokens_count")
     spec = pipeline.contract.tokens
     check_series_and_bounds(pipeline, spec)
     if pipeline.settings.external_mode:
@@ -55,11 +60,13 @@ def test_token_observations_land_in_the_contract_buckets(
     assert placement.judged or placement.unjudged, "no token observation was judged"
 
 
-def test_token_sums_equal_what_the_llm_reported(pipeline: Pipeline, traffic: TrafficRun) -> None:
+def test_token_sums_equal_what_the_llm_reported(
+    pipeline: Pipeline, traffic: TrafficRun, settlement: CountSettlement
+) -> None:
     """Mimir's token sums equal the usage the stub LLM's journal says it returned."""
     if not pipeline.endpoints.stub_url:
         pytest.skip("this check needs the stub LLM's journal: only a started stack has one")
-    counts = wait_for_planned(pipeline, traffic, "tokens_sum")
+    counts = wait_for_planned(pipeline, settlement, "tokens_sum")
     journal = httpx.get(pipeline.endpoints.stub_url + "/_stub/requests", timeout=5.0).json()
     run_id = traffic.ledger.run_id
     usage = [

@@ -10,6 +10,7 @@ from typing import Any
 from benchmarks.verdict_bench.common import Bench, load_snapshot, percentile, say
 from scanium_e2e.checks.counts import count_baselines, wait_for_planned
 from scanium_e2e.checks.scrape import wait_for_up
+from scanium_e2e.checks.settlement import CountSettlement
 from scanium_e2e.errors import CheckFailed, ScaniumE2EError
 from scanium_e2e.pipeline import Pipeline
 from scanium_e2e.stack.compose import ComposeStack
@@ -63,7 +64,9 @@ def throughput_runs(
             )
             started = time.monotonic()
             try:
-                counts = wait_for_planned(pipeline, TrafficRun(ledger, baseline), "requests")
+                counts = wait_for_planned(
+                    pipeline, CountSettlement(TrafficRun(ledger, baseline)), "requests"
+                )
                 row["mimir_exact"] = True
                 row["mimir_counts"] = {"/".join(key): value for key, value in counts.items()}
             except CheckFailed as exc:

@@ -13,6 +13,7 @@ from benchmarks.verdict_bench.memory import MemorySampler
 from benchmarks.verdict_bench.wal import alloy_wal_replay_s
 from scanium_e2e.checks.counts import settle_counts, wait_for_planned
 from scanium_e2e.checks.scrape import wait_for_up
+from scanium_e2e.checks.settlement import CountSettlement
 from scanium_e2e.errors import ScaniumE2EError
 from scanium_e2e.pipeline import Pipeline
 from scanium_e2e.session.traffic import run_traffic, session_plan
@@ -72,9 +73,10 @@ def verdict_run(
             for value in run.ledger.planted():
                 bench.masker.add(value)
             # As the e2e suite does: every count check polls at once, then each verdict.
-            check_times = settle_counts(pipeline, run, ROLES)
+            settlement = CountSettlement(run)
+            check_times = settle_counts(pipeline, settlement, ROLES)
             for role in ROLES:
-                wait_for_planned(pipeline, run, role)
+                wait_for_planned(pipeline, settlement, role)
             verdict_at = time.monotonic()
             result["checks"] = {"s": verdict_at - traffic_at, "by_role_s": check_times}
             result["total_s"] = verdict_at - began

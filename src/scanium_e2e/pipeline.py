@@ -8,6 +8,7 @@ this run, so that runs never read each other's data.
 from __future__ import annotations
 
 import dataclasses
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -21,6 +22,36 @@ from scanium_e2e.settings import Settings
 from scanium_e2e.stack import Stack, StackEndpoints
 
 
+class RemoteWriteWatch:
+    """How long a remote-write failure the store does not explain has stood.
+
+    The store's own counters can lag Alloy's by a fraction of a second, so such a failure
+    is final only once it has stood for a while. Every count check polls from its own
+    thread and reports what it saw here, so the first sighting is kept under a lock.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._failing_since: float | None = None
+
+    @property
+    def failing_since(self) -> float | None:
+        """When (time.monotonic) the standing failure was first seen; None: none stands."""
+        with self._lock:
+            return self._failing_since
+
+    def note(self, failing: bool, now: float, hold_s: float) -> bool:
+        """Record whether remote write is failing at `now`; True when the failure has stood
+        for `hold_s` seconds since it was first seen. A clear reading starts the clock again."""
+        with self._lock:
+            if not failing:
+                self._failing_since = None
+                return False
+            if self._failing_since is None:
+                self._failing_since = now
+            return now - self._failing_since >= hold_s
+
+
 @dataclass
 class Pipeline:
     """Everything a check needs, built once per session."""
@@ -32,8 +63,8 @@ class Pipeline:
     alloy: AlloyClient
     masker: Masker
     started_at: datetime = field(default_factory=utc_now)
-    # When a remote-write failure the store did not explain was first seen (checks.waits).
-    remote_write_failed_since: float | None = field(default=None, compare=False)
+    # Since when a remote-write failure the store did not explain stands (checks.waits).
+    remote_write_watch: RemoteWriteWatch = field(default_factory=RemoteWriteWatch, compare=False)
 
     @classmethod
     def connect(

@@ -17,7 +17,7 @@ import httpx
 from scanium_e2e.clients.alloy import RemoteWriteCounters, ScrapeTarget, parse_scrape_targets
 from scanium_e2e.clients.query import Sample
 from scanium_e2e.contract import ScrapeSpec
-from scanium_e2e.pipeline import Pipeline
+from scanium_e2e.pipeline import Pipeline, RemoteWriteWatch
 
 BACKEND_URL = "http://127.0.0.1:18080"
 METRICS = "# TYPE up gauge\nup 1\n# TYPE scanium_assistant_requests_total counter\n"
@@ -110,6 +110,6 @@ def fake_pipeline(
         started_at=datetime(2026, 11, 26, 10, tzinfo=UTC),
         backend_metrics=backend_metrics,
         settings=SimpleNamespace(scrape_interval_s=1.0),
-        remote_write_failed_since=None,
+        remote_write_watch=RemoteWriteWatch(),
     )
     return cast(Pipeline, pipeline)

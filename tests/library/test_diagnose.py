@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import httpx
 import pytest
 from fake_pipeline import FakeAlloy, FakeStore, fake_pipeline, target_json
@@ -74,13 +76,14 @@ def test_failed_samples_are_hard_only_in_a_stack_we_started() -> None:
     pipeline = fake_pipeline(alloy=FakeAlloy(counters=counters))
     # First sighting: the store may not show its reason yet, so the poll goes on.
     pipeline_hard_error(pipeline)
-    assert pipeline.remote_write_failed_since is not None
+    assert pipeline.remote_write_watch.failing_since is not None
     # Still failing, still unexplained, a scrape interval later: final.
-    pipeline.remote_write_failed_since -= 1.0
+    earlier = fake_pipeline(alloy=FakeAlloy(counters=counters))
+    earlier.remote_write_watch.note(True, time.monotonic() - 1.0, hold_s=1.0)
     with pytest.raises(HardError, match=r"^remote write: .* failed=2 "):
-        pipeline_hard_error(pipeline)
+        pipeline_hard_error(earlier)
     shared = fake_pipeline(alloy=FakeAlloy(counters=counters), started_here=False)
-    shared.remote_write_failed_since = 0.0
+    shared.remote_write_watch.note(True, 0.0, hold_s=1.0)
     pipeline_hard_error(shared)
 
 
@@ -91,7 +94,7 @@ def test_a_remote_write_failure_that_clears_starts_its_clock_again() -> None:
     pipeline_hard_error(pipeline)
     alloy.counters = RemoteWriteCounters(sent=5, failed=0, dropped=0, retried=0)
     pipeline_hard_error(pipeline)
-    assert pipeline.remote_write_failed_since is None
+    assert pipeline.remote_write_watch.failing_since is None
 
 
 def test_the_seed_incident_names_hop_1_with_the_scrape_status_at_hop_2() -> None:

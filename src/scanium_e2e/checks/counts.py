@@ -5,8 +5,9 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import httpx
@@ -25,6 +26,7 @@ from scanium_e2e.checks.expectations import (
     count_queries,
     planned_counts,
 )
+from scanium_e2e.checks.settlement import CountSettlement
 from scanium_e2e.checks.waits import pipeline_hard_error, poll_check
 from scanium_e2e.clients.query import utc_now
 from scanium_e2e.errors import CheckFailed, EndpointError
@@ -32,7 +34,7 @@ from scanium_e2e.findings import Finding, Kind
 from scanium_e2e.metrics_text import parse_samples
 from scanium_e2e.pipeline import Pipeline
 from scanium_e2e.polling import HardError
-from scanium_e2e.traffic.run import Counts, TrafficRun
+from scanium_e2e.traffic.run import Counts
 from scanium_e2e.verdict.diagnose import hop_backend_metrics
 
 
@@ -125,7 +127,7 @@ def wait_for_counts(
     baseline: Counts | None = None,
     exact: bool = True,
     cancel: threading.Event | None = None,
-    found: list[Finding] | None = None,
+    note_deviation: Callable[[Finding], None] | None = None,
     traffic_ended: float | None = None,
 ) -> Counts:
     """Poll until the increase of `sum by (by) (metric)` since `baseline` equals `expected`.
@@ -134,104 +136,179 @@ def wait_for_counts(
     need only reach `expected`. In our own stack a count above expectation can never come
     back down, so it ends the wait at once. A deviation (a count moved to a sibling label
     value, a metric never created) ends it too, and the failure's first line names it;
-    its finding is also appended to `found`. Given `traffic_ended` (epoch seconds), a
+    its finding is also passed to `note_deviation`. Given `traffic_ended` (epoch seconds), a
     moved count is named only from samples scraped after it (`scraped_after`).
     """
-    query = sum_by(pipeline, metric, by)
-    base = baseline or {}
-    deviation: list[Finding] = []
+    wait = CountWait(
+        pipeline,
+        what=what,
+        metric=metric,
+        by=by,
+        expected=expected,
+        baseline=baseline or {},
+        exact=exact,
+        cancel=cancel,
+        note_deviation=note_deviation,
+        traffic_ended=traffic_ended,
+    )
+    return wait.run()
 
-    def deviates(finding: Finding) -> HardError:
-        deviation.append(finding)
-        if found is not None:
-            found.append(finding)
-        return HardError(finding.render(), finding)
 
-    final = [not exact]
+@dataclass
+class CountWait:
+    """One wait of `wait_for_counts`: what it expects, and what it learnt while polling.
 
-    def holds(increase: Counts) -> bool:
-        if exact:
-            return increase == {k: v for k, v in expected.items() if v}
-        return all(increase.get(key, 0.0) >= value for key, value in expected.items())
+    Each `probe` reads the increase at one moment and raises HardError as soon as the
+    counts can never come right; `settled` ends the poll once they match and are `final`.
+    """
 
-    def settled(increase: Counts) -> bool:
-        return holds(increase) and final[0]
+    pipeline: Pipeline
+    what: str
+    metric: str
+    by: tuple[str, ...]
+    expected: Counts
+    baseline: Counts
+    exact: bool
+    cancel: threading.Event | None = None
+    note_deviation: Callable[[Finding], None] | None = None
+    traffic_ended: float | None = None
+    # `sum by (by) (metric)` for this run.
+    query: str = field(init=False)
+    # Whether a match can be trusted: re-read from samples scraped after the traffic ended
+    # (a wait that need only reach `expected` trusts any match).
+    final: bool = field(init=False)
+    # The first deviation a probe named: the failure's first sentence.
+    deviation: Finding | None = field(default=None, init=False)
 
-    def read_increase(at: datetime) -> Counts:
-        now = read_counts(pipeline, query, by, at)
-        increase = {key: value - base.get(key, 0.0) for key, value in now.items()}
+    def __post_init__(self) -> None:
+        self.query = sum_by(self.pipeline, self.metric, self.by)
+        self.final = not self.exact
+
+    def run(self) -> Counts:
+        """Poll until the counts settle; a failure names the deviation first, if one was."""
+        # On failure, diagnose the first expected series itself: an empty selector lets the
+        # explanation name the label or value that Mimir never saw.
+        first = sorted(self.expected)[0] if self.expected else ()
+        series_query = self.pipeline.selector(
+            self.metric, **dict(zip(self.by, first, strict=False))
+        )
+        try:
+            result = poll_check(
+                self.pipeline,
+                self.probe,
+                self.settled,
+                what=f"{self.what}: `{self.query}` to {'equal' if self.exact else 'reach'} "
+                f"{describe_counts(self.expected)}",
+                describe=describe_counts,
+                metric=self.metric,
+                query=series_query,
+            )
+        except CheckFailed as exc:
+            if self.deviation is not None:
+                # The deviation in one sentence first; the wait and the hops after it.
+                raise CheckFailed(
+                    self.pipeline.masker.mask(f"{self.deviation.render()}.\n{exc}"),
+                    (self.deviation,),
+                ) from None
+            raise
+        return result.value or {}
+
+    def holds(self, increase: Counts) -> bool:
+        """Whether `increase` is what was expected (not exact: reaches it)."""
+        if self.exact:
+            return increase == {k: v for k, v in self.expected.items() if v}
+        return all(increase.get(key, 0.0) >= value for key, value in self.expected.items())
+
+    def settled(self, increase: Counts) -> bool:
+        """The poll's predicate: the counts hold, and the match is final."""
+        return self.holds(increase) and self.final
+
+    def read_increase(self, at: datetime) -> Counts:
+        """The non-zero increases since the baseline, read at `at`."""
+        now = read_counts(self.pipeline, self.query, self.by, at)
+        increase = {key: value - self.baseline.get(key, 0.0) for key, value in now.items()}
         return {key: value for key, value in increase.items() if value}
 
-    def probe() -> Counts:
-        if cancel is not None and cancel.is_set():
-            raise CountCheckCancelled(f"{what}: cancelled")
+    def probe(self) -> Counts:
+        """One attempt: the increase now; HardError when it can never come right."""
+        if self.cancel is not None and self.cancel.is_set():
+            raise CountCheckCancelled(f"{self.what}: cancelled")
         at = utc_now()  # every read of one verdict at one moment (`scraped_after`)
-        increase = read_increase(at)
+        increase = self.read_increase(at)
+        increase = self._judge_final(increase, at)
+        increase = self._raise_if_moved(increase, at)
+        self._raise_if_unexplained(increase)
+        increase = self._raise_if_short(increase, at)
+        if not self.holds(increase):
+            self._raise_if_never_arrives()
+        return increase
+
+    def _judge_final(self, increase: Counts, at: datetime) -> Counts:
         # A verdict that needs the traffic to be over re-reads the counts once the store
         # shows samples scraped after it: samples stamped before `at` may still have been
         # arriving when the counts were read, so those can predate what the check saw.
-        if exact and holds(increase) and scraped_after(pipeline, metric, traffic_ended, at):
-            increase = read_increase(at)
-            final[0] = holds(increase)
-        moved = moved_count(expected, increase, by, exact=exact)
-        if moved is not None and scraped_after(pipeline, metric, traffic_ended, at):
-            increase = read_increase(at)
-            moved = moved_count(expected, increase, by, exact=exact)
+        if (
+            self.exact
+            and self.holds(increase)
+            and scraped_after(self.pipeline, self.metric, self.traffic_ended, at)
+        ):
+            increase = self.read_increase(at)
+            self.final = self.holds(increase)
+        return increase
+
+    def _raise_if_moved(self, increase: Counts, at: datetime) -> Counts:
+        moved = moved_count(self.expected, increase, self.by, exact=self.exact)
+        if moved is not None and scraped_after(self.pipeline, self.metric, self.traffic_ended, at):
+            increase = self.read_increase(at)
+            moved = moved_count(self.expected, increase, self.by, exact=self.exact)
             if moved is not None:
-                raise deviates(moved_finding(moved, metric, pipeline.contract))
+                raise self._deviates(moved_finding(moved, self.metric, self.pipeline.contract))
+        return increase
+
+    def _raise_if_unexplained(self, increase: Counts) -> None:
+        expected = self.expected
         overshoot = any(increase.get(key, 0.0) > expected.get(key, 0.0) for key in increase)
-        if exact and overshoot and not could_still_move(expected, increase):
+        if self.exact and overshoot and not could_still_move(expected, increase):
             # Counters only grow: a count above the ledger, or under labels the ledger
             # cannot explain (a missing or renamed label), will never come right.
             unexplained = Finding(
                 Kind.COUNTS_UNEXPLAINED,
-                subject=pipeline.store_name,
+                subject=self.pipeline.store_name,
                 expected=describe_counts(expected),
                 seen=describe_counts(increase),
-                detail=query,
+                detail=self.query,
                 hop=5,
             )
             raise HardError(unexplained.render(), unexplained)
-        if exact and increase and short_keys(expected, increase):
+
+    def _raise_if_short(self, increase: Counts, at: datetime) -> Counts:
+        if self.exact and increase and short_keys(self.expected, increase):
             # Counters only grow, and the traffic is over: once the store holds a complete
             # scrape taken after it, a shortfall is the backend's, and final.
-            after = complete_scrape_after(pipeline, metric, traffic_ended, at)
+            after = complete_scrape_after(self.pipeline, self.metric, self.traffic_ended, at)
             if after is not None:
-                increase = read_increase(at)
-                if short_keys(expected, increase):
-                    raise deviates(short_finding(metric, expected, increase, by, after))
-        if not holds(increase):
-            try:
-                raise_if_never_arrives(pipeline, metric)
-            except HardError as exc:
-                if isinstance(exc.reason, Finding) and exc.reason.kind == Kind.METRIC_NEVER_CREATED:
-                    raise deviates(exc.reason) from None
-                raise
+                increase = self.read_increase(at)
+                if short_keys(self.expected, increase):
+                    raise self._deviates(
+                        short_finding(self.metric, self.expected, increase, self.by, after)
+                    )
         return increase
 
-    # On failure, diagnose the first expected series itself: an empty selector lets the
-    # explanation name the label or value that Mimir never saw.
-    first = sorted(expected)[0] if expected else ()
-    series_query = pipeline.selector(metric, **dict(zip(by, first, strict=False)))
-    try:
-        result = poll_check(
-            pipeline,
-            probe,
-            settled,
-            what=f"{what}: `{query}` to {'equal' if exact else 'reach'} "
-            f"{describe_counts(expected)}",
-            describe=describe_counts,
-            metric=metric,
-            query=series_query,
-        )
-    except CheckFailed as exc:
-        if deviation:
-            # The deviation in one sentence first; the wait and the hops after it.
-            raise CheckFailed(
-                pipeline.masker.mask(f"{deviation[0].render()}.\n{exc}"), (deviation[0],)
-            ) from None
-        raise
-    return result.value or {}
+    def _raise_if_never_arrives(self) -> None:
+        try:
+            raise_if_never_arrives(self.pipeline, self.metric)
+        except HardError as exc:
+            if isinstance(exc.reason, Finding) and exc.reason.kind == Kind.METRIC_NEVER_CREATED:
+                raise self._deviates(exc.reason) from None
+            raise
+
+    def _deviates(self, finding: Finding) -> HardError:
+        """Keep a deviation (the first is the failure's first sentence) and report it."""
+        if self.deviation is None:
+            self.deviation = finding
+        if self.note_deviation is not None:
+            self.note_deviation(finding)
+        return HardError(finding.render(), finding)
 
 
 def raise_if_never_arrives(pipeline: Pipeline, metric: str) -> None:
@@ -334,12 +411,12 @@ class CountCheckCancelled(Exception):
 
 
 def settle_counts(
-    pipeline: Pipeline, run: TrafficRun, roles: Sequence[str] | None = None
+    pipeline: Pipeline, settlement: CountSettlement, roles: Sequence[str] | None = None
 ) -> dict[str, float]:
-    """Poll every count check of `run` at once, one thread per role; seconds per role.
+    """Poll every count check of `settlement.run` at once, one thread per role; seconds per role.
 
-    Each role's verdict (its counts, or the CheckFailed with its diagnosis) is kept in
-    `run.settled`, where `wait_for_planned` returns or re-raises it: the checks cost the
+    Each role's verdict (its counts, or the CheckFailed with its diagnosis) is recorded in
+    `settlement`, where `wait_for_planned` returns or re-raises it: the checks cost the
     longest wait, not the sum, and each test still fails with its own message. By default
     the roles are all of COUNT_ROLES, less `errors` for a backend that records none.
     """
@@ -351,11 +428,11 @@ def settle_counts(
     def settle(role: str) -> float:
         started = time.monotonic()
         try:
-            run.settled[role] = _wait_for_planned(pipeline, run, role, cancel)
+            settlement.record(role, _wait_for_planned(pipeline, settlement, role, cancel))
         except CountCheckCancelled:
             pass
         except Exception as exc:  # kept for the role's own test, which re-raises it
-            run.settled[role] = exc
+            settlement.record(role, exc)
         return time.monotonic() - started
 
     pool = ThreadPoolExecutor(max_workers=len(roles), thread_name_prefix="count-check")
@@ -367,22 +444,23 @@ def settle_counts(
         pool.shutdown(wait=True)
 
 
-def wait_for_planned(pipeline: Pipeline, run: TrafficRun, role: str) -> Counts:
+def wait_for_planned(pipeline: Pipeline, settlement: CountSettlement, role: str) -> Counts:
     """Poll until the count of `role` rose by exactly what the ledger planned.
 
     When `settle_counts` already polled this role, its verdict is returned (or raised).
     """
-    if role in run.settled:
-        verdict = run.settled[role]
+    verdict = settlement.verdict(role)
+    if verdict is not None:
         if isinstance(verdict, Exception):
             raise verdict
         return verdict
-    return _wait_for_planned(pipeline, run, role, None)
+    return _wait_for_planned(pipeline, settlement, role, None)
 
 
 def _wait_for_planned(
-    pipeline: Pipeline, run: TrafficRun, role: str, cancel: threading.Event | None
+    pipeline: Pipeline, settlement: CountSettlement, role: str, cancel: threading.Event | None
 ) -> Counts:
+    run = settlement.run
     metric, by = count_queries(pipeline)[role]
     expected = planned_counts(run.ledger, pipeline.contract)[role]
     if pipeline.settings.external_mode and role == "tokens_sum":
@@ -398,16 +476,16 @@ def _wait_for_planned(
         baseline=run.baseline.get(role, {}),
         exact=not pipeline.settings.external_mode,
         cancel=cancel,
-        found=run.deviations,
+        note_deviation=settlement.note_deviation,
         traffic_ended=run.ledger.finished_at,
     )
 
 
-def wait_until_settled(pipeline: Pipeline, run: TrafficRun, role: str) -> None:
+def wait_until_settled(pipeline: Pipeline, settlement: CountSettlement, role: str) -> None:
     """Wait until the count check of `role` has ended, whatever its verdict.
 
     For checks that need the data there but judge something else (bucket bounds, labels):
     a wrong count fails the count's own test, not theirs.
     """
     with contextlib.suppress(CheckFailed):
-        wait_for_planned(pipeline, run, role)
+        wait_for_planned(pipeline, settlement, role)

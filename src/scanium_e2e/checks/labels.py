@@ -30,6 +30,7 @@ from typing import Final
 from scanium_e2e.checks import leaks
 from scanium_e2e.checks.counts import wait_until_settled
 from scanium_e2e.checks.deviations import never_created
+from scanium_e2e.checks.settlement import CountSettlement
 from scanium_e2e.checks.waits import fail_with_diagnosis
 from scanium_e2e.clients.query import utc_now
 from scanium_e2e.contract import Contract, MetricSpec
@@ -40,7 +41,6 @@ from scanium_e2e.pipeline import Pipeline
 from scanium_e2e.polling import TransientError
 from scanium_e2e.secrets import MASK, SECRET_SHAPES, Masker
 from scanium_e2e.stack.alloy_config import live_components, pipeline_labels
-from scanium_e2e.traffic.run import TrafficRun
 
 # The default policy's bounds: a label value is an identifier, not text.
 MAX_LABEL_VALUE: Final = 64
@@ -284,10 +284,10 @@ def _judge_values(
     return findings, judged
 
 
-def run_exposures(pipeline: Pipeline, run: TrafficRun) -> list[Exposure]:
+def run_exposures(pipeline: Pipeline, settlement: CountSettlement) -> list[Exposure]:
     """The backend's /metrics and this run's series in the store, once the traffic is
     counted; the store's with the labels the pipeline adds, read from Alloy's config."""
-    wait_until_settled(pipeline, run, "requests")
+    wait_until_settled(pipeline, settlement, "requests")
     response = pipeline.backend_metrics()
     if response.status_code != 200:
         raise fail_with_diagnosis(pipeline, f"backend /metrics answered {response.status_code}")
@@ -375,13 +375,13 @@ def fail_on_findings(what: str, findings: Sequence[Finding]) -> None:
 
 
 def label_defects(
-    pipeline: Pipeline, run: TrafficRun, role: str, labels: Sequence[str]
+    pipeline: Pipeline, settlement: CountSettlement, role: str, labels: Sequence[str]
 ) -> list[Finding]:
     """What the closed world finds wrong with `labels` of `role`'s family: a label missing
     or extra on its series, or values outside its vocabulary (the labels' own tests name
     the same findings)."""
     try:
-        exposures = run_exposures(pipeline, run)
+        exposures = run_exposures(pipeline, settlement)
     except CheckFailed:
         return []
     contract = pipeline.contract
@@ -400,7 +400,7 @@ def label_defects(
 
 @contextmanager
 def depending_on_labels(
-    pipeline: Pipeline, run: TrafficRun, role: str, labels: Sequence[str]
+    pipeline: Pipeline, settlement: CountSettlement, role: str, labels: Sequence[str]
 ) -> Iterator[None]:
     """Run a check that groups `role`'s family by `labels`; when it fails and the closed
     world finds one of those labels defective, the failure says it depends on that defect
@@ -408,7 +408,7 @@ def depending_on_labels(
     try:
         yield
     except CheckFailed as failed:
-        defects = label_defects(pipeline, run, role, labels)
+        defects = label_defects(pipeline, settlement, role, labels)
         if not defects:
             raise
         cause = defects[0]

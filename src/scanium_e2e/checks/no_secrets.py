@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from scanium_e2e.checks import leaks
 from scanium_e2e.checks.counts import wait_until_settled
+from scanium_e2e.checks.settlement import CountSettlement
 from scanium_e2e.checks.waits import fail_with_diagnosis
 from scanium_e2e.clients.query import utc_now
 from scanium_e2e.errors import CheckFailed
@@ -26,9 +27,9 @@ def planted_secrets(pipeline: Pipeline, run: TrafficRun) -> RunSecrets:
     return secrets
 
 
-def run_series(pipeline: Pipeline, run: TrafficRun) -> list[dict[str, str]]:
+def run_series(pipeline: Pipeline, settlement: CountSettlement) -> list[dict[str, str]]:
     """Every series of this run in Mimir, once all the traffic is counted."""
-    wait_until_settled(pipeline, run, "requests")
+    wait_until_settled(pipeline, settlement, "requests")
     series = leaks.series_of_run(pipeline.store, pipeline.scope(), pipeline.started_at, utc_now())
     if not series:
         raise fail_with_diagnosis(pipeline, f"no series of this run in {pipeline.store_name}")

@@ -116,15 +116,14 @@ def pipeline_hard_error(pipeline: Pipeline, targets: list[ScrapeTarget] | None =
     if ingestion.status == "broken":
         raise HardError(ingestion.headline(), ingestion.finding)
     remote_write = hop_remote_write(pipeline)
-    if remote_write.status != "broken":
-        pipeline.remote_write_failed_since = None
-        return
     # The store's own counters can lag Alloy's by a fraction of a second (seen with Cortex:
     # Alloy counted the failed push before the store showed its discarded samples). A
     # failure the store does not explain yet is final only once it has stood for a scrape
     # interval; the poll goes on meanwhile, so the store's reason can still arrive.
-    now = time.monotonic()
-    if pipeline.remote_write_failed_since is None:
-        pipeline.remote_write_failed_since = now
-    if now - pipeline.remote_write_failed_since >= max(1.0, pipeline.settings.scrape_interval_s):
+    stood = pipeline.remote_write_watch.note(
+        remote_write.status == "broken",
+        time.monotonic(),
+        hold_s=max(1.0, pipeline.settings.scrape_interval_s),
+    )
+    if stood:
         raise HardError(remote_write.headline(), remote_write.finding)

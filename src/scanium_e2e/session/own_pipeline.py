@@ -14,6 +14,7 @@ from pathlib import Path
 
 from scanium_e2e.checks.counts import settle_counts
 from scanium_e2e.checks.dashboards import DashboardReplay, settle_dashboard
+from scanium_e2e.checks.settlement import CountSettlement
 from scanium_e2e.contract import Contract
 from scanium_e2e.errors import CheckFailed
 from scanium_e2e.pipeline import Pipeline
@@ -55,8 +56,9 @@ def verify_stack(
         if verdict.run.gate_failure is not None:  # no scrape held the first wave
             verdict.traffic_failure = masker.mask(str(verdict.run.gate_failure))
             return verdict
-        settle_counts(pipeline, verdict.run)
-        for role, settled in verdict.run.settled.items():
+        settlement = CountSettlement(verdict.run)
+        settle_counts(pipeline, settlement)
+        for role, settled in settlement.verdicts().items():
             verdict.counts[role] = (
                 masker.mask(str(settled)) if isinstance(settled, Exception) else ""
             )

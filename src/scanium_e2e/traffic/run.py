@@ -1,10 +1,10 @@
-"""What a session's traffic run returns: the ledger, the counts before it, the verdicts."""
+"""What a session's traffic run returns: the ledger, the counts before it, its timings."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from scanium_e2e.findings import Finding
 from scanium_e2e.traffic.ledger import Ledger
 
 Counts = dict[tuple[str, ...], float]
@@ -12,20 +12,19 @@ Counts = dict[tuple[str, ...], float]
 
 @dataclass(frozen=True)
 class TrafficRun:
-    """The traffic a session sent, Mimir's counts just before it, and settled count checks.
+    """The traffic a session sent and Mimir's counts just before it.
 
-    `settled` maps a count role to what `settle_counts` found: the counts, or the failure
-    that `wait_for_planned` re-raises for that role. `timings` holds the seconds of the steps
-    of `run_traffic` (`wave1_send_s`, `wave1_gate_s`, `wave2_send_s`). `deviations`
-    are the findings of count checks that named a deviation from the contract.
+    Frozen, and honestly so: it holds only what `run_traffic` produced, set once when it
+    returns, and nothing writes into it afterwards. What the count checks find about it
+    (each role's verdict, the deviations they name) changes while threads poll, so it lives
+    in a `CountSettlement` (checks/settlement.py) owned by whoever settles the counts.
+    `timings` holds the seconds of the steps of `run_traffic` (`wave1_send_s`,
+    `wave1_gate_s`, `wave2_send_s`).
     """
 
     ledger: Ledger
-    baseline: dict[str, Counts]
-    settled: dict[str, Counts | Exception] = field(default_factory=dict, compare=False)
-    timings: dict[str, float] = field(default_factory=dict, compare=False)
-    # Deviations the count checks named (a count moved, a metric never created).
-    deviations: list[Finding] = field(default_factory=list, compare=False)
+    baseline: Mapping[str, Counts]
+    timings: Mapping[str, float] = field(default_factory=dict, compare=False)
     # Why wave 2 went out without a scrape holding wave 1 (the pipeline is cut): tests
     # that read the store fail with it; tests of what was sent and answered still run.
     gate_failure: Exception | None = field(default=None, compare=False)
