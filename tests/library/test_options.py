@@ -105,3 +105,17 @@ def test_a_flag_and_its_variable_give_the_same_value(tmp_path: Path) -> None:
 def test_a_bad_variable_is_named(variable: str, value: str, message: str) -> None:
     with pytest.raises(ConfigurationError, match=f"{variable}.*{message}"):
         values_from_env({variable: value})
+
+
+def test_the_plugin_is_registered_through_a_pytest11_entry_point() -> None:
+    """`pip install` makes the options and hooks part of any pytest run; the entry point's
+    name is the module's, so a checkout's conftest naming it too does not register it twice
+    (proved in a fresh venv: README, "From your own repository")."""
+    import importlib
+    import tomllib
+
+    project = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    points = project["project"]["entry-points"]["pytest11"]
+    assert points == {"scanium_e2e.pytest_plugin": "scanium_e2e.pytest_plugin"}
+    plugin = importlib.import_module(points["scanium_e2e.pytest_plugin"])
+    assert callable(plugin.pytest_addoption)
