@@ -56,8 +56,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="append",
         default=None,
         metavar="NAME=VALUE",
-        help="pin a dashboard template variable, like var-NAME=VALUE in a Grafana URL "
-        "(repeatable)",
+        help="pin a dashboard template variable, like var-NAME=VALUE in a Grafana URL (repeatable)",
     )
     group.addoption(
         "--environment",
@@ -100,6 +99,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="store_true",
         default=False,
         help="also run the mutation harness (one stack per broken variant; slow)",
+    )
+    group.addoption(
+        "--verdict-json",
+        default=None,
+        metavar="PATH",
+        help="also write the verdict (causes, hop ladder, panels, what was proved) as JSON "
+        "(SCANIUM_E2E_VERDICT_JSON)",
+    )
+    group.addoption(
+        "--summary-md",
+        default=None,
+        metavar="PATH",
+        help="append the verdict as a Markdown job summary to PATH (default: the file "
+        "GITHUB_STEP_SUMMARY names, when set)",
     )
     group.addoption(
         "--fail-on-skip",

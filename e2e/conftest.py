@@ -26,11 +26,15 @@ from scanium_e2e.dashboards import dashboard_files, load_dashboards
 from scanium_e2e.errors import ConfigurationError, ScaniumE2EError
 from scanium_e2e.pipeline import Pipeline
 from scanium_e2e.pytest_plugin import (
+    announce,
     record_accepted,
+    record_artifacts,
     record_deviations,
+    record_proved,
     record_section,
     session_masker,
     settings_of,
+    show_progress,
 )
 from scanium_e2e.secrets import Masker
 from scanium_e2e.selftest import DEVIATIONS, prepared
@@ -44,6 +48,7 @@ from scanium_e2e.traffic.run import TrafficRun
 from scanium_e2e.traffic.session import run_traffic, session_plan
 from scanium_e2e.verdict.artifacts import write_artifacts
 from scanium_e2e.verdict.findings import distinct
+from scanium_e2e.verdict.summary import Proved
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -75,6 +80,7 @@ def settings(pytestconfig: pytest.Config) -> Settings:
     masker = session_masker(pytestconfig)
     for secret in built.secrets():
         masker.add(secret)
+    show_progress(pytestconfig)
     return built
 
 
@@ -325,19 +331,15 @@ def pipeline(
     if stack.components is not None:
         # The choice the suite made in the user's config, said at once and in the summary.
         record_section(request.config, "your Alloy config", stack.components.describe())
-        terminal = request.config.pluginmanager.get_plugin("terminalreporter")
-        if terminal is not None:
-            terminal.write_line("")
-            for line in stack.components.describe().splitlines():
-                terminal.write_line(f"scanium-e2e: {line}")
+        for line in stack.components.describe().splitlines():
+            announce(request.config, line)
     try:
         yield built
     finally:
         if request.session.testsfailed:
             folder = write_artifacts(built)
-            terminal = request.config.pluginmanager.get_plugin("terminalreporter")
-            if terminal is not None:
-                terminal.write_line(f"scanium-e2e: failure artifacts written to {folder}")
+            record_artifacts(request.config, folder)
+            announce(request.config, f"failure artifacts written to {folder}")
         built.close()
 
 
@@ -376,6 +378,10 @@ def traffic(
     # All count checks poll the store at once; each test then reads (or re-raises) its verdict.
     settle_counts(pipeline, run)
     record_deviations(request.config, [finding.render() for finding in distinct(run.deviations)])
+    exact = tuple(
+        role for role, verdict in run.settled.items() if not isinstance(verdict, Exception)
+    )
+    record_proved(request.config, Proved(requests=len(run.ledger.entries), exact_counts=exact))
     return run
 
 

@@ -31,6 +31,7 @@ from scanium_e2e.errors import CheckFailed, EndpointError
 from scanium_e2e.metrics_text import parse_samples
 from scanium_e2e.pipeline import Pipeline
 from scanium_e2e.polling import HardError
+from scanium_e2e.progress import is_main, phase
 from scanium_e2e.traffic.run import Counts, TrafficRun
 from scanium_e2e.verdict.diagnose import hop_backend_metrics
 from scanium_e2e.verdict.findings import Finding, Kind
@@ -228,7 +229,9 @@ def wait_for_counts(
         if deviation:
             # The deviation in one sentence first; the wait and the hops after it.
             raise CheckFailed(
-                pipeline.masker.mask(f"{deviation[0].render()}.\n{exc}"), (deviation[0],)
+                pipeline.masker.mask(f"{deviation[0].render()}.\n{exc}"),
+                (deviation[0],),
+                ladder=exc.ladder,
             ) from None
         raise
     return result.value or {}
@@ -361,7 +364,16 @@ def settle_counts(
     pool = ThreadPoolExecutor(max_workers=len(roles), thread_name_prefix="count-check")
     try:
         futures = {role: pool.submit(settle, role) for role in roles}
-        return {role: future.result() for role, future in futures.items()}
+        seconds = {role: future.result() for role, future in futures.items()}
+        exact = [role for role in roles if not isinstance(run.settled.get(role), Exception)]
+        failed = [role for role in roles if isinstance(run.settled.get(role), Exception)]
+        phase(
+            f"counts settled in {max(seconds.values(), default=0.0):.1f} s: "
+            f"{len(exact)} of {len(roles)} exactly the ledger's"
+            + (f" (not: {', '.join(failed)})" if failed else ""),
+            main=is_main(pipeline),
+        )
+        return seconds
     finally:
         cancel.set()  # on Ctrl-C, the other threads stop at their next attempt
         pool.shutdown(wait=True)

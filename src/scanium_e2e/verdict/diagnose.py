@@ -24,15 +24,7 @@ from scanium_e2e.errors import EndpointError
 from scanium_e2e.metrics_text import parse_samples
 from scanium_e2e.pipeline import Pipeline
 from scanium_e2e.polling import TransientError
-from scanium_e2e.verdict.findings import Finding, Kind
-
-HOP_NAMES = (
-    "backend /metrics",
-    "Alloy scrape",
-    "remote write",
-    "store ingestion",
-    "query",
-)
+from scanium_e2e.verdict.findings import HOP_NAMES, Finding, Kind
 
 
 @dataclass(frozen=True)
