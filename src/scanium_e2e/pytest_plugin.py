@@ -38,8 +38,8 @@ from scanium_e2e.verdict.summary import (
     PASSED,
     SKIPPED,
     XFAILED,
+    PanelOutcome,
     Proved,
-    TestOutcome,
     Verdict,
     uncovered,
 )
@@ -80,7 +80,7 @@ class _Session:
     # exceptions are kept alive so an id is never reused.
     shown: dict[int, str] = field(default_factory=dict)
     kept: list[BaseException] = field(default_factory=list)
-    panels: dict[str, TestOutcome] = field(default_factory=dict)
+    panels: dict[str, PanelOutcome] = field(default_factory=dict)
     outside: list[str] = field(default_factory=list)
     proved: Proved | None = None
     artifacts: str = ""
@@ -143,14 +143,14 @@ def _panel_test(item: pytest.Item) -> bool:
 def _record_panel(item: pytest.Item, report: pytest.TestReport, cause: Cause | None) -> None:
     panels = _session(item.config).panels
     if report.failed:
-        panels[item.nodeid] = TestOutcome(item.nodeid, FAILED, cause.sentence if cause else "")
+        panels[item.nodeid] = PanelOutcome(item.nodeid, FAILED, cause.sentence if cause else "")
     elif hasattr(report, "wasxfail"):
         reason = session_masker(item.config).mask(str(report.wasxfail))
-        panels[item.nodeid] = TestOutcome(item.nodeid, XFAILED, reason)
+        panels[item.nodeid] = PanelOutcome(item.nodeid, XFAILED, reason)
     elif report.skipped:
-        panels.setdefault(item.nodeid, TestOutcome(item.nodeid, SKIPPED))
+        panels.setdefault(item.nodeid, PanelOutcome(item.nodeid, SKIPPED))
     elif report.when == "call" and item.nodeid not in panels:
-        panels[item.nodeid] = TestOutcome(item.nodeid, PASSED)
+        panels[item.nodeid] = PanelOutcome(item.nodeid, PASSED)
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -181,6 +181,22 @@ def pytest_runtest_makereport(
         _session(item.config).failures.append(Failure(item.nodeid, report.when, cause))
     if _panel_test(item):
         _record_panel(item, report, cause)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_make_collect_report(
+    collector: pytest.Collector,
+) -> Generator[None, pytest.CollectReport, None]:
+    """A file that cannot be collected is a cause of its own in the verdict."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.failed:
+        text = str(report.longrepr).splitlines()
+        errors = [line[1:].strip() for line in text if line.startswith("E ")]
+        said = (errors or [line.strip() for line in text if line.strip()] or ["failed"])[-1]
+        line = f"collecting {report.nodeid or 'the suite'} failed: {said}"
+        cause = Cause(None, "", line, line)
+        _session(collector.config).failures.append(Failure(report.nodeid, "collect", cause))
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:

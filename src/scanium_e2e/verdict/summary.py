@@ -22,7 +22,7 @@ SKIPPED = "skipped"
 
 
 @dataclass(frozen=True)
-class TestOutcome:
+class PanelOutcome:
     """How one test ended (passed, failed, xfailed, skipped) and, unless it passed, why."""
 
     test: str
@@ -50,7 +50,7 @@ class Verdict:
     accepted: list[str] = field(default_factory=list)
     # Panels (and other parts) the suite found but cannot check in this stack.
     outside: list[str] = field(default_factory=list)
-    panels: list[TestOutcome] = field(default_factory=list)
+    panels: list[PanelOutcome] = field(default_factory=list)
     proved: Proved | None = None
     artifacts: str = ""
 
@@ -72,8 +72,11 @@ class Verdict:
     def tally(self) -> str:
         """`29 failed, 33 passed, 2 xfailed in 20.3 s` (pytest's words, our seconds)."""
         order = (FAILED, "error", PASSED, XFAILED, SKIPPED, "deselected")
-        words = {"error": "errors"}
-        parts = [f"{self.counts[k]} {words.get(k, k)}" for k in order if self.counts.get(k)]
+        parts = [
+            f"{self.counts[k]} {k}{'s' if k == 'error' and self.counts[k] != 1 else ''}"
+            for k in order
+            if self.counts.get(k)
+        ]
         return f"{', '.join(parts) or 'no tests ran'} in {self.seconds:.1f} s"
 
     def proved_line(self) -> str:
@@ -106,7 +109,7 @@ class Verdict:
             _, ladder = ladder_of(self.causes)
             if ladder:
                 lines.append("the hop ladder, once:")
-                lines.extend("  " + line.strip() for line in ladder)
+                lines.extend(line.rstrip() for line in ladder)
         if self.deviations:
             lines.append("deviations from the contract: " + "; ".join(self.deviations))
         if self.outside:
@@ -136,7 +139,7 @@ class Verdict:
                 }
                 for group in self.causes
             ],
-            "ladder": {"cause": whose, "lines": [line.strip() for line in ladder]},
+            "ladder": {"cause": whose, "lines": [line.rstrip() for line in ladder]},
             "deviations": list(self.deviations),
             "accepted": list(self.accepted),
             "not_part_of_this_stack": list(self.outside),
