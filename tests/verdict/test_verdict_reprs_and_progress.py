@@ -4,14 +4,18 @@ quietness, and `--environment` in external mode as bad input."""
 from __future__ import annotations
 
 import logging
+import os
+import subprocess
+import sys
 from types import SimpleNamespace
 
 import pytest
 
 from scanium_e2e import progress
+from scanium_e2e.cli import EXIT_BAD_INPUT
 from scanium_e2e.errors import ConfigurationError
 from scanium_e2e.secrets import Masker
-from scanium_e2e.settings import Settings
+from scanium_e2e.settings import REPO_ROOT, Settings
 from scanium_e2e.traffic.ledger import Ledger
 from scanium_e2e.traffic.run import TrafficRun
 
@@ -89,3 +93,23 @@ def test_the_job_summary_follows_github_unless_a_path_is_given() -> None:
     )
     assert str(chosen.summary_md) == "/tmp/mine.md"
     assert Settings.from_env(env={"GITHUB_STEP_SUMMARY": ""}).summary_md is None
+
+
+E2E = (sys.executable, "-m", "pytest", "e2e/", "-q", "-p", "no:cacheprovider")
+
+
+def test_pytest_e2e_with_environment_in_external_mode_exits_4() -> None:
+    """The real entry point: one paragraph, exit 4 (bad input), no traceback, no stack."""
+    result = subprocess.run(
+        [*E2E, "--stack", "external", "--environment", "prod"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, **EXTERNAL, "SCANIUM_E2E_STACK": ""},
+        check=False,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == EXIT_BAD_INPUT, output
+    assert "--environment prod (SCANIUM_E2E_ENVIRONMENT) has no effect in external mode" in output
+    assert "Traceback" not in output
