@@ -19,6 +19,7 @@ import pytest
 from scanium_e2e.alerts.scenarios import load_inputs
 from scanium_e2e.alerts.session import AlertSession
 from scanium_e2e.checks.counts import settle_counts
+from scanium_e2e.checks.expectations import COUNT_ROLES
 from scanium_e2e.checks.own_pipeline import StackVerdict, verify_stack
 from scanium_e2e.cli import EXIT_BAD_INPUT, EXIT_STACK_FAILED
 from scanium_e2e.contract import Contract, load_contract
@@ -379,7 +380,9 @@ def traffic(
     settle_counts(pipeline, run)
     record_deviations(request.config, [finding.render() for finding in distinct(run.deviations)])
     exact = tuple(
-        role for role, verdict in run.settled.items() if not isinstance(verdict, Exception)
+        role
+        for role in COUNT_ROLES
+        if role in run.settled and not isinstance(run.settled[role], Exception)
     )
     record_proved(request.config, Proved(requests=len(run.ledger.entries), exact_counts=exact))
     return run

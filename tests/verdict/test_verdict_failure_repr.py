@@ -74,7 +74,7 @@ def test_a_check_failed_prints_its_text_not_library_frames(run: pytest.RunResult
     assert text.count("E   scanium_e2e.errors.CheckFailed: `up == 1` not reached") == 2
     # The whole diagnosis once; the second test points at the first.
     assert text.count("E     hop 2 (Alloy scrape): broken - got HTTP 403") == 1
-    assert "(the same failure as test_suite.py::test_requests" in text
+    assert "CheckFailed (the same failure as test_suite.py::test_requests, printed in full" in text
 
 
 def test_junit_messages_are_the_sentences(run: pytest.RunResult, pytester: pytest.Pytester) -> None:

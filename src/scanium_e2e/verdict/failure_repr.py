@@ -36,15 +36,19 @@ class FailureRepr(TerminalRepr):
     location: tuple[str, int]
     kind: str
     reprcrash: ReprFileLocation
+    # After the location: where the same failure is printed in full.
+    note: str = ""
 
     def toterminal(self, tw: TerminalWriter) -> None:
-        """`E   ` lines in red, then the location."""
+        """`E   ` lines in red, then the location (after a blank line when there are several
+        lines, as pytest prints an exception)."""
         for line in self.lines:
             tw.line(f"E   {line}", red=True, bold=True)
         path, lineno = self.location
-        tw.line("")
+        if len(self.lines) > 1:
+            tw.line("")
         tw.write(path, bold=True, red=True)
-        tw.line(f":{lineno}: {self.kind}")
+        tw.line(f":{lineno}: {self.kind}{self.note}")
 
 
 @dataclass(eq=False)
@@ -74,12 +78,10 @@ def check_failed_repr(
     line is repeated, with a pointer, not the whole diagnosis again."""
     text = masker.mask(message.strip()) or masker.mask(cause.sentence)
     lines = text.splitlines() or [""]
+    note = ""
     if shown_at:
-        lines = [
-            lines[0],
-            f"(the same failure as {shown_at}: its diagnosis is printed there, and the hop "
-            "ladder in the verdict at the end)",
-        ]
+        lines = lines[:1]
+        note = f" (the same failure as {shown_at}, printed in full there)"
     lines[0] = f"{CHECK_FAILED}: {lines[0]}"
     sentence = masker.mask(cause.sentence)
     return FailureRepr(
@@ -87,6 +89,7 @@ def check_failed_repr(
         location,
         "CheckFailed",
         ReprFileLocation(location[0], location[1], sentence),
+        note,
     )
 
 
