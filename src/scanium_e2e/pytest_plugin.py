@@ -85,6 +85,7 @@ class _Session:
     proved: Proved | None = None
     artifacts: str = ""
     progress: logging.Handler | None = None
+    exitstatus: int = 0
 
 
 SESSION_KEY = pytest.StashKey[_Session]()
@@ -243,6 +244,11 @@ def announce(config: pytest.Config, line: str) -> None:
     _write_uncaptured(config, f"scanium-e2e: {line}")
 
 
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Remember how the session ended (runs before the terminal summary)."""
+    _session(session.config).exitstatus = int(exitstatus)
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
     """Stop showing progress lines."""
     gathered = config.stash.get(SESSION_KEY, None)
@@ -389,6 +395,8 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         for line in lines:
             terminalreporter.write_line(line)
         terminalreporter.write_line(f"mutation harness: killed {killed}/{len(lines)}")
+    if _session(config).exitstatus not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+        return  # bad input, a stack that never started, an interruption: its paragraph says it
     verdict = build_verdict(config, terminalreporter.stats)
     written = _write_verdict(config, verdict)
     terminalreporter.section("verdict")

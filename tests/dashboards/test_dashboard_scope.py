@@ -95,6 +95,8 @@ def test_a_value_never_seen_is_final_only_once_the_traffic_is() -> None:
     empty = PanelResult(panel, "P", EMPTY, "no series", findings=[value])
     assert not settled_empty(empty)
     assert settled_empty(empty, traffic_final=True)
+    dropped = PanelResult(panel, "P", EMPTY, "", findings=[Finding(Kind.OPERATORS_EMPTIED)])
+    assert settled_empty(dropped, traffic_final=True) and not settled_empty(dropped)
     few = PanelResult(panel, "P", EMPTY, "", findings=[Finding(Kind.TOO_FEW_SAMPLES, "x")])
     assert not settled_empty(few, traffic_final=True)  # a later scrape can fill a rate
     del board

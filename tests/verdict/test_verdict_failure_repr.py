@@ -108,7 +108,7 @@ def test_the_verdict_groups_the_failures_by_cause(run: pytest.RunResult) -> None
 def test_a_file_that_cannot_be_collected_is_a_cause(pytester: pytest.Pytester) -> None:
     pytester.makeconftest('pytest_plugins = ("scanium_e2e.pytest_plugin",)')
     pytester.makepyfile(test_broken="def test_x(:\n")
-    result = pytester.runpytest("-p", "no:cacheprovider")
+    result = pytester.runpytest("-p", "no:cacheprovider", "--continue-on-collection-errors")
     result.stdout.fnmatch_lines(
         [
             "1 failed on 1 distinct cause; 1 error in *",

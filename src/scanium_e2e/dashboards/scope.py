@@ -22,9 +22,13 @@ from scanium_e2e.dashboards.model import Dashboard, Panel
 from scanium_e2e.verdict.findings import Kind
 
 # Empty-query findings that no later sample can change once the traffic is final: the
-# store has seen every series the run will ever create.
+# store has seen every series the run will ever create, and the scrape after its last
+# request, so what the operators drop (`increase(...) > 0` over series that never rose
+# after their first sample) stays dropped. Too few samples for a rate, or NaN quantiles,
+# can still fill with a later scrape: those keep waiting.
 FINAL_AFTER_TRAFFIC = frozenset(
     {
+        Kind.OPERATORS_EMPTIED,
         Kind.METRIC_NEVER_SEEN,
         Kind.LABEL_NEVER_SEEN,
         Kind.VALUE_NEVER_SEEN,
