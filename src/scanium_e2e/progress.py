@@ -14,6 +14,10 @@ import logging
 from collections.abc import Callable
 
 LOGGER = logging.getLogger("scanium_e2e.progress")
+# Never into pytest's captured-log sections (nor a root handler): a progress line is not a
+# failure's evidence, and it is shown once, through the handler `attach` adds.
+LOGGER.propagate = False
+LOGGER.addHandler(logging.NullHandler())
 # pytest's verbosity at and below which no progress is shown (`-qq`).
 QUIET = -2
 
@@ -51,8 +55,6 @@ def attach(write: Callable[[str], None], *, verbosity: int) -> logging.Handler |
     handler = _LineHandler(write)
     LOGGER.addHandler(handler)
     LOGGER.setLevel(logging.INFO)
-    # Not into pytest's captured-log sections: a progress line is not a failure's evidence.
-    LOGGER.propagate = False
     return handler
 
 
