@@ -3,5 +3,9 @@
 - `findings`: what a check saw, as data (hop, kind, subject, expected, seen), rendered once;
 - `diagnose`: the pipeline hop by hop, the first broken hop named;
 - `empty_query`: why a query is empty (metric, label or value never seen), pint-style;
-- `artifacts`: the folder a failed run leaves (logs, component JSON, queries, diagnosis).
+- `artifacts`: the folder a failed run leaves (logs, component JSON, queries, diagnosis);
+- `causes`: failures grouped by their first finding's (hop, kind, subject);
+- `failure_repr`: a failed test's report, its summary line the cause's sentence (masked);
+- `summary`: the verdict at the end of a run (causes and the hop ladder, or what was proved);
+- `writers`: the verdict as JSON (`--verdict-json`) and as a Markdown job summary.
 """
