@@ -19,6 +19,7 @@ import pytest
 from scanium_e2e.alerts.scenarios import load_inputs
 from scanium_e2e.alerts.session import AlertSession
 from scanium_e2e.checks.counts import settle_counts
+from scanium_e2e.checks.expectations import COUNT_ROLES
 from scanium_e2e.checks.settlement import CountSettlement
 from scanium_e2e.contract import Contract, load_contract
 from scanium_e2e.dashboards import dashboard_files, load_dashboards
@@ -32,11 +33,15 @@ from scanium_e2e.external_run import ExternalRun
 from scanium_e2e.mutation import load_catalog, prepared
 from scanium_e2e.pipeline import Pipeline
 from scanium_e2e.pytest_plugin import (
+    announce,
     record_accepted,
+    record_artifacts,
     record_deviations,
+    record_proved,
     record_section,
     session_masker,
     settings_of,
+    show_progress,
 )
 from scanium_e2e.secrets import Masker
 from scanium_e2e.session.artifacts import write_artifacts
@@ -48,6 +53,7 @@ from scanium_e2e.stack import Stack
 from scanium_e2e.stack.compose import AttachedStack, ComposeStack
 from scanium_e2e.stack.external import ExternalStack
 from scanium_e2e.traffic.run import TrafficRun
+from scanium_e2e.verdict.summary import Proved
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -79,6 +85,7 @@ def settings(pytestconfig: pytest.Config) -> Settings:
     masker = session_masker(pytestconfig)
     for secret in built.secrets():
         masker.add(secret)
+    show_progress(pytestconfig)
     return built
 
 
@@ -330,19 +337,15 @@ def pipeline(
     if stack.components is not None:
         # The choice the suite made in the user's config, said at once and in the summary.
         record_section(request.config, "your Alloy config", stack.components.describe())
-        terminal = request.config.pluginmanager.get_plugin("terminalreporter")
-        if terminal is not None:
-            terminal.write_line("")
-            for line in stack.components.describe().splitlines():
-                terminal.write_line(f"scanium-e2e: {line}")
+        for line in stack.components.describe().splitlines():
+            announce(request.config, line)
     try:
         yield built
     finally:
         if request.session.testsfailed:
             folder = write_artifacts(built)
-            terminal = request.config.pluginmanager.get_plugin("terminalreporter")
-            if terminal is not None:
-                terminal.write_line(f"scanium-e2e: failure artifacts written to {folder}")
+            record_artifacts(request.config, folder)
+            announce(request.config, f"failure artifacts written to {folder}")
         built.close()
 
 
@@ -385,6 +388,13 @@ def settlement(
     settlement = CountSettlement(run)
     settle_counts(pipeline, settlement)
     record_deviations(request.config, [finding.render() for finding in settlement.deviations])
+    verdicts = settlement.verdicts()
+    exact = tuple(
+        role
+        for role in COUNT_ROLES
+        if role in verdicts and not isinstance(verdicts[role], Exception)
+    )
+    record_proved(request.config, Proved(requests=len(run.ledger.entries), exact_counts=exact))
     return settlement
 
 

@@ -19,11 +19,13 @@ from pathlib import Path
 import pytest
 
 from scanium_e2e.checks.dashboards import DashboardReplay, settle_dashboard
+from scanium_e2e.checks.settlement import CountSettlement
 from scanium_e2e.dashboards import ALLOWED_EMPTY, Panel, dashboard_files, load_dashboard
+from scanium_e2e.dashboards.scope import outside_reason
 from scanium_e2e.errors import CheckFailed, ScaniumE2EError
 from scanium_e2e.pipeline import Pipeline
 from scanium_e2e.promql import PromQLSyntaxError, analyse
-from scanium_e2e.pytest_plugin import record_section, settings_of
+from scanium_e2e.pytest_plugin import record_outside, record_section, settings_of
 from scanium_e2e.session.artifacts import write_dashboard_artifact
 from scanium_e2e.settings import REPO_ROOT
 from scanium_e2e.traffic.run import TrafficRun
@@ -40,20 +42,25 @@ class PanelCase:
     panel: Panel
 
 
-def panel_cases(paths: list[Path]) -> tuple[list[PanelCase], list[str]]:
-    """Every panel with queries of every dashboard in `paths`, and its test id:
+def panel_cases(paths: list[Path]) -> tuple[list[PanelCase], list[str], list[str]]:
+    """Every panel this stack can check of every dashboard in `paths`, and its test id:
     `<id>-<title>` for one dashboard (the ids the deviation proofs name), prefixed with the
-    dashboard's uid when there are several."""
+    dashboard's uid when there are several; and a line for each panel it cannot check (a
+    text panel, a Loki or Tempo panel: not part of this stack, never a passing test)."""
     cases: list[PanelCase] = []
     ids: list[str] = []
+    outside: list[str] = []
     for path in paths:
         dashboard = load_dashboard(path)
         for panel in dashboard.panels:
-            if panel.targets:
-                cases.append(PanelCase(path, panel))
-                prefix = f"{dashboard.uid or path.stem}/" if len(paths) > 1 else ""
-                ids.append(f"{prefix}{panel.id}-{panel.title}")
-    return cases, ids
+            reason = outside_reason(dashboard, panel)
+            if reason:
+                outside.append(f"{dashboard.title!r} {panel.key}: {reason}")
+                continue
+            cases.append(PanelCase(path, panel))
+            prefix = f"{dashboard.uid or path.stem}/" if len(paths) > 1 else ""
+            ids.append(f"{prefix}{panel.id}-{panel.title}")
+    return cases, ids, outside
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -66,15 +73,16 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         return
     try:
         chosen = settings_of(metafunc.config).dashboards
-        cases, ids = panel_cases(dashboard_files(chosen) if chosen else [DASHBOARD])
+        cases, ids, outside = panel_cases(dashboard_files(chosen) if chosen else [DASHBOARD])
     except ScaniumE2EError:
-        cases, ids = panel_cases([DASHBOARD])
+        cases, ids, outside = panel_cases([DASHBOARD])
+    record_outside(metafunc.config, outside)
     metafunc.parametrize("case", cases, ids=ids)
 
 
 @pytest.fixture(scope="module")
 def replays(
-    pipeline: Pipeline, traffic: TrafficRun, pytestconfig: pytest.Config
+    pipeline: Pipeline, settlement: CountSettlement, pytestconfig: pytest.Config
 ) -> Callable[[Path], DashboardReplay]:
     """Each dashboard replayed once, in one wait, when its first panel's test asks; on
     failure its whole table goes to the summary, once, and every panel's verdict with its
@@ -84,7 +92,7 @@ def replays(
     def replayed(path: Path) -> DashboardReplay:
         if path in done:
             return done[path]
-        replay = settle_dashboard(pipeline, path, traffic)
+        replay = settle_dashboard(pipeline, path, settlement)
         if replay.failure:
             text = replay.failure
             if replay.result is not None:

@@ -193,6 +193,9 @@ STATUS_CHECKS = {
 def _assert_status_checks(outcome: Outcome, tail: str) -> None:
     for test_id, line in STATUS_CHECKS.items():
         assert outcome.failed[test_id] == line, tail
+        # JUnit's message (and pytest's summary line) is the deviation's sentence, after
+        # the hop that found it.
+        assert outcome.messages[test_id].endswith(": " + line.removesuffix(".")), tail
 
 
 def _assert_error_checks(outcome: Outcome, tail: str) -> None:

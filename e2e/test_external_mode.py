@@ -40,7 +40,8 @@ def test_external_mode_passes_against_a_healthy_deployment(
     """Every check that external mode can run passes; the only skips are local-only ones."""
     outcome = external_runs["healthy"].result()
     output = outcome.output
-    assert outcome.code == 0, output[-4000:]
+    said = f"external mode against a healthy deployment exited {outcome.code}; its verdict:\n"
+    assert outcome.code == 0, said + outcome.verdict()
     suite = ET.parse(outcome.junit).getroot().find("testsuite")
     assert suite is not None, output[-2000:]
     assert int(suite.get("failures", "0")) == 0 and int(suite.get("errors", "0")) == 0
@@ -55,6 +56,7 @@ def test_external_mode_catches_the_seed_incident(external_runs: dict[str, Extern
     """Against a deployment with the incident, the run fails and names HTTP 403."""
     outcome = external_runs["incident"].result()
     output = outcome.output
-    assert outcome.code == 1, output[-4000:]
+    said = f"external mode against the seed incident exited {outcome.code}, not 1; its verdict:\n"
+    assert outcome.code == 1, said + outcome.verdict()
     assert "got HTTP 403" in output, output[-4000:]
     assert "Broken hop: 1. backend /metrics" in output, output[-4000:]

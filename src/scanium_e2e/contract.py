@@ -207,6 +207,10 @@ class Contract:
         """Whether the errors counter exists (the old `errors_recorded` field)."""
         return self.failures.error_counter
 
+    def __repr__(self) -> str:
+        # One line in a traceback; the expectations are in the file it names.
+        return f"Contract({self.source or 'defaults'})"
+
     def budget_for(self, metric: str) -> int:
         """How many series `metric` may have in one run before labels count as unbounded."""
         return self.series_budget.get(metric, self.series_budget_default)

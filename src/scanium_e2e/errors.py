@@ -35,9 +35,17 @@ class CheckFailed(AssertionError):
     It is an AssertionError so that pytest reports it as a failure, not as an error.
     `findings` are the structured reasons (verdict Findings, hop and kind): the pytest
     plugin writes them into the report (JUnit testcase properties), so a harness reading
-    the result decides on data, never on the message's words.
+    the result decides on data, never on the message's words. `ladder` is the hop-by-hop
+    diagnosis (its headline and one line per hop, masked), when the check made one: the
+    verdict at the end of a run shows it once for all the failures it explains.
     """
 
-    def __init__(self, message: str = "", findings: tuple[object, ...] = ()) -> None:
+    def __init__(
+        self,
+        message: str = "",
+        findings: tuple[object, ...] = (),
+        ladder: tuple[str, ...] = (),
+    ) -> None:
         super().__init__(message)
         self.findings = tuple(findings)
+        self.ladder = tuple(ladder)

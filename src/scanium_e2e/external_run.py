@@ -30,6 +30,21 @@ class ExternalOutcome:
     junit: Path
     seconds: float
 
+    def __repr__(self) -> str:
+        return f"ExternalOutcome(exit {self.code} after {self.seconds:.1f} s, JUnit {self.junit})"
+
+    def verdict(self) -> str:
+        """The run's verdict section (its causes and hop ladder), else its output's tail:
+        what a failed proof quotes, instead of thousands of characters of output."""
+        lines = self.output.splitlines()
+        start = next((i for i, line in enumerate(lines) if "= verdict =" in line), None)
+        if start is None:
+            return self.output[-2000:]
+        end = next(
+            (i for i in range(start + 1, len(lines)) if lines[i].startswith("=")), len(lines)
+        )
+        return "\n".join(lines[start + 1 : end])
+
 
 class ExternalRun:
     """One `pytest e2e/ --stack=external <args>` against `stack`, running from `start()`."""

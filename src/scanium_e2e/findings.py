@@ -13,6 +13,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
+# The hops of the pipeline, in the order data flows (verdict.diagnose inspects each).
+HOP_NAMES = (
+    "backend /metrics",
+    "Alloy scrape",
+    "remote write",
+    "store ingestion",
+    "query",
+)
+
 
 class Kind(StrEnum):
     """Short stable identifiers of what was found."""

@@ -303,11 +303,11 @@ def table(rows: Sequence[Row], suite_ids: Iterable[str], unmutable: Mapping[str,
     """The coverage table from result rows (`VariantResult.as_dict`): variant x expected x
     failed x verdict x seconds, then the suite's test ids no variant kills, then
     `killed N/M precisely`."""
-    lines = [f"{'variant':<22} {'expected':>8} {'failed':>6}  {'verdict':<18} {'seconds':>7}"]
+    lines = [f"{'variant':<26} {'expected':>8} {'failed':>6}  {'verdict':<18} {'seconds':>7}"]
     for row in rows:
         seconds = row.get("seconds", 0.0)
         lines.append(
-            f"{row['variant']!s:<22} {len(_strings(row, 'expected')):>8} "
+            f"{row['variant']!s:<26} {len(_strings(row, 'expected')):>8} "
             f"{len(_strings(row, 'failed')):>6}  {row['verdict']!s:<18} "
             f"{float(seconds) if isinstance(seconds, int | float) else 0.0:>7.1f}"
         )

@@ -111,6 +111,13 @@ OPTIONS: tuple[Option, ...] = (
            "leave the started stack running"),
     Option("send_traffic", "NO_TRAFFIC", "--no-traffic", "switch", "off",
            "send no traffic; check only what already flows (external mode)", inverted=True),
+    Option("verdict_json", "VERDICT_JSON", "--verdict-json", "path", "none",
+           "also write the verdict (causes, hop ladder, panels, what was proved) as JSON",
+           metavar="PATH"),
+    Option("summary_md", "SUMMARY_MD", "--summary-md", "path",
+           "the file `GITHUB_STEP_SUMMARY` names, when set",
+           "append the verdict as a Markdown job summary to PATH (default: the file "
+           "GITHUB_STEP_SUMMARY names, when set)", metavar="PATH"),
     Option("", None, "--mutations", "switch", "off",
            "also run the mutation harness (one stack per broken variant; slow)"),
     Option("", None, "--shard", "text", "all variants",

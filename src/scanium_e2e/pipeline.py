@@ -104,6 +104,15 @@ class Pipeline:
             masker=masker,
         )
 
+    def __repr__(self) -> str:
+        # pytest shows a fixture's arguments in a traceback: one line, not every field.
+        return f"Pipeline(run {self.settings.run_id}, {self.store_name} at {self.store.base_url})"
+
+    @property
+    def main(self) -> bool:
+        """True for the stack under test: its phases are progress lines, not debug logs."""
+        return bool(getattr(self.stack, "main", True))
+
     @property
     def store_name(self) -> str:
         """What messages call the store ("Cortex", "Grafana Mimir")."""

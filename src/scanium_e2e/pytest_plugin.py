@@ -1,19 +1,50 @@
-"""pytest hooks: secrets masked in every report, skips failed on demand, summary sections.
+"""pytest hooks: secrets masked in every report, a sentence on every summary line, progress
+while the run works, skips failed on demand, and the verdict at the end.
 
 Masking happens on the report objects themselves, so terminal output, `--junitxml` and
-any other reporter see only masked text.
+any other reporter see only masked text; the masked report keeps pytest's structure
+(`reprcrash`), whose message, the failure's first finding as a sentence, is what the short
+summary and JUnit's `message` show (verdict.failure_repr). The verdict section groups the
+failures by cause (verdict.causes, verdict.summary) and goes to `--verdict-json` and the
+Markdown job summary too (verdict.writers).
 """
 
 from __future__ import annotations
 
-from collections.abc import Generator
+import dataclasses
+import logging
+import time
+from collections.abc import Generator, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 
+from scanium_e2e import progress
+from scanium_e2e.errors import CheckFailed, ScaniumE2EError
 from scanium_e2e.findings import FINDING_PROPERTY, finding_json
 from scanium_e2e.options import add_pytest_options, overrides_from
 from scanium_e2e.secrets import Masker
 from scanium_e2e.settings import Settings
+from scanium_e2e.verdict.causes import Cause, Failure, cause_of, group_causes
+from scanium_e2e.verdict.failure_repr import (
+    check_failed_repr,
+    crash_sentence,
+    failure_location,
+    masked_repr,
+)
+from scanium_e2e.verdict.summary import (
+    FAILED,
+    PASSED,
+    SKIPPED,
+    XFAILED,
+    PanelOutcome,
+    Proved,
+    Verdict,
+    uncovered,
+)
+from scanium_e2e.verdict.writers import append_markdown, write_json
 
 MASKER_KEY = pytest.StashKey[Masker]()
 
@@ -27,25 +58,207 @@ def session_masker(config: pytest.Config) -> Masker:
     return masker
 
 
+@dataclass
+class _Session:
+    """What the plugin gathers during a session for the verdict at its end."""
+
+    started: float = field(default_factory=time.monotonic)
+    failures: list[Failure] = field(default_factory=list)
+    # id() of a CheckFailed already printed in full -> the test whose report holds it; the
+    # exceptions are kept alive so an id is never reused.
+    shown: dict[int, str] = field(default_factory=dict)
+    kept: list[BaseException] = field(default_factory=list)
+    panels: dict[str, PanelOutcome] = field(default_factory=dict)
+    outside: list[str] = field(default_factory=list)
+    proved: Proved | None = None
+    artifacts: str = ""
+    progress: logging.Handler | None = None
+    exitstatus: int = 0
+
+
+SESSION_KEY = pytest.StashKey[_Session]()
+
+
+def _session(config: pytest.Config) -> _Session:
+    gathered = config.stash.get(SESSION_KEY, None)
+    if gathered is None:
+        gathered = _Session()
+        config.stash[SESSION_KEY] = gathered
+    return gathered
+
+
+def _masked(cause: Cause, masker: Masker) -> Cause:
+    return dataclasses.replace(
+        cause, subject=masker.mask(cause.subject), sentence=masker.mask(cause.sentence)
+    )
+
+
+def _failure_report(
+    item: pytest.Item, call: pytest.CallInfo[None], report: pytest.TestReport
+) -> Failure:
+    """Replace a failed report's longrepr by its masked, sentence-led form; its cause."""
+    config = item.config
+    masker = session_masker(config)
+    gathered = _session(config)
+    error = call.excinfo.value if call.excinfo is not None else None
+    if isinstance(error, CheckFailed) and call.excinfo is not None:
+        cause = _masked(cause_of(error), masker)
+        frames = [(Path(str(entry.path)), entry.lineno + 1) for entry in call.excinfo.traceback]
+        defined_at = (item.location[1] or 0) + 1
+        location = failure_location(item.path, defined_at, config.rootpath, frames)
+        shown_at = gathered.shown.get(id(error), "")
+        report.longrepr = check_failed_repr(str(error), cause, location, masker, shown_at=shown_at)
+        if not shown_at:
+            gathered.shown[id(error)] = item.nodeid
+            gathered.kept.append(error)
+        ladder = tuple(masker.mask(line) for line in error.ladder)
+        return Failure(item.nodeid, report.when, cause, ladder)
+    # Any other failure: pytest's own text, masked; its crash line (or, for an exception
+    # carrying findings, the first finding) is the sentence.
+    with_findings = error is not None and bool(getattr(error, "findings", ()))
+    cause = cause_of(error if with_findings else None, crash_sentence(report.longrepr))
+    cause = _masked(cause, masker)
+    report.longrepr = masked_repr(report.longrepr, masker, cause.sentence)
+    return Failure(item.nodeid, report.when, cause)
+
+
+def _panel_test(item: pytest.Item) -> bool:
+    """True for a dashboard panel's test (parametrized over a panel case)."""
+    callspec = getattr(item, "callspec", None)
+    case = callspec.params.get("case") if callspec is not None else None
+    return case is not None and hasattr(case, "panel")
+
+
+def _record_panel(item: pytest.Item, report: pytest.TestReport, cause: Cause | None) -> None:
+    panels = _session(item.config).panels
+    if report.failed:
+        panels[item.nodeid] = PanelOutcome(item.nodeid, FAILED, cause.sentence if cause else "")
+    elif hasattr(report, "wasxfail"):
+        reason = session_masker(item.config).mask(str(report.wasxfail))
+        panels[item.nodeid] = PanelOutcome(item.nodeid, XFAILED, reason)
+    elif report.skipped:
+        panels.setdefault(item.nodeid, PanelOutcome(item.nodeid, SKIPPED))
+    elif report.when == "call" and item.nodeid not in panels:
+        panels[item.nodeid] = PanelOutcome(item.nodeid, PASSED)
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, None]:
-    """Mask secrets in failure text and captured output; turn skips into failures if asked."""
+    """Mask secrets in failure text and captured output, put the failure's sentence on its
+    summary line, remember its cause for the verdict; turn skips into failures if asked."""
     outcome = yield
     report: pytest.TestReport = outcome.get_result()
     masker = session_masker(item.config)
-    if report.longrepr is not None and report.failed:
-        report.longrepr = masker.mask(str(report.longrepr))
+    cause: Cause | None = None
     if report.failed and call.excinfo is not None:
         for finding in getattr(call.excinfo.value, "findings", ()):
             item.user_properties.append((FINDING_PROPERTY, masker.mask(finding_json(finding))))
+    if report.failed and report.longrepr is not None:
+        failure = _failure_report(item, call, report)
+        _session(item.config).failures.append(failure)
+        cause = failure.cause
     report.sections = [(title, masker.mask(text)) for title, text in report.sections]
     fail_on_skip = item.config.getoption("--fail-on-skip", default=False)
     if report.skipped and fail_on_skip and not hasattr(report, "wasxfail"):
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
         report.outcome = "failed"
         report.longrepr = f"skipped, and --fail-on-skip is set: {reason}"
+        said = f"skipped, and --fail-on-skip is set: {reason}"
+        cause = Cause(None, "", said, said)
+        _session(item.config).failures.append(Failure(item.nodeid, report.when, cause))
+    if _panel_test(item):
+        _record_panel(item, report, cause)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_make_collect_report(
+    collector: pytest.Collector,
+) -> Generator[None, pytest.CollectReport, None]:
+    """A file that cannot be collected is a cause of its own in the verdict."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.failed:
+        text = str(report.longrepr).splitlines()
+        errors = [line[1:].strip() for line in text if line.startswith("E ")]
+        said = (errors or [line.strip() for line in text if line.strip()] or ["failed"])[-1]
+        line = f"collecting {report.nodeid or 'the suite'} failed: {said}"
+        cause = Cause(None, "", line, line)
+        _session(collector.config).failures.append(Failure(report.nodeid, "collect", cause))
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Start the clock of the verdict."""
+    _session(session.config).started = time.monotonic()
+
+
+def show_progress(config: pytest.Config) -> None:
+    """Show the run's progress lines on the terminal from now on, unless quiet (-qq).
+
+    Called by the e2e suite when its stack is about to start (the unit tests show none).
+    """
+    gathered = _session(config)
+    if gathered.progress is not None:
+        return
+    if config.pluginmanager.get_plugin("terminalreporter") is None:
+        return
+    gathered.progress = progress.attach(
+        lambda line: _write_uncaptured(config, line), verbosity=config.get_verbosity()
+    )
+
+
+@contextmanager
+def _uncaptured(config: pytest.Config) -> Iterator[None]:
+    """pytest's output capture suspended (a fixture's line reaches the terminal)."""
+    capture = config.pluginmanager.get_plugin("capturemanager")
+    if capture is None:
+        yield
+        return
+    with capture.global_and_fixture_disabled():
+        yield
+
+
+def _write_uncaptured(config: pytest.Config, line: str) -> None:
+    terminal = config.pluginmanager.get_plugin("terminalreporter")
+    if terminal is None:
+        return
+    with _uncaptured(config):
+        terminal.write_line(session_masker(config).mask(line))
+
+
+def announce(config: pytest.Config, line: str) -> None:
+    """One `scanium-e2e: ...` line on the terminal now, from a fixture (not captured)."""
+    _write_uncaptured(config, f"scanium-e2e: {line}")
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Remember how the session ended (runs before the terminal summary)."""
+    _session(session.config).exitstatus = int(exitstatus)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Stop showing progress lines."""
+    gathered = config.stash.get(SESSION_KEY, None)
+    if gathered is not None:
+        progress.detach(gathered.progress)
+        gathered.progress = None
+
+
+def record_outside(config: pytest.Config, lines: list[str]) -> None:
+    """Remember parts the suite found but cannot check here ("not part of this stack")."""
+    known = _session(config).outside
+    known.extend(line for line in lines if line not in known)
+
+
+def record_proved(config: pytest.Config, proved: Proved) -> None:
+    """Remember what the session's traffic and count checks established."""
+    _session(config).proved = proved
+
+
+def record_artifacts(config: pytest.Config, folder: Path) -> None:
+    """Remember where the failure artifacts were written."""
+    _session(config).artifacts = str(folder)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -114,7 +327,9 @@ def record_deviations(config: pytest.Config, sentences: list[str]) -> None:
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """Recorded sections, accepted and named deviations, and `mutation harness: killed N/M`."""
+    """Recorded sections, accepted deviations, `mutation harness: killed N/M`, and last the
+    verdict: each cause once with the tests it explains and the hop ladder once, or the
+    one line of what a green run proved; also written as JSON and Markdown when asked."""
     config = terminalreporter.config
     masker = session_masker(config)
     for title, text in config.stash.get(SECTIONS_KEY, {}).items():
@@ -126,15 +341,53 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.section("accepted by contract")
         for line in accepted:
             terminalreporter.write_line(line)
-    deviations = config.stash.get(DEVIATIONS_KEY, [])
-    if deviations:
-        terminalreporter.section("deviations from the contract")
-        terminalreporter.write_line(masker.mask("; ".join(deviations)))
     lines = config.stash.get(MUTATIONS_KEY, [])
-    if not lines:
-        return
-    killed = sum(1 for line in lines if line.startswith("killed"))
-    terminalreporter.section("mutation harness")
-    for line in lines:
-        terminalreporter.write_line(line)
-    terminalreporter.write_line(f"mutation harness: killed {killed}/{len(lines)}")
+    if lines:
+        killed = sum(1 for line in lines if line.startswith("killed"))
+        terminalreporter.section("mutation harness")
+        for line in lines:
+            terminalreporter.write_line(line)
+        terminalreporter.write_line(f"mutation harness: killed {killed}/{len(lines)}")
+    if _session(config).exitstatus not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+        return  # bad input, a stack that never started, an interruption: its paragraph says it
+    verdict = build_verdict(config, terminalreporter.stats)
+    written = _write_verdict(config, verdict)
+    terminalreporter.section("verdict")
+    for line in [*verdict.lines(), *written]:
+        terminalreporter.write_line(masker.mask(line))
+
+
+def build_verdict(config: pytest.Config, stats: dict[str, list[object]]) -> Verdict:
+    """The session's verdict from what the plugin gathered and pytest's tallies."""
+    gathered = _session(config)
+    keys = ("passed", "failed", "error", "xfailed", "xpassed", "skipped", "deselected")
+    counts = {key: len(stats.get(key, [])) for key in keys}
+    groups = group_causes(gathered.failures)
+    deviations: list[str] = config.stash.get(DEVIATIONS_KEY, [])
+    masker = session_masker(config)
+    accepted: list[str] = config.stash.get(ACCEPTED_KEY, [])
+    return Verdict(
+        counts={key: value for key, value in counts.items() if value},
+        seconds=time.monotonic() - gathered.started,
+        causes=groups,
+        deviations=[masker.mask(d) for d in uncovered(deviations, groups)],
+        accepted=list(accepted),
+        outside=list(gathered.outside),
+        panels=list(gathered.panels.values()),
+        proved=gathered.proved,
+        artifacts=gathered.artifacts,
+    )
+
+
+def _write_verdict(config: pytest.Config, verdict: Verdict) -> list[str]:
+    """Write `--verdict-json` and the Markdown summary when asked; lines saying where."""
+    try:
+        settings = settings_of(config)
+    except ScaniumE2EError:
+        return []  # bad input ended the run; its paragraph is the verdict
+    written: list[str] = []
+    if settings.verdict_json is not None:
+        written.append(f"verdict JSON: {write_json(verdict, settings.verdict_json)}")
+    if settings.summary_md is not None:
+        written.append(f"job summary: {append_markdown(verdict, settings.summary_md)}")
+    return written

@@ -189,3 +189,7 @@ class Masker:
 
     def __contains__(self, value: str) -> bool:
         return value in self.secrets
+
+    def __repr__(self) -> str:
+        # Never the secrets themselves, not even in a traceback.
+        return f"Masker({len(self.secrets)} secrets)"

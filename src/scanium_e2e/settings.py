@@ -34,6 +34,8 @@ DEFAULT_STUB_IMAGE = "scanium-e2e/stub-llm:dev"
 # mutation harness), found by its compose project: exact counts and local checks hold.
 STACK_MODES = ("testcontainers", "external", "attach")
 PROVIDERS = ("openai", "claude")
+# The env/deployment_environment label our Alloy config gives a started stack's series.
+DEFAULT_ENVIRONMENT = "e2e"
 
 
 def read_dotenv(path: Path) -> dict[str, str]:
@@ -142,13 +144,21 @@ class Settings:
     dashboard_vars: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     # The environment label our Alloy config gives every series (`env`,
     # `deployment_environment`): a production name lets environment filters match.
-    environment: str = "e2e"
+    environment: str = DEFAULT_ENVIRONMENT
     # Alert rules judged on the healthy and incident stacks (files or folders; Prometheus
     # rule files or Grafana alert provisioning), the Grafana data source provisioning their
     # uids resolve through (empty: ours), and an Alertmanager config whose routing is proved.
     alert_rules: tuple[Path, ...] = (REPO_ROOT / "fixtures" / "alerts" / "rules",)
     datasources: tuple[Path, ...] = ()
     alertmanager_config: Path | None = None
+    # Where the verdict goes for machines: JSON (--verdict-json), and a Markdown job summary
+    # (--summary-md, else the file GitHub Actions names in GITHUB_STEP_SUMMARY).
+    verdict_json: Path | None = None
+    summary_md: Path | None = None
+
+    def __repr__(self) -> str:
+        # pytest prints fixture arguments in tracebacks: one line, and never the API key.
+        return f"Settings({self.stack_mode}, store {self.store}, run {self.run_id})"
 
     @property
     def own_alloy_config(self) -> bool:
@@ -184,6 +194,9 @@ class Settings:
             source = {**read_dotenv(PROVISIONED_ENV_FILE), **source}
         # One table (options.py) says which variable and flag set which field, and how.
         values = values_from_env(source)
+        # GitHub Actions names its job summary file; a CI user expects the verdict there.
+        if "summary_md" not in values and source.get("GITHUB_STEP_SUMMARY", "").strip():
+            values["summary_md"] = Path(source["GITHUB_STEP_SUMMARY"].strip())
         values.update({k: v for k, v in (overrides or {}).items() if v is not None})
         nested: dict[str, dict[str, object]] = {"images": {}, "external": {}}
         flat: dict[str, object] = {}
@@ -229,6 +242,15 @@ class Settings:
                 "1-64 letters, digits or ._:-"
             )
         if self.external_mode:
+            if self.environment != DEFAULT_ENVIRONMENT:
+                raise ConfigurationError(
+                    f"--environment {self.environment} (SCANIUM_E2E_ENVIRONMENT) has no effect "
+                    "in external mode: it is the env/deployment_environment label our Alloy "
+                    "config gives a stack the suite starts, and a deployment's series carry "
+                    "whatever its own Alloy config gives them. Drop --environment; to choose "
+                    "which environment the dashboards show, pin their template variable "
+                    "(--var NAME=VALUE)."
+                )
             missing = [
                 f"{ENV_PREFIX}{name}"
                 for name, value in (

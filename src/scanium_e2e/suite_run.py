@@ -37,6 +37,11 @@ SUITE_FILES = (
 )
 
 
+# A run inside a run writes no job summary or verdict file of its own: the outer run's are
+# the ones CI shows.
+NESTED = {"GITHUB_STEP_SUMMARY": "", "SCANIUM_E2E_SUMMARY_MD": "", "SCANIUM_E2E_VERDICT_JSON": ""}
+
+
 @dataclass(frozen=True)
 class FindingRef:
     """A failure's structured reason as JUnit carries it."""
@@ -53,7 +58,8 @@ class FindingRef:
 @dataclass(frozen=True)
 class Outcome:
     """One run: exit code, output, failed ids -> first line (and -> whole text), xfail ids
-    -> reason, skip reasons, seconds, passed ids, failed ids -> findings."""
+    -> reason, skip reasons, seconds, passed ids, failed ids -> findings, failed ids ->
+    JUnit `message` (the first finding's sentence)."""
 
     code: int
     output: str
@@ -64,6 +70,7 @@ class Outcome:
     texts: dict[str, str]
     passed: list[str] = field(default_factory=list)
     findings: dict[str, tuple[FindingRef, ...]] = field(default_factory=dict)
+    messages: dict[str, str] = field(default_factory=dict)
 
     @property
     def ids(self) -> list[str]:
@@ -97,6 +104,7 @@ def read_junit(path: Path, code: int, output: str, seconds: float) -> Outcome:
     skipped: list[str] = []
     passed: list[str] = []
     findings: dict[str, tuple[FindingRef, ...]] = {}
+    messages: dict[str, str] = {}
     if path.exists():
         for case in ET.parse(path).getroot().iter("testcase"):
             test_id = f"{case.get('classname')}::{case.get('name')}"
@@ -105,6 +113,7 @@ def read_junit(path: Path, code: int, output: str, seconds: float) -> Outcome:
                 # A teardown error after a failure adds a second element: keep the first.
                 failed.setdefault(test_id, first_line(element.text or ""))
                 texts.setdefault(test_id, element.text or "")
+                messages.setdefault(test_id, element.get("message", ""))
             if bad:
                 findings[test_id] = _findings(case)
             skips = list(case.iter("skipped"))
@@ -116,7 +125,9 @@ def read_junit(path: Path, code: int, output: str, seconds: float) -> Outcome:
                     skipped.append(message)
             if not bad and not skips:
                 passed.append(test_id)
-    return Outcome(code, output, failed, xfailed, skipped, seconds, texts, passed, findings)
+    return Outcome(
+        code, output, failed, xfailed, skipped, seconds, texts, passed, findings, messages
+    )
 
 
 def pytest_command(targets: Sequence[str], folder: Path, *extra: str) -> list[str]:
@@ -150,7 +161,7 @@ def run_pytest(
     result = subprocess.run(
         pytest_command(targets, folder, *extra),
         cwd=REPO_ROOT,
-        env={**os.environ, **env},
+        env={**os.environ, **NESTED, **env},
         capture_output=True,
         text=True,
         timeout=timeout_s,

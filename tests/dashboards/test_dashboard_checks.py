@@ -13,6 +13,7 @@ from dashboard_fixtures import END, START
 
 from scanium_e2e.checks import dashboards as dashboard_checks
 from scanium_e2e.checks import waits
+from scanium_e2e.checks.settlement import CountSettlement
 from scanium_e2e.dashboards import (
     DATA,
     EMPTY,
@@ -46,7 +47,7 @@ def result_with(finding: Finding) -> DashboardResult:
 
 def canned_pipeline(
     monkeypatch: pytest.MonkeyPatch, dashboard: Dashboard, results: list[DashboardResult]
-) -> tuple[Pipeline, TrafficRun, list[int]]:
+) -> tuple[Pipeline, CountSettlement, list[int]]:
     """A pipeline whose replays return `results` in turn (the last repeating)."""
     calls: list[int] = []
 
@@ -70,7 +71,7 @@ def canned_pipeline(
     )
     ledger = SimpleNamespace(started_at=datetime(2026, 11, 26, 10, tzinfo=UTC).timestamp())
     run = TrafficRun(ledger=cast(Any, ledger), baseline={})
-    return pipeline, run, calls
+    return pipeline, CountSettlement(run), calls
 
 
 def replay(monkeypatch: pytest.MonkeyPatch, result: DashboardResult) -> tuple[str, int]:

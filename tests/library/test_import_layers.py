@@ -19,7 +19,7 @@ PACKAGE = REPO_ROOT / "src" / "scanium_e2e"
 LAYERS: tuple[tuple[str, ...], ...] = (
     # what everything shares: errors, parsing, the contract, findings, the store kinds
     ("errors", "options", "secrets", "polling", "promql", "metrics_text", "contract"),
-    ("findings", "stores"),
+    ("findings", "stores", "progress"),
     ("settings",),
     ("clients",),  # the store's Prometheus API, Alloy's component API
     ("stack",),  # start or attach

@@ -34,7 +34,9 @@ def successes_only(n: int, **overrides: object) -> TrafficPlan:
     return TrafficPlan(**values)  # type: ignore[arg-type]
 
 
-def rate_limited_first(times: int, retry_after: str = "1") -> ASGIApp:
+def rate_limited_first(
+    times: int, retry_after: str = "1", headers: dict[str, str] | None = None
+) -> ASGIApp:
     """Answers the first `times` chat requests 429 RATE_LIMITED, then 200."""
     calls = 0
 
@@ -45,7 +47,7 @@ def rate_limited_first(times: int, retry_after: str = "1") -> ASGIApp:
             return JSONResponse(
                 {"error": {"code": "RATE_LIMITED", "message": "Too many requests"}},
                 status_code=429,
-                headers={"Retry-After": retry_after},
+                headers={"Retry-After": retry_after, **(headers or {})},
             )
         return JSONResponse(chat_success_body())
 
@@ -76,6 +78,24 @@ def test_an_exhausted_retry_budget_is_a_surprise_not_an_exception(serve: Serve) 
     assert [entry.http_status for entry in ledger.entries] == [429, 429]
     assert len(ledger.surprises) == 2
     assert "expected 200 with a reply, got 429 RATE_LIMITED" in ledger.surprises[0]
+
+
+def test_rate_limits_are_named_with_the_wait(serve: Serve) -> None:
+    """How many requests were limited, by which limit the answer names, how long it waited."""
+    server = serve(rate_limited_first(1))
+    ledger = send_traffic(server.url, successes_only(1))
+    assert ledger.rate_limits == {'RATE_LIMITED "Too many requests"': 1}
+    assert ledger.rate_limited_requests == 1
+    note = ledger.rate_limit_note()
+    assert note.startswith('rate limited: 1 answer HTTP 429 on 1 request (RATE_LIMITED "Too')
+    assert note.endswith("s waited on Retry-After") and note in ledger.summary()
+
+    policy = serve(rate_limited_first(2, headers={"RateLimit-Policy": "20;w=60;name=user"}))
+    limited = send_traffic(policy.url, successes_only(1))
+    assert limited.rate_limits == {"ratelimit-policy: 20;w=60;name=user": 2}
+    assert "2 answers HTTP 429 on 1 request" in limited.rate_limit_note()
+    unlimited = send_traffic(serve(rate_limited_first(0)).url, successes_only(1))
+    assert unlimited.rate_limit_note() == ""
 
 
 def test_overlapping_pauses_count_once_against_the_budget() -> None:

@@ -34,6 +34,7 @@ from scanium_e2e.findings import Finding, Kind
 from scanium_e2e.metrics_text import parse_samples
 from scanium_e2e.pipeline import Pipeline
 from scanium_e2e.polling import HardError
+from scanium_e2e.progress import is_main, phase
 from scanium_e2e.traffic.run import Counts
 from scanium_e2e.verdict.diagnose import hop_backend_metrics
 
@@ -209,6 +210,7 @@ class CountWait:
                 raise CheckFailed(
                     self.pipeline.masker.mask(f"{self.deviation.render()}.\n{exc}"),
                     (self.deviation,),
+                    ladder=exc.ladder,
                 ) from None
             raise
         return result.value or {}
@@ -438,7 +440,17 @@ def settle_counts(
     pool = ThreadPoolExecutor(max_workers=len(roles), thread_name_prefix="count-check")
     try:
         futures = {role: pool.submit(settle, role) for role in roles}
-        return {role: future.result() for role, future in futures.items()}
+        seconds = {role: future.result() for role, future in futures.items()}
+        verdicts = settlement.verdicts()
+        failed = [role for role in roles if isinstance(verdicts.get(role), Exception)]
+        exact = [role for role in roles if role not in failed]
+        phase(
+            f"counts settled in {max(seconds.values(), default=0.0):.1f} s: "
+            f"{len(exact)} of {len(roles)} exactly the ledger's"
+            + (f" (not: {', '.join(failed)})" if failed else ""),
+            main=is_main(pipeline),
+        )
+        return seconds
     finally:
         cancel.set()  # on Ctrl-C, the other threads stop at their next attempt
         pool.shutdown(wait=True)

@@ -14,10 +14,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from scanium_e2e.checks.settlement import CountSettlement
 from scanium_e2e.checks.waits import poll_check
 from scanium_e2e.clients.query import utc_now
 from scanium_e2e.dashboards import (
+    DATA,
     MISGROUPED,
+    SKIPPED,
     Dashboard,
     DashboardResult,
     Panel,
@@ -27,11 +30,12 @@ from scanium_e2e.dashboards import (
     format_report,
     load_dashboard,
 )
+from scanium_e2e.dashboards.scope import FINAL_AFTER_TRAFFIC
 from scanium_e2e.errors import CheckFailed
 from scanium_e2e.findings import Kind
 from scanium_e2e.pipeline import Pipeline
 from scanium_e2e.polling import HardError
-from scanium_e2e.traffic.run import TrafficRun
+from scanium_e2e.progress import is_main, phase
 
 # Rates need a sample before the traffic: start the window a little earlier.
 WINDOW_LEAD = timedelta(minutes=2)
@@ -40,14 +44,17 @@ WINDOW_LEAD = timedelta(minutes=2)
 SETTLED_KINDS = frozenset({Kind.METRIC_NEVER_SEEN})
 
 
-def settled_empty(panel: PanelResult) -> bool:
+def settled_empty(panel: PanelResult, *, traffic_final: bool = False) -> bool:
     """True when a failing panel has a finding that no amount of waiting will change.
 
     A misgrouped panel is settled too: its series are there, and none carries the label.
+    Once the traffic is final (its count checks settled), so is a panel whose query names
+    a label or a label value the store never saw (dashboards.scope.FINAL_AFTER_TRAFFIC).
     """
     if panel.status == MISGROUPED:
         return True
-    return any(finding.kind in SETTLED_KINDS for finding in panel.findings)
+    kinds = FINAL_AFTER_TRAFFIC if traffic_final else SETTLED_KINDS
+    return any(finding.kind in kinds for finding in panel.findings)
 
 
 @dataclass(repr=False)
@@ -75,6 +82,15 @@ class DashboardReplay:
             f"DashboardReplay({self.dashboard.title!r}: {state}, "
             f"{self.attempts} replay(s) in {self.elapsed_s:.1f}s)"
         )
+
+    def progress_line(self) -> str:
+        """`dashboard 'X' replayed 2 time(s) in 1.3 s: 7 of 7 panels with data`."""
+        head = f"dashboard {self.dashboard.title!r} replayed {self.attempts} time(s) in "
+        if self.result is None:
+            return head + f"{self.elapsed_s:.1f} s: no replay answered"
+        panels = [p for p in self.result.panels if p.status != SKIPPED]
+        with_data = sum(1 for p in panels if p.status == DATA)
+        return head + f"{self.elapsed_s:.1f} s: {with_data} of {len(panels)} panels with data"
 
     def for_panel(self, panel: Panel) -> list[PanelResult]:
         """The verdicts on `panel` (one per instance of a repeated panel)."""
@@ -115,14 +131,21 @@ def _own_failure(verdict: PanelResult) -> str:
     return "\n".join([f"{first}; {why}", *rest])
 
 
-def settle_dashboard(pipeline: Pipeline, path: Path, run: TrafficRun) -> DashboardReplay:
+def settle_dashboard(
+    pipeline: Pipeline, path: Path, settlement: CountSettlement
+) -> DashboardReplay:
     """Replay the dashboard at `path` in one wait and keep every panel's last verdict.
 
     The wait ends when every panel has data, when each panel still failing has a settled
-    finding (`SETTLED_KINDS`), or at the deadline; `failure` is then the whole table with
+    finding (`SETTLED_KINDS`; once the count checks settled, `FINAL_AFTER_TRAFFIC`), or at
+    the deadline; `failure` is then the whole table with
     the hop-by-hop diagnosis. Never raises CheckFailed: each panel's test decides alone.
     """
     dashboard = load_dashboard(path)
+    # The count checks settled: the store holds the scrape after the last request, so
+    # every series the traffic creates exists (a label or value never seen is final).
+    final = bool(settlement.verdicts())
+    run = settlement.run
     start = datetime.fromtimestamp(run.ledger.started_at, UTC) - WINDOW_LEAD
     replays: list[DashboardResult] = []
     started = time.monotonic()
@@ -139,7 +162,7 @@ def settle_dashboard(pipeline: Pipeline, path: Path, run: TrafficRun) -> Dashboa
         )
         replays.append(result)
         failed = result.failed
-        if failed and all(settled_empty(panel) for panel in failed):
+        if failed and all(settled_empty(panel, traffic_final=final) for panel in failed):
             names = ", ".join(repr(panel.title) for panel in failed)
             which = f"panel {names} is" if len(failed) == 1 else f"panels {names} are"
             raise HardError(f"{which} empty, and waiting will not fill it\n{format_report(result)}")
@@ -159,22 +182,26 @@ def settle_dashboard(pipeline: Pipeline, path: Path, run: TrafficRun) -> Dashboa
         )
     except CheckFailed as exc:
         failure = str(exc)
-    return DashboardReplay(
+    replay = DashboardReplay(
         dashboard,
         replays[-1] if replays else None,
         failure,
         attempts=len(replays),
         elapsed_s=time.monotonic() - started,
     )
+    phase(replay.progress_line(), main=is_main(pipeline))
+    return replay
 
 
-def replay_dashboard(pipeline: Pipeline, path: Path, run: TrafficRun) -> DashboardResult:
+def replay_dashboard(
+    pipeline: Pipeline, path: Path, settlement: CountSettlement
+) -> DashboardResult:
     """Poll until every panel of the dashboard at `path` has data; return the last result.
 
     Raises CheckFailed (with the per-panel table) when panels stay empty or error: for
     callers that need one verdict on the whole dashboard (the mutation harness).
     """
-    replay = settle_dashboard(pipeline, path, run)
+    replay = settle_dashboard(pipeline, path, settlement)
     if replay.failure or replay.result is None:
         raise CheckFailed(replay.failure or f"{replay.dashboard.title!r} was not replayed")
     return replay.result

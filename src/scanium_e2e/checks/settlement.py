@@ -29,6 +29,13 @@ class CountSettlement:
         self._verdicts: dict[str, Counts | Exception] = {}
         self._deviations: list[Finding] = []
 
+    def __repr__(self) -> str:
+        # One line in a traceback (pytest prints fixture arguments), not every count.
+        verdicts = self.verdicts()
+        failed = sum(isinstance(verdict, Exception) for verdict in verdicts.values())
+        settled = f"{len(verdicts)} count{'' if len(verdicts) == 1 else 's'} settled"
+        return f"CountSettlement({settled}, {failed} failed, {len(self.deviations)} deviations)"
+
     def record(self, role: str, verdict: Counts | Exception) -> None:
         """Keep `role`'s verdict: its counts, or the failure its test re-raises."""
         with self._lock:

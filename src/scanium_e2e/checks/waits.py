@@ -53,9 +53,11 @@ def fail_with_diagnosis(
         findings.append(diagnosis.first_broken.finding)
     if isinstance(reason, Finding) and reason not in findings:
         findings.append(reason)
-    final = reason is not None
+    rendered = pipeline.masker.mask(diagnosis.render(final=reason is not None))
     return CheckFailed(
-        pipeline.masker.mask(f"{headline}\n{diagnosis.render(final=final)}"), tuple(findings)
+        pipeline.masker.mask(f"{headline}\n{rendered}"),
+        tuple(findings),
+        ladder=tuple(rendered.splitlines()),
     )
 
 

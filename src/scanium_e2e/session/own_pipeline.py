@@ -63,7 +63,7 @@ def verify_stack(
                 masker.mask(str(settled)) if isinstance(settled, Exception) else ""
             )
         for path in dashboards:
-            verdict.dashboards[path] = settle_dashboard(pipeline, path, verdict.run)
+            verdict.dashboards[path] = settle_dashboard(pipeline, path, settlement)
         return verdict
     finally:
         pipeline.close()

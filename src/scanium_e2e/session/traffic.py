@@ -31,6 +31,7 @@ from scanium_e2e.checks.scrape import wait_for_scrape_after, wait_for_up
 from scanium_e2e.contract import Contract
 from scanium_e2e.errors import CheckFailed
 from scanium_e2e.pipeline import Pipeline
+from scanium_e2e.progress import is_main, phase
 from scanium_e2e.settings import Settings
 from scanium_e2e.traffic import Ledger, TrafficPlan, send_traffic
 from scanium_e2e.traffic.plan import probe_delays_ms
@@ -50,6 +51,10 @@ def merge_ledgers(first: Ledger, second: Ledger) -> Ledger:
         surprises=[*first.surprises, *second.surprises],
         canaries=first.canaries or second.canaries,
         retry_wait_s=first.retry_wait_s + second.retry_wait_s,
+        rate_limits={
+            limit: first.rate_limits.get(limit, 0) + second.rate_limits.get(limit, 0)
+            for limit in {**first.rate_limits, **second.rate_limits}
+        },
     )
     return merged
 
@@ -99,6 +104,27 @@ def session_plan(settings: Settings, contract: Contract | None = None) -> Traffi
     )
 
 
+def _wave_line(number: int, ledger: Ledger, seconds: float) -> str:
+    """`traffic wave 1: 12 requests in 0.9 s, 12 as planned` (and the rate limits)."""
+    surprises = len(ledger.surprises)
+    line = (
+        f"traffic wave {number}: {len(ledger.entries)} requests in {seconds:.1f} s, "
+        f"{len(ledger.entries) - surprises if surprises <= len(ledger.entries) else 0} as planned"
+    )
+    note = ledger.rate_limit_note()
+    return f"{line}; {note}" if note else line
+
+
+def _gate_line(fresh_store: bool, seconds: float, failure: CheckFailed | None) -> str:
+    """What wave 2 waited for, and how long."""
+    if failure is not None:
+        first = str(failure).splitlines()[0] if str(failure) else "the pipeline is cut"
+        return f"no scrape holds wave 1 after {seconds:.1f} s ({first}); wave 2 goes out anyway"
+    if fresh_store:
+        return f"Alloy's first scrape after wave 1: {seconds:.1f} s"
+    return f"the store shows wave 1 after {seconds:.1f} s"
+
+
 def run_traffic(pipeline: Pipeline, plan: TrafficPlan) -> TrafficRun:
     """Snapshot the store's counts, then send `plan` in two waves, the second after a
     scrape holds the first (external mode: once `up == 1` and the store shows it)."""
@@ -135,6 +161,7 @@ def run_traffic(pipeline: Pipeline, plan: TrafficPlan) -> TrafficRun:
     began = time.monotonic()
     first = send_traffic(base_url, first_plan)
     timings["wave1_send_s"] = time.monotonic() - began
+    phase(_wave_line(1, first, timings["wave1_send_s"]), main=is_main(pipeline))
     began = time.monotonic()
     gate_failure: CheckFailed | None = None
     try:
@@ -153,9 +180,11 @@ def run_traffic(pipeline: Pipeline, plan: TrafficPlan) -> TrafficRun:
         # judge the whole plan; the tests that read the store fail with this.
         gate_failure = exc
     timings["wave1_gate_s"] = time.monotonic() - began
+    phase(_gate_line(fresh_store, timings["wave1_gate_s"], gate_failure), main=is_main(pipeline))
     began = time.monotonic()
     second = send_traffic(base_url, second_plan)
     timings["wave2_send_s"] = time.monotonic() - began
+    phase(_wave_line(2, second, timings["wave2_send_s"]), main=is_main(pipeline))
     return TrafficRun(
         ledger=merge_ledgers(first, second),
         baseline=baseline,

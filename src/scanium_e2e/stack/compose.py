@@ -27,6 +27,7 @@ from testcontainers.compose import DockerCompose
 
 from scanium_e2e.contract import load_contract
 from scanium_e2e.errors import StackError
+from scanium_e2e.progress import phase
 from scanium_e2e.secrets import Masker
 from scanium_e2e.settings import REPO_ROOT, Settings
 from scanium_e2e.stack import StackEndpoints
@@ -111,8 +112,11 @@ class ComposeStack:
         overrides: Mapping[str, str] | None = None,
         masker: Masker | None = None,
         extra_compose_files: Sequence[Path] = (),
+        main: bool = True,
     ) -> None:
         self.settings = settings
+        # The stack under test reports its phases as progress; stacks beside it log them.
+        self.main = main
         self.project_name = project_name or settings.compose_project
         self.overrides = dict(overrides or {})
         self.masker = masker or Masker(settings.secrets())
@@ -165,7 +169,22 @@ class ComposeStack:
             overrides=overrides,
             masker=masker,
             extra_compose_files=extra_compose_files,
+            main=False,
         )
+
+    def describe_images(self) -> str:
+        """`stack scanium-e2e-run-x: store Cortex v1.21.1 (image ...), alloy ..., ...`."""
+        s = self.settings
+        images = [
+            f"store {s.store_title} ({s.store_image})",
+            f"alloy {s.images.alloy}",
+            f"backend {s.images.backend}",
+            f"stub-llm {s.images.stub_llm}",
+        ]
+        return f"stack {self.project_name}: " + ", ".join(images)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.project_name})"
 
     def _interpolation(self) -> dict[str, str]:
         s = self.settings
@@ -309,6 +328,7 @@ class ComposeStack:
         self.components = self.read_alloy_config()
         self.remove_leftovers()
         self.timings["cleanup"] = time.monotonic() - began
+        phase(f"starting {self.describe_images()}", main=self.main)
         try:
             # `up --detach`: pulls official images and builds ours only when missing.
             self._compose.start()
@@ -324,6 +344,7 @@ class ComposeStack:
                 "set SCANIUM_E2E_STORE and SCANIUM_E2E_*_IMAGE to images you have."
             ) from None
         self.timings["up"] = time.monotonic() - began
+        phase(f"containers created in {self.timings['up']:.1f} s", main=self.main)
         self.endpoints = self._resolve_endpoints()
         try:
             ready = wait_until_ready(
@@ -333,6 +354,9 @@ class ComposeStack:
                 store_name=self.settings.store_kind.product,
                 timeout_s=self.settings.ready_timeout_s,
                 exited=self.exited_services,
+                on_ready=lambda service, seconds: phase(
+                    f"{service} ready in {seconds:.1f} s", main=self.main
+                ),
             )
         except ServicesNotReady as exc:
             names = ", ".join(exc.failures)

@@ -36,6 +36,13 @@ def external_environment(endpoints: StackEndpoints, *, api_key: str, run_id: str
         # for the outer run) would change their panel tests.
         "SCANIUM_E2E_DASHBOARDS": "",
         "SCANIUM_E2E_VARS": "",
+        # The outer run's environment label is its started stack's: no effect (and bad
+        # input) in external mode.
+        "SCANIUM_E2E_ENVIRONMENT": "",
+        # A proof's verdict is the outer run's business, not a second job summary.
+        "GITHUB_STEP_SUMMARY": "",
+        "SCANIUM_E2E_SUMMARY_MD": "",
+        "SCANIUM_E2E_VERDICT_JSON": "",
     }
 
 
@@ -46,6 +53,9 @@ class ExternalStack:
     # None while the deployment's Alloy has the contract's scrape component; else what
     # `discover_components` found in its component API.
     components: PipelineComponents | None = None
+
+    def __repr__(self) -> str:
+        return f"ExternalStack({self.settings.external.backend_url})"
 
     def __init__(self, settings: Settings) -> None:
         external = settings.external

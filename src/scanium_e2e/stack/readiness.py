@@ -98,10 +98,12 @@ def wait_until_ready(
     timeout_s: float,
     store_name: str = "the store",
     exited: ExitWatch | None = None,
+    on_ready: Callable[[str, float], None] | None = None,
 ) -> dict[str, float]:
     """Wait for the store, Alloy, the backend (and the stub) at once; seconds per service.
 
     `exited` names the services whose container has stopped: each of those fails at once.
+    `on_ready` is told each service and its seconds the moment it is ready (progress).
     Raises ServicesNotReady naming every service that did not become ready.
     """
     mimir = StoreClient(endpoints.mimir_url, prefix=mimir_prefix, tenant=tenant, name=store_name)
@@ -123,6 +125,8 @@ def wait_until_ready(
             interval_s=0.25,
             describe=str,
         )
+        if on_ready is not None:
+            on_ready(name, result.elapsed_s)
         return result.elapsed_s
 
     try:

@@ -140,6 +140,36 @@ class Ledger:
     backend_provider: str | None = None
     # Seconds spent waiting on 429 Retry-After.
     retry_wait_s: float = 0.0
+    # Every HTTP 429 answer, by the limit it names (a RateLimit-Policy header, else the
+    # answer's code and message), masked: which limit held the run, and how often.
+    rate_limits: dict[str, int] = field(default_factory=dict)
+
+    def note_rate_limit(self, limit: str) -> None:
+        """Count one HTTP 429 answer under the limit it names."""
+        self.rate_limits[limit] = self.rate_limits.get(limit, 0) + 1
+
+    @property
+    def rate_limited_requests(self) -> int:
+        """Requests that got at least one HTTP 429 (retried, or answered 429 in the end)."""
+        return sum(1 for entry in self.entries if entry.retries or entry.http_status == 429)
+
+    def rate_limit_note(self) -> str:
+        """`rate limited: 7 answers HTTP 429 on 3 requests (...); 12.0 s waited on
+        Retry-After`, or "" when no request was rate limited."""
+        answers = sum(self.rate_limits.values())
+        if not answers and not self.rate_limited_requests:
+            return ""
+        said = "; ".join(f"{limit} x{n}" for limit, n in sorted(self.rate_limits.items()))
+        return (
+            f"rate limited: {answers} answer{'s' if answers != 1 else ''} HTTP 429 on "
+            f"{self.rate_limited_requests} request{'s' if self.rate_limited_requests != 1 else ''}"
+            + (f" ({said})" if said else "")
+            + f"; {self.retry_wait_s:.1f} s waited on Retry-After"
+        )
+
+    def __repr__(self) -> str:
+        # One line in a traceback: the entries are in the summary and the artifacts.
+        return f"Ledger({self.run_id}: {len(self.entries)} requests to {self.base_url})"
 
     def record(self, entry: LedgerEntry) -> None:
         """Add one answered request, noting a surprise when it deviates from the plan."""
@@ -188,6 +218,7 @@ class Ledger:
             f"{len(self.entries)} requests in {self.duration_s:.1f} s, {self.retries} "
             f"429 {'retry' if self.retries == 1 else 'retries'} "
             f"({self.retry_wait_s:.1f} s waited)",
+            *([self.rate_limit_note()] if self.rate_limit_note() else []),
             "",
             f"{'kind':<18}{'sent':>6}{'as planned':>12}  answers",
         ]
@@ -231,6 +262,7 @@ class Ledger:
             "finished_at": self.finished_at,
             "backend_provider": self.backend_provider,
             "retry_wait_s": self.retry_wait_s,
+            "rate_limits": dict(self.rate_limits),
             "entries": [entry.to_json() for entry in self.entries],
             "surprises": list(self.surprises),
             "canaries": self.canaries.named() if self.canaries is not None else None,
@@ -256,6 +288,7 @@ class Ledger:
                 ),
                 backend_provider=data.get("backend_provider"),
                 retry_wait_s=float(data.get("retry_wait_s", 0.0)),
+                rate_limits={str(k): int(v) for k, v in dict(data.get("rate_limits", {})).items()},
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise ConfigurationError(f"malformed ledger: {type(exc).__name__} {exc}.") from None

@@ -28,3 +28,8 @@ class TrafficRun:
     # Why wave 2 went out without a scrape holding wave 1 (the pipeline is cut): tests
     # that read the store fail with it; tests of what was sent and answered still run.
     gate_failure: Exception | None = field(default=None, compare=False)
+
+    def __repr__(self) -> str:
+        # One line in a traceback, not the ledger's every entry.
+        cut = ", no scrape held wave 1" if self.gate_failure is not None else ""
+        return f"TrafficRun({len(self.ledger.entries)} requests{cut})"

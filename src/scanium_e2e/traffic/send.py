@@ -330,6 +330,9 @@ class _Run:
                 return
             latency_ms = (time.perf_counter() - started) * 1000
             answer = _read_answer(response)
+            if response.status_code == 429:
+                with self._lock:
+                    self._ledger.note_rate_limit(self._limit_of(response, answer))
             if response.status_code == 429 and retries < MAX_RETRIES_PER_REQUEST:
                 wait = retry_after_seconds(response.headers.get("retry-after"))
                 if wait is None:
@@ -346,6 +349,19 @@ class _Run:
             self._check_fatal(request, response, answer, probe)
             self._record(request, response.status_code, answer, latency_ms, retries, sent_at)
             return
+
+    def _limit_of(self, response: httpx.Response, answer: _Answer) -> str:
+        """Which limit a 429 names: its RateLimit-Policy (or X-RateLimit-*) header where it
+        sends one, else its code and message (masked, short)."""
+        headers = response.headers
+        for name in ("ratelimit-policy", "x-ratelimit-scope", "x-ratelimit-limit"):
+            value = headers.get(name)
+            if value:
+                return self._quote(f"{name}: {value}")
+        said = " ".join(
+            part for part in (answer.code, f'"{answer.message}"' if answer.message else "") if part
+        )
+        return self._quote(said) if said else "no reason given"
 
     def _check_fatal(
         self, request: OutboundRequest, response: httpx.Response, answer: _Answer, probe: bool

@@ -21,18 +21,10 @@ import httpx
 from scanium_e2e.clients.alloy import ScrapeTarget
 from scanium_e2e.clients.query import utc_now
 from scanium_e2e.errors import EndpointError
-from scanium_e2e.findings import Finding, Kind
+from scanium_e2e.findings import HOP_NAMES, Finding, Kind
 from scanium_e2e.metrics_text import parse_samples
 from scanium_e2e.pipeline import Pipeline
 from scanium_e2e.polling import TransientError
-
-HOP_NAMES = (
-    "backend /metrics",
-    "Alloy scrape",
-    "remote write",
-    "store ingestion",
-    "query",
-)
 
 
 @dataclass(frozen=True)
