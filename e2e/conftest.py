@@ -106,6 +106,10 @@ def contract(settings: Settings) -> Contract:
 
 # The backend's exempt list as it was before the fix: /metrics missing.
 INCIDENT = {"SCANIUM_E2E_BACKEND_EXEMPT_PATHS": "/health,/healthz,/readyz"}
+# The fixed list, pinned for the stack the external-mode proof must find healthy: a user
+# who applies the seed incident to the session's stack (README) breaks that stack, not the
+# proof of the suite's own external mode (one defect, one failure).
+HEALTHY = {"SCANIUM_E2E_BACKEND_EXEMPT_PATHS": "/health,/healthz,/readyz,/metrics"}
 EXTRAS = pytest.StashKey[ExtraStacks]()
 OWN_VERDICTS = pytest.StashKey[dict[str, "Future[StackVerdict]"]]()
 PRODUCTION_STYLE = REPO_ROOT / "fixtures" / "alloy" / "production-style.alloy"
@@ -145,7 +149,9 @@ def _extras(
         )
     if proofs:
         # Its own healthy stack: the proof's traffic never touches the session's counts.
-        stacks["external-proof"] = ComposeStack.variant(settings, "external-proof", {}, masker)
+        stacks["external-proof"] = ComposeStack.variant(
+            settings, "external-proof", HEALTHY, masker
+        )
         runs["external-proof"] = _external_run()
         runs["incident"] = _external_run(("-x", "e2e/test_scrape_health.py"))
     if _wanted(request, "deviation_stacks"):

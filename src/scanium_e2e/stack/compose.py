@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import logging
 import os
 import shutil
 import subprocess
@@ -21,6 +22,7 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from testcontainers.compose import DockerCompose
@@ -63,10 +65,49 @@ BACKEND_IMAGE_CONTRACT = (
 )
 
 
-def _compose_for(context: Path, files: Sequence[str], env_file: Path) -> DockerCompose:
-    """A DockerCompose whose env file names its project (COMPOSE_PROJECT_NAME)."""
-    return DockerCompose(
-        context=str(context), compose_file_name=list(files), env_file=str(env_file), wait=False
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class _StackCompose(DockerCompose):
+    """Testcontainers' DockerCompose whose `docker compose` commands see `environment`
+    over the shell's: compose lets the shell's variables win over the env file, and a
+    variant's overrides (the incident's exempt list, the external-mode proof's healthy one)
+    must win over a variable the user set for the session's own stack."""
+
+    environment: dict[str, str] = field(default_factory=dict)
+
+    def _run_command(
+        self, cmd: str | list[str], context: str | None = None
+    ) -> subprocess.CompletedProcess[bytes]:
+        try:
+            return subprocess.run(
+                cmd,
+                capture_output=True,
+                check=True,
+                cwd=context or str(self.context),
+                env={**os.environ, **self.environment},
+            )
+        except subprocess.CalledProcessError as exc:
+            logger.error("Command %r failed with exit code %s", exc.cmd, exc.returncode)
+            logger.error("STDERR:\n%s", exc.stderr.decode(errors="ignore"))
+            raise
+
+
+def _compose_for(
+    context: Path,
+    files: Sequence[str],
+    env_file: Path,
+    environment: Mapping[str, str] | None = None,
+) -> DockerCompose:
+    """A DockerCompose whose env file names its project (COMPOSE_PROJECT_NAME); the
+    variables of `environment` win over the shell's."""
+    return _StackCompose(
+        context=str(context),
+        compose_file_name=list(files),
+        env_file=str(env_file),
+        wait=False,
+        environment=dict(environment or {}),
     )
 
 
@@ -127,7 +168,7 @@ class ComposeStack:
             *(str(path.resolve()) for path in extra_compose_files),
         ]
         self._compose = _compose_for(
-            settings.compose_file.parent, self._files, self._write_env_file()
+            settings.compose_file.parent, self._files, self._write_env_file(), self.overrides
         )
         self._stopped = False
         self.endpoints = StackEndpoints(backend_url="", alloy_url="", mimir_url="")
@@ -235,7 +276,10 @@ class ComposeStack:
         override = write_alias_override(found, self._workdir)
         self._files.append(str(override))
         self._compose = _compose_for(
-            self.settings.compose_file.parent, self._files, self._workdir / "stack.env"
+            self.settings.compose_file.parent,
+            self._files,
+            self._workdir / "stack.env",
+            self.overrides,
         )
         self.timings["alloy_preflight"] = time.monotonic() - began
         return found
