@@ -14,7 +14,6 @@ from collections.abc import Callable
 
 import pytest
 
-from scanium_e2e.errors import EXIT_BAD_INPUT, ConfigurationError
 from scanium_e2e.mutation import (
     KILLED,
     Variant,
@@ -54,13 +53,10 @@ def results(
 
 
 def sharded(config: pytest.Config) -> tuple[Variant, ...]:
-    """This session's share of the variants (`--shard K/N`; all of them without it). Bad
-    input ends the session with one paragraph."""
+    """This session's share of the variants (`--shard K/N`, checked when the session is
+    configured; all of them without it)."""
     text = config.getoption("--shard", default=None)
-    try:
-        k, n = parse_shard(str(text)) if text else (1, 1)
-    except ConfigurationError as exc:
-        pytest.exit(f"scanium-e2e: {exc}", returncode=EXIT_BAD_INPUT)
+    k, n = parse_shard(str(text)) if text else (1, 1)
     return shard(CATALOG.harness, k, n)
 
 

@@ -22,8 +22,9 @@ from pathlib import Path
 import pytest
 
 from scanium_e2e import progress
-from scanium_e2e.errors import CheckFailed, ScaniumE2EError
+from scanium_e2e.errors import CheckFailed, ConfigurationError, ScaniumE2EError
 from scanium_e2e.findings import FINDING_PROPERTY, finding_json
+from scanium_e2e.mutation import parse_shard
 from scanium_e2e.options import add_pytest_options, overrides_from
 from scanium_e2e.secrets import Masker
 from scanium_e2e.settings import Settings
@@ -186,6 +187,17 @@ def pytest_make_collect_report(
         line = f"collecting {report.nodeid or 'the suite'} failed: {said}"
         cause = Cause(None, "", line, line)
         _session(collector.config).failures.append(Failure(report.nodeid, "collect", cause))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Options that need no stack are judged before anything runs: a bad `--shard` is a
+    usage error (one paragraph, exit 4)."""
+    text = config.getoption("--shard", default=None)
+    if text:
+        try:
+            parse_shard(str(text))
+        except ConfigurationError as exc:
+            raise pytest.UsageError(f"scanium-e2e: {exc}") from None
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:

@@ -53,3 +53,10 @@ def test_external_mode_without_urls() -> None:
     assert result.returncode == EXIT_BAD_INPUT, output
     assert "external mode needs the URLs" in output
     assert "Traceback" not in output
+
+
+def test_a_bad_shard_is_a_usage_error_before_anything_runs() -> None:
+    done = run_e2e("e2e/test_mutations.py", "--mutations", "--shard", "0/3", "--collect-only")
+    assert done.returncode == EXIT_BAD_INPUT, done.stdout + done.stderr
+    assert "--shard '0/3' is not K/N" in done.stdout + done.stderr
+    assert "Traceback" not in done.stdout + done.stderr
