@@ -7,7 +7,6 @@ run beside the session's own tests and cost its wall time only what they outlast
 
 from __future__ import annotations
 
-import os
 import subprocess
 import tempfile
 import time
@@ -15,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from scanium_e2e.settings import REPO_ROOT
+from scanium_e2e.settings import REPO_ROOT, environment_snapshot
 from scanium_e2e.stack import Stack
 from scanium_e2e.stack.external import external_environment
 from scanium_e2e.suite_run import pytest_command
@@ -53,7 +52,7 @@ class ExternalRun:
         self.folder = Path(tempfile.mkdtemp(prefix="scanium-e2e-external-"))
         self.junit = self.folder / "junit.xml"
         self._env = {
-            **os.environ,
+            **environment_snapshot(),
             **external_environment(stack.endpoints, api_key=api_key, run_id=run_id),
         }
         self._command = pytest_command(("e2e/",), self.folder, "--stack=external", *args)

@@ -10,14 +10,17 @@ import dataclasses
 import os
 import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from scanium_e2e.errors import ConfigurationError
 from scanium_e2e.options import ENV_PREFIX, values_from_env
 from scanium_e2e.secrets import distinct_token
 from scanium_e2e.stores import STORES, StoreKind
+
+T = TypeVar("T")
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PROVISIONED_ENV_FILE = REPO_ROOT / ".scanium-e2e.env"
@@ -36,6 +39,24 @@ STACK_MODES = ("testcontainers", "external", "attach")
 PROVIDERS = ("openai", "claude")
 # The env/deployment_environment label our Alloy config gives a started stack's series.
 DEFAULT_ENVIRONMENT = "e2e"
+
+
+def reading_environment(read: Callable[[], T]) -> T:
+    """`read()`, which iterates os.environ, run again when another thread changed the
+    environment under it: pytest sets and deletes PYTEST_CURRENT_TEST around every test
+    while the count checks, the stacks beside the session's and the harness work in
+    background threads, and iterating os.environ then raises (KeyError seen in CI)."""
+    for _ in range(100):
+        try:
+            return read()
+        except (KeyError, RuntimeError):
+            continue
+    return read()
+
+
+def environment_snapshot() -> dict[str, str]:
+    """A copy of the process environment, safe to take from any thread."""
+    return reading_environment(lambda: dict(os.environ))
 
 
 def read_dotenv(path: Path) -> dict[str, str]:

@@ -10,7 +10,6 @@ never on a failure's words.
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
@@ -21,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from scanium_e2e.findings import FINDING_PROPERTY
-from scanium_e2e.settings import REPO_ROOT
+from scanium_e2e.settings import REPO_ROOT, environment_snapshot
 from scanium_e2e.stack.compose import ComposeStack
 
 # The files whose tests check the stack under test (the proofs start stacks of their own).
@@ -161,7 +160,7 @@ def run_pytest(
     result = subprocess.run(
         pytest_command(targets, folder, *extra),
         cwd=REPO_ROOT,
-        env={**os.environ, **NESTED, **env},
+        env={**environment_snapshot(), **NESTED, **env},
         capture_output=True,
         text=True,
         timeout=timeout_s,

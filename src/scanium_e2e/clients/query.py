@@ -7,6 +7,7 @@ fail-fast connection handling and results shaped for the checks (`Sample`, `Seri
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -17,6 +18,12 @@ from urllib3.util.retry import Retry
 
 from scanium_e2e.errors import EndpointError
 from scanium_e2e.polling import TransientError
+from scanium_e2e.settings import reading_environment
+
+
+def _ca_bundle() -> str:
+    """The CA bundle requests takes from the environment (REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE)."""
+    return os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or ""
 
 
 @dataclass(frozen=True)
@@ -142,6 +149,17 @@ class StoreClient:
         self.base_url = base_url.rstrip("/")
         self.api_url = self.base_url + prefix.rstrip("/")
         self._session = requests.Session()
+        # The environment's proxy and CA settings are read once, here. requests would read
+        # os.environ on every call, and the count checks and the stacks beside the session's
+        # query from background threads while pytest rewrites PYTEST_CURRENT_TEST: iterating
+        # os.environ then raises KeyError (seen in CI).
+        self._session.proxies.update(
+            reading_environment(lambda: requests.utils.get_environ_proxies(self.api_url))
+        )
+        bundle = _ca_bundle()
+        if bundle:
+            self._session.verify = bundle
+        self._session.trust_env = False
         if tenant:
             self._session.headers["X-Scope-OrgID"] = tenant
         self._session.hooks["response"].append(self._refusal)

@@ -31,7 +31,7 @@ from scanium_e2e.contract import load_contract
 from scanium_e2e.errors import StackError
 from scanium_e2e.progress import phase
 from scanium_e2e.secrets import Masker
-from scanium_e2e.settings import REPO_ROOT, Settings
+from scanium_e2e.settings import REPO_ROOT, Settings, environment_snapshot
 from scanium_e2e.stack import StackEndpoints
 from scanium_e2e.stack.alloy_config import PipelineComponents, discover, write_alias_override
 from scanium_e2e.stack.alloy_preflight import read_components
@@ -86,7 +86,7 @@ class _StackCompose(DockerCompose):
                 capture_output=True,
                 check=True,
                 cwd=context or str(self.context),
-                env={**os.environ, **self.environment},
+                env={**environment_snapshot(), **self.environment},
             )
         except subprocess.CalledProcessError as exc:
             logger.error("Command %r failed with exit code %s", exc.cmd, exc.returncode)
