@@ -210,6 +210,8 @@ class VariantResult:
             "pytest_exit": self.outcome.code,
             "missed": self.missed,
             "collateral": {i: self.outcome.failed[i] for i in self.collateral},
+            # Each failed test's first line: what a person reads for the kill.
+            "first_lines": dict(sorted(self.outcome.failed.items())),
         }
 
 
