@@ -14,9 +14,7 @@ from typing import Any, Final
 
 from scanium_e2e.contract import Contract
 from scanium_e2e.traffic.ledger import Ledger
-
-# Label values (in the order of the role's grouping labels) -> increase.
-Counts = dict[tuple[str, ...], float]
+from scanium_e2e.traffic.run import Counts
 
 # The counts the ledger predicts exactly, and those that exist only with an errors counter.
 COUNT_ROLES: Final[tuple[str, ...]] = (

@@ -138,6 +138,6 @@ def imports_of(path: str) -> set[str]:
 
 def test_the_home_sits_between_traffic_and_checks() -> None:
     own = {name for name in imports_of("expectations.py") if name.startswith("scanium_e2e")}
-    assert own == {"scanium_e2e.contract", "scanium_e2e.traffic.ledger"}
+    assert own == {"scanium_e2e.contract", "scanium_e2e.traffic.ledger", "scanium_e2e.traffic.run"}
     for module in sorted((SRC / "traffic").glob("*.py")):
         assert "scanium_e2e.expectations" not in imports_of(f"traffic/{module.name}"), module

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from scanium_e2e.traffic.ledger import Ledger
 
+# Label values (in the order of a role's grouping labels) -> increase.
 Counts = dict[tuple[str, ...], float]
 
 
