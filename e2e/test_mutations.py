@@ -10,10 +10,15 @@ summary shows the coverage table (scanium_e2e.mutation.table).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 import pytest
 
+from scanium_e2e.alerts.judge import ScenarioVerdict
+from scanium_e2e.alerts.report import document
+from scanium_e2e.alerts.scenarios import load_inputs
+from scanium_e2e.alerts.session import judge_on_variant, variants_report
 from scanium_e2e.mutation import (
     KILLED,
     Variant,
@@ -28,6 +33,7 @@ from scanium_e2e.mutation import (
 from scanium_e2e.pytest_plugin import record_section
 from scanium_e2e.secrets import Masker
 from scanium_e2e.settings import Settings
+from scanium_e2e.stack.compose import ComposeStack
 
 CATALOG = load_catalog()
 
@@ -45,11 +51,39 @@ def results(
     if settings.external_mode or settings.attached:
         pytest.skip("mutation variants are started locally; this mode starts nothing")
     root = tmp_path_factory.mktemp("mutations")
-    done = run_variants(settings, sharded(pytestconfig), masker, root)
+    # The alert rules' states on each variant's stack (issue: which broken stacks does our
+    # alerting notice?), reported beside the coverage table; not with your own Alloy config,
+    # whose job the rules do not name.
+    inputs = (
+        None
+        if settings.own_alloy_config
+        else load_inputs(settings.alert_rules, settings.datasources)
+    )
+
+    def rules_on(stack: ComposeStack, variant: Variant) -> ScenarioVerdict | None:
+        return judge_on_variant(stack, inputs, variant.name) if inputs is not None else None
+
+    done = run_variants(settings, sharded(pytestconfig), masker, root, after_suite=rules_on)
     ids = sorted({test_id for result in done for test_id in result.outcome.ids})
     rows = [result.as_dict() for result in done]
     record_section(pytestconfig, "mutation harness", table(rows, ids, CATALOG.unmutable))
+    if inputs is not None:
+        record_section(pytestconfig, "alert rules on the mutation variants", _rules_report(done))
+        verdicts = [r.report for r in done if isinstance(r.report, ScenarioVerdict)]
+        path = settings.artifacts_dir / settings.run_id / "alerts-mutations.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(masker.mask(json.dumps(document(verdicts), indent=2)), encoding="utf-8")
     return {result.variant.name: result for result in done}
+
+
+def _rules_report(done: list[VariantResult]) -> str:
+    """Which alerting rules hold on each variant's stack; a variant not judged says why."""
+    verdicts = [r.report for r in done if isinstance(r.report, ScenarioVerdict)]
+    lines = [variants_report(verdicts)] if verdicts else []
+    lines.extend(
+        f"{r.variant.name}: not judged: {r.report}" for r in done if isinstance(r.report, Exception)
+    )
+    return "\n".join(lines)
 
 
 def sharded(config: pytest.Config) -> tuple[Variant, ...]:

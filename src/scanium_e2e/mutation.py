@@ -22,6 +22,7 @@ variants) whose JSON results `merge` into one coverage table.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import json
 import shutil
@@ -36,7 +37,7 @@ from pathlib import Path
 from scanium_e2e.errors import ConfigurationError
 from scanium_e2e.secrets import Masker
 from scanium_e2e.settings import REPO_ROOT, Settings
-from scanium_e2e.stack.compose import variant_stack
+from scanium_e2e.stack.compose import ComposeStack, variant_stack
 from scanium_e2e.suite_run import SUITE_FILES, Outcome, attach_environment, run_pytest
 
 BACKEND_SOURCE = REPO_ROOT / "fixtures" / "backend" / "scanium_backend"
@@ -185,6 +186,9 @@ class VariantResult:
     # failed test ids outside the expected set
     collateral: list[str]
     seconds: float
+    # What `after_suite` reported on the variant's stack (the alert rules' states), or the
+    # error that kept it from reporting; None without one.
+    report: object = None
 
     @property
     def verdict(self) -> str:
@@ -237,11 +241,22 @@ def judge(variant: Variant, outcome: Outcome, seconds: float) -> VariantResult:
     return VariantResult(variant, outcome, missed, collateral, seconds)
 
 
+# Reports on a variant's stack once the suite ran against it (the alert rules' states).
+AfterSuite = Callable[[ComposeStack, Variant], object]
+
+
 def run_variant(
-    settings: Settings, variant: Variant, masker: Masker, folder: Path
+    settings: Settings,
+    variant: Variant,
+    masker: Masker,
+    folder: Path,
+    after_suite: AfterSuite | None = None,
 ) -> VariantResult:
-    """Start the variant's stack, run the real suite attached to it, and judge the result."""
+    """Start the variant's stack, run the real suite attached to it, and judge the result;
+    `after_suite` reports on the stack before it is removed (report only: its error is kept
+    as its report, never a verdict)."""
     began = time.monotonic()
+    report: object = None
     with (
         prepared(variant) as (compose_files, dashboard),
         variant_stack(
@@ -251,7 +266,13 @@ def run_variant(
         # A patched dashboard is the one the suite replays (`--dashboards`).
         extra = (f"--dashboards={dashboard}",) if variant.dashboard_patch else ()
         outcome = run_pytest(SUITE_FILES, folder, attach_environment(stack), *extra)
-    return judge(variant, outcome, time.monotonic() - began)
+        seconds = time.monotonic() - began
+        if after_suite is not None:
+            try:
+                report = after_suite(stack, variant)
+            except Exception as exc:  # report only: said in the report, never a verdict
+                report = exc
+    return dataclasses.replace(judge(variant, outcome, seconds), report=report)
 
 
 def run_variants(
@@ -262,11 +283,12 @@ def run_variants(
     *,
     workers: int = 3,
     progress: Callable[[VariantResult], None] | None = None,
+    after_suite: AfterSuite | None = None,
 ) -> list[VariantResult]:
     """Every variant in a pool of `workers` (each starts its stack, runs the suite, stops)."""
 
     def one(variant: Variant) -> VariantResult:
-        result = run_variant(settings, variant, masker, root / variant.name)
+        result = run_variant(settings, variant, masker, root / variant.name, after_suite)
         if progress is not None:
             progress(result)
         return result

@@ -26,7 +26,7 @@ from pathlib import Path
 import yaml
 
 from scanium_e2e.alerts.judge import ScenarioVerdict
-from scanium_e2e.alerts.model import RuleKind, RuleState
+from scanium_e2e.alerts.model import RuleKind, RuleState, State
 from scanium_e2e.alerts.report import document, table
 from scanium_e2e.alerts.routing import (
     AlertmanagerClient,
@@ -44,7 +44,7 @@ from scanium_e2e.alerts.scenarios import (
     load_inputs,
 )
 from scanium_e2e.clients.query import StoreClient
-from scanium_e2e.contract import Contract
+from scanium_e2e.contract import AlertExpectations, Contract
 from scanium_e2e.secrets import Masker
 from scanium_e2e.settings import REPO_ROOT, Settings
 from scanium_e2e.stack import Stack
@@ -325,3 +325,32 @@ def run_proof_copy(settings: Settings, folder: Path) -> Outcome:
         "-k",
         COPY_SELECTION,
     )
+
+
+def judge_on_variant(stack: ComposeStack, inputs: AlertInputs, name: str) -> ScenarioVerdict:
+    """The rules on a mutation variant's stack (`pytest e2e/ --mutations`), right after the
+    suite ran against it: read-only through the store's query API, as `scanium-e2e alerts`
+    judges an existing store (no ruler is loaded, so a rule whose condition holds is
+    pending). Which rules notice which broken variant is reported, not judged: the default
+    expectations hold only for the healthy and the incident stacks."""
+    target = _target(stack.settings, stack, name, ruler=False)
+    try:
+        verdict = judge_healthy_on(target, inputs, AlertExpectations(), after=datetime.now(UTC))
+    finally:
+        if isinstance(target.client, StoreClient):
+            target.client.close()
+    verdict.name = name
+    return verdict
+
+
+def variants_report(verdicts: list[ScenarioVerdict]) -> str:
+    """One line per variant: the alerting rules whose condition holds on its stack, or that
+    none does (a broken pipeline no rule notices)."""
+    lines = []
+    for verdict in verdicts:
+        noticed = [f"{state.rule.name} ({state.state})" for state in verdict.noticed]
+        errors = [f"{s.rule.name}: {s.cell()}" for s in verdict.states if s.state is State.ERROR]
+        said = ", ".join(noticed) if noticed else "no alerting rule's condition holds"
+        erred = f"; errors: {'; '.join(errors)}" if errors else ""
+        lines.append(f"{verdict.name}: {said}{erred}")
+    return "\n".join(lines)
