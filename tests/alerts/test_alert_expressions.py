@@ -173,6 +173,17 @@ def test_classic_conditions_any_series_and_operators() -> None:
     assert classic_command({"conditions": [classic("avg", "gt", [5])]}, {"A": NO_DATA}).no_data
 
 
+def test_classic_reducers_skip_nan_points_as_grafana_does() -> None:
+    """A p95 over a step whose rate was 0 is NaN (seen in CI: the proof copy's Grafana p95
+    rule stayed inactive while the same rule in PromQL held); Grafana skips it."""
+    p95 = Results((Series({}, ((1.0, math.nan), (2.0, 49.0), (3.0, 50.0))),))
+    firing = classic_command({"conditions": [classic("avg", "gt", [5])]}, {"A": p95})
+    assert values(firing) == {(): 1.0}
+    only_nan = Results((Series({}, ((1.0, math.nan),)),))
+    none = classic_command({"conditions": [classic("avg", "no_value", [])]}, {"A": only_nan})
+    assert values(none) == {(): 1.0}
+
+
 def test_resample_pads_backfills_or_fills_with_null() -> None:
     source = Results((Series({}, ((10.0, 1.0), (30.0, 3.0))),))
     for upsampler, expected in (

@@ -166,16 +166,29 @@ def test_an_unreachable_backend() -> None:
     assert hop.detail == "GET http://127.0.0.1:18080/metrics failed: [Errno 111] Connection refused"
 
 
-def test_ingester_failures_without_a_reason_still_break_hop_4() -> None:
+def test_ingester_failures_without_a_reason_break_hop_4_when_alloy_s_pushes_failed() -> None:
     # Seen with Cortex's per-user series limit: every sample refused, no discard reason.
     store = FakeStore(
         own="cortex_ingester_ingested_samples_failures_total 108\n"
         "cortex_distributor_received_samples_total 108\n"
     )
-    ingestion = diagnose(fake_pipeline(store=store)).hops[3]
+    refused = FakeAlloy(counters=RemoteWriteCounters(sent=108, failed=108, dropped=0, retried=0))
+    ingestion = diagnose(fake_pipeline(store=store, alloy=refused)).hops[3]
     assert ingestion.status == "broken"
     assert ingestion.finding.kind == Kind.SAMPLES_DISCARDED
     assert "refused by its ingesters, no reason counted=108" in ingestion.detail
+
+
+def test_ingester_failures_of_other_writers_leave_hop_4_ok() -> None:
+    """The ruler writes through the same ingesters (seen in CI: 6 failed samples while rule
+    sets were reloaded, every push of Alloy accepted): not the pipeline's, not final."""
+    store = FakeStore(
+        own="cortex_ingester_ingested_samples_failures_total 6\n"
+        "cortex_distributor_received_samples_total 1528\n"
+    )
+    ingestion = diagnose(fake_pipeline(store=store)).hops[3]
+    assert ingestion.status == "ok"
+    assert "6 samples of other writers (its ruler) failed in its ingesters" in ingestion.detail
 
 
 def test_a_store_that_refused_nothing_is_ok_at_hop_4() -> None:

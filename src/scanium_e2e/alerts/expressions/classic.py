@@ -5,8 +5,9 @@ holds when any series' reduced value meets its evaluator. Conditions combine lef
 with their operator (`and`/`or`; the first one's is ignored). The result is one label-less
 number, 1 or 0; no data when no condition's query returned any series.
 
-Reducers skip nulls, as the legacy engine did: avg, min, max, sum, count, last, median,
-diff, diff_abs, percent_diff, percent_diff_abs, count_non_null. Evaluators: gt, lt,
+Reducers skip null and NaN points, as Grafana's classic reducers do: avg, min, max, sum,
+count, last, median, diff, diff_abs, percent_diff, percent_diff_abs, count_non_null.
+Evaluators: gt, lt,
 within_range, outside_range (exclusive), and no_value (the reduced value is null).
 """
 
@@ -62,7 +63,9 @@ REDUCERS: Mapping[str, Callable[[list[float]], Value]] = {
 
 def _values(item: Number | Series) -> list[float]:
     raw: Sequence[Value] = [item.value] if isinstance(item, Number) else [v for _, v in item.points]
-    return [float(v) for v in raw if v is not None]
+    # Grafana's classic reducers skip null and NaN points alike (`nilOrNaN`): a p95 over a
+    # window whose rate was 0 is NaN at that step, not a reason for the whole avg to be NaN.
+    return [float(v) for v in raw if v is not None and not math.isnan(float(v))]
 
 
 def classic_command(model: Mapping[str, Any], inputs: Mapping[str, Results]) -> Results:
