@@ -21,6 +21,7 @@ from scanium_e2e.alerts.scenarios import load_inputs
 from scanium_e2e.alerts.session import judge_on_variant, variants_report
 from scanium_e2e.mutation import (
     KILLED,
+    Coverage,
     Variant,
     VariantResult,
     load_catalog,
@@ -64,21 +65,19 @@ def results(
         return judge_on_variant(stack, inputs, variant.name) if inputs is not None else None
 
     done = run_variants(settings, sharded(pytestconfig), masker, root, after_suite=rules_on)
-    ids = sorted({test_id for result in done for test_id in result.outcome.ids})
-    rows = [result.as_dict() for result in done]
-    record_section(pytestconfig, "mutation harness", table(rows, ids, CATALOG.unmutable))
+    record_section(pytestconfig, "mutation harness", Coverage.of(done).table(CATALOG.unmutable))
     if inputs is not None:
-        record_section(pytestconfig, "alert rules on the mutation variants", _rules_report(done))
         verdicts = [r.report for r in done if isinstance(r.report, ScenarioVerdict)]
+        report = _rules_report(verdicts, done)
+        record_section(pytestconfig, "alert rules on the mutation variants", report)
         path = settings.artifacts_dir / settings.run_id / "alerts-mutations.json"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(masker.mask(json.dumps(document(verdicts), indent=2)), encoding="utf-8")
     return {result.variant.name: result for result in done}
 
 
-def _rules_report(done: list[VariantResult]) -> str:
+def _rules_report(verdicts: list[ScenarioVerdict], done: list[VariantResult]) -> str:
     """Which alerting rules hold on each variant's stack; a variant not judged says why."""
-    verdicts = [r.report for r in done if isinstance(r.report, ScenarioVerdict)]
     lines = [variants_report(verdicts)] if verdicts else []
     lines.extend(
         f"{r.variant.name}: not judged: {r.report}" for r in done if isinstance(r.report, Exception)

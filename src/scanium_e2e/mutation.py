@@ -348,38 +348,43 @@ def table(rows: Sequence[Row], suite_ids: Iterable[str], unmutable: Mapping[str,
     return "\n".join(lines)
 
 
-def results_json(
-    results: Sequence[VariantResult], unmutable: Mapping[str, str], shard_of: str = "1/1"
-) -> dict[str, object]:
-    """A run's results as data: the rows, the suite's test ids, what no variant kills, and
-    which shard of the catalog this run was (what `merge` needs)."""
-    ids = sorted({test_id for result in results for test_id in result.outcome.ids})
-    rows = [result.as_dict() for result in results]
-    expected = [test_id for result in results for test_id in result.variant.kills]
-    return {
-        "shard": shard_of,
-        "variants": rows,
-        "suite_ids": ids,
-        "unkilled": unkilled(expected, ids, unmutable),
-    }
-
-
 @dataclass(frozen=True)
-class Merged:
-    """Shards' results as one: the rows in catalog order, the union of suite ids, and the
-    catalog's variants no shard ran."""
+class Coverage:
+    """Results as rows (`VariantResult.as_dict`) with the suite's test ids: one run, a
+    shard, or shards merged (`missing`: the catalog's variants no shard ran)."""
 
     rows: tuple[Row, ...]
     suite_ids: tuple[str, ...]
-    missing: tuple[str, ...]
+    missing: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, results: Sequence[VariantResult]) -> Coverage:
+        """The coverage of a run's results, in the order they came."""
+        ids = sorted({test_id for result in results for test_id in result.outcome.ids})
+        return cls(tuple(result.as_dict() for result in results), tuple(ids))
 
     @property
     def all_killed(self) -> bool:
-        """Every variant of the catalog ran and was killed precisely."""
+        """Every variant ran (none missing) and was killed precisely."""
         return not self.missing and all(row["verdict"] == KILLED for row in self.rows)
 
+    def table(self, unmutable: Mapping[str, str]) -> str:
+        """The coverage table (`table`)."""
+        return table(self.rows, self.suite_ids, unmutable)
 
-def merge(paths: Sequence[Path], catalog: Catalog) -> Merged:
+    def as_json(self, unmutable: Mapping[str, str], shard_of: str = "1/1") -> dict[str, object]:
+        """As data: the rows, the suite's test ids, what no variant kills, and which shard of
+        the catalog this was (what `merge` reads back)."""
+        expected = [test_id for row in self.rows for test_id in _strings(row, "expected")]
+        return {
+            "shard": shard_of,
+            "variants": list(self.rows),
+            "suite_ids": list(self.suite_ids),
+            "unkilled": unkilled(expected, self.suite_ids, unmutable),
+        }
+
+
+def merge(paths: Sequence[Path], catalog: Catalog) -> Coverage:
     """Read the shards' JSON (`selftest --json`) and put them together; a file that is not
     such JSON, or a variant two shards both ran, is bad input naming the file."""
     rows: dict[str, Row] = {}
@@ -412,7 +417,7 @@ def merge(paths: Sequence[Path], catalog: Catalog) -> Merged:
     order = [variant.name for variant in catalog.harness]
     ranked = sorted(rows.values(), key=lambda row: _rank(order, str(row["variant"])))
     missing = tuple(name for name in order if name not in rows)
-    return Merged(tuple(ranked), tuple(sorted(ids)), missing)
+    return Coverage(tuple(ranked), tuple(sorted(ids)), missing)
 
 
 def _rank(order: list[str], name: str) -> tuple[int, str]:

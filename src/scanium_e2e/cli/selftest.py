@@ -12,16 +12,14 @@ from pathlib import Path
 from scanium_e2e.errors import ConfigurationError
 from scanium_e2e.mutation import (
     CATALOG_FILE,
-    KILLED,
     Catalog,
+    Coverage,
     VariantResult,
     load_catalog,
     merge,
     parse_shard,
-    results_json,
     run_variants,
     shard,
-    table,
 )
 from scanium_e2e.secrets import Masker
 from scanium_e2e.settings import Settings
@@ -101,19 +99,18 @@ def run(args: argparse.Namespace) -> int:
         results = run_variants(
             settings, chosen, masker, Path(root), workers=args.workers, progress=progress
         )
-    data = results_json(results, catalog.unmutable, f"{k}/{n}")
-    ids = sorted({test_id for result in results for test_id in result.outcome.ids})
-    rows = [result.as_dict() for result in results]
-    print(masker.mask(table(rows, ids, catalog.unmutable)))
+    coverage = Coverage.of(results)
+    print(masker.mask(coverage.table(catalog.unmutable)))
     if args.json:
+        data = coverage.as_json(catalog.unmutable, f"{k}/{n}")
         args.json.write_text(masker.mask(json.dumps(data, indent=2)) + "\n", encoding="utf-8")
-    return 0 if all(result.verdict == KILLED for result in results) else 1
+    return 0 if coverage.all_killed else 1
 
 
 def _merge(paths: list[Path], catalog: Catalog) -> int:
     """The coverage table of the shards' results; the variants no shard ran are named."""
     merged = merge(paths, catalog)
-    print(table(merged.rows, merged.suite_ids, catalog.unmutable))
+    print(merged.table(catalog.unmutable))
     if merged.missing:
         print(
             f"not run by any shard: {', '.join(merged.missing)} "
