@@ -114,10 +114,10 @@ def pipeline_hard_error(pipeline: Pipeline, targets: list[ScrapeTarget] | None =
         raise HardError(mismatch.render(), mismatch)
     if not pipeline.stack.started_here:
         return
-    ingestion = hop_mimir_ingestion(pipeline)
+    remote_write = hop_remote_write(pipeline)
+    ingestion = hop_mimir_ingestion(pipeline, remote_write)
     if ingestion.status == "broken":
         raise HardError(ingestion.headline(), ingestion.finding)
-    remote_write = hop_remote_write(pipeline)
     # The store's own counters can lag Alloy's by a fraction of a second (seen with Cortex:
     # Alloy counted the failed push before the store showed its discarded samples). A
     # failure the store does not explain yet is final only once it has stood for a scrape

@@ -220,8 +220,9 @@ def hop_remote_write(pipeline: Pipeline) -> HopReport:
     return _hop(3, "ok", Finding(Kind.SAMPLES_SENT, subject=component, seen=seen))
 
 
-def hop_mimir_ingestion(pipeline: Pipeline) -> HopReport:
-    """Hop 4: the store's discarded-samples counters, by reason (same names in both)."""
+def hop_mimir_ingestion(pipeline: Pipeline, remote_write: HopReport) -> HopReport:
+    """Hop 4: the store's discarded-samples counters, by reason (same names in both);
+    `remote_write` is hop 3's report, which says whether Alloy saw its pushes fail."""
     try:
         text = pipeline.store.own_metrics()
         samples = parse_samples(text)
@@ -250,7 +251,7 @@ def hop_mimir_ingestion(pipeline: Pipeline) -> HopReport:
         # recordings and ALERTS: seen in CI while rule sets were reloaded, Alloy's pushes
         # all accepted). Without a reason, they are the pipeline's only when Alloy saw its
         # pushes fail.
-        if _alloy_pushes_failed(pipeline):
+        if _pushes_failed(remote_write):
             discarded["refused by its ingesters, no reason counted"] = failed
         else:
             others = f"; {failed:g} samples of other writers (its ruler) failed in its ingesters"
@@ -269,14 +270,11 @@ def hop_mimir_ingestion(pipeline: Pipeline) -> HopReport:
     return _hop(4, "ok", accepted)
 
 
-def _alloy_pushes_failed(pipeline: Pipeline) -> bool:
-    """Whether Alloy's remote write counts failed or dropped samples (unknown: it did)."""
-    component = pipeline.contract.scrape.remote_write_component
-    try:
-        counters = pipeline.alloy.remote_write_counters(component)
-    except (TransientError, EndpointError):
-        return True
-    return bool(counters.failed or counters.dropped)
+def _pushes_failed(remote_write: HopReport) -> bool:
+    """Whether hop 3 saw Alloy's pushes fail or drop samples (unreachable: it may have)."""
+    if remote_write.status == "unknown":
+        return remote_write.finding.kind == Kind.UNREACHABLE
+    return remote_write.status == "broken"
 
 
 def hop_query(pipeline: Pipeline, query: str | None) -> HopReport:
@@ -324,8 +322,8 @@ def diagnose(
     pipeline: Pipeline, *, metric: str | None = None, query: str | None = None
 ) -> Diagnosis:
     """Inspect every hop and return the reports in pipeline order."""
-    ingestion = hop_mimir_ingestion(pipeline)
     remote_write = hop_remote_write(pipeline)
+    ingestion = hop_mimir_ingestion(pipeline, remote_write)
     if ingestion.status == "broken" and remote_write.status == "broken":
         # Samples the store refused fail in Alloy too: the cause is the store's.
         cause = f" ({pipeline.store_name} refused them: see hop 4)"
