@@ -4,12 +4,12 @@ vocabularies, the default policy, the cache split and the shapes of a short coun
 from __future__ import annotations
 
 import base64
-import copy
 import json
 import re
 from typing import Any
 
 import pytest
+from contract_data import contract_with
 
 from scanium_e2e.checks.cache import expected_split
 from scanium_e2e.checks.deviations import short_finding, short_keys
@@ -285,17 +285,6 @@ def test_the_pipelines_labels_come_from_the_alloy_config() -> None:
     )  # fmt: skip
 
 
-def _contract_with(path: tuple[str, ...], value: Any) -> dict[str, Any]:
-    data: dict[str, Any] = copy.deepcopy(
-        json.loads((REPO_ROOT / "fixtures" / "contract.json").read_text())
-    )
-    node = data
-    for key in path[:-1]:
-        node = node[key]
-    node[path[-1]] = value
-    return data
-
-
 @pytest.mark.parametrize(
     ("path", "value", "message"),
     [
@@ -314,7 +303,7 @@ def test_a_malformed_vocabulary_fault_or_cache_entry_is_named(
     path: tuple[str, ...], value: Any, message: str
 ) -> None:
     with pytest.raises(ConfigurationError, match=re.escape(message)):
-        parse_contract(_contract_with(path, value), source="my.json")
+        parse_contract(contract_with(path, value), source="my.json")
 
 
 # --- every path of the contract runs -------------------------------------------------------

@@ -9,16 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from contract_data import DEFAULT, contract_with, default_data
 
 from scanium_e2e.contract import load_contract, parse_contract
 from scanium_e2e.errors import ConfigurationError
 from scanium_e2e.settings import REPO_ROOT
-
-DEFAULT = REPO_ROOT / "fixtures" / "contract.json"
-
-
-def default_data() -> dict[str, Any]:
-    return dict(json.loads(DEFAULT.read_text()))
 
 
 def test_default_contract_matches_the_scanium_contract() -> None:
@@ -70,13 +65,11 @@ def test_malformed_json_names_line(tmp_path: Path) -> None:
 
 
 def test_failure_accounting_is_parsed_strictly() -> None:
-    import json
 
     import pytest as _pytest
 
     from scanium_e2e.contract import parse_contract
     from scanium_e2e.errors import ConfigurationError
-    from scanium_e2e.settings import REPO_ROOT
 
     base = json.loads((REPO_ROOT / "fixtures" / "contract.json").read_text())
     assert parse_contract(base).failures.recorded_as == "error"
@@ -95,15 +88,6 @@ def test_failure_accounting_is_parsed_strictly() -> None:
     base["failures"] = {}
     with _pytest.raises(ConfigurationError, match="not both"):
         parse_contract(base)
-
-
-def _with(path: tuple[str, ...], value: Any) -> dict[str, Any]:
-    data = copy.deepcopy(default_data())
-    node = data
-    for key in path[:-1]:
-        node = node[key]
-    node[path[-1]] = value
-    return data
 
 
 @pytest.mark.parametrize(
@@ -141,12 +125,12 @@ def test_each_problem_is_one_sentence_naming_its_key_path(
     path: tuple[str, ...], value: Any, message: str
 ) -> None:
     with pytest.raises(ConfigurationError) as caught:
-        parse_contract(_with(path, value), source="my.json")
+        parse_contract(contract_with(path, value), source="my.json")
     assert str(caught.value) == message
 
 
 def test_every_problem_of_a_file_is_named_in_one_paragraph() -> None:
-    data = _with(("metrics", "requests", "type"), "countr")
+    data = contract_with(("metrics", "requests", "type"), "countr")
     del data["metrics"]["errors"]
     data["extra"] = 1
     with pytest.raises(ConfigurationError) as caught:
