@@ -164,9 +164,9 @@ def pytest_runtest_makereport(
     fail_on_skip = item.config.getoption("--fail-on-skip", default=False)
     if report.skipped and fail_on_skip and not hasattr(report, "wasxfail"):
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
-        report.outcome = "failed"
-        report.longrepr = f"skipped, and --fail-on-skip is set: {reason}"
         said = f"skipped, and --fail-on-skip is set: {reason}"
+        report.outcome = "failed"
+        report.longrepr = said
         cause = Cause(None, "", said, said)
         _session(item.config).failures.append(Failure(item.nodeid, report.when, cause))
     if _panel_test(item):
