@@ -149,9 +149,7 @@ def _extras(
         )
     if proofs:
         # Its own healthy stack: the proof's traffic never touches the session's counts.
-        stacks["external-proof"] = ComposeStack.variant(
-            settings, "external-proof", HEALTHY, masker
-        )
+        stacks["external-proof"] = ComposeStack.variant(settings, "external-proof", HEALTHY, masker)
         runs["external-proof"] = _external_run()
         runs["incident"] = _external_run(("-x", "e2e/test_scrape_health.py"))
     if _wanted(request, "deviation_stacks"):

@@ -38,9 +38,7 @@ class _Changing(dict[str, str]):
 def test_a_call_never_iterates_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     client = StoreClient("http://127.0.0.1:9")
     monkeypatch.setattr(os, "environ", _Changing(os.environ))
-    merged = client._session.merge_environment_settings(
-        "http://127.0.0.1:9", {}, None, None, None
-    )
+    merged = client._session.merge_environment_settings("http://127.0.0.1:9", {}, None, None, None)
     assert merged["verify"] == client._session.verify  # the bundle read once, or True
     # The same call with the environment trusted (requests' default) is the CI failure.
     client._session.trust_env = True
