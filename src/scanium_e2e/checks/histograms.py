@@ -25,7 +25,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from scanium_e2e.checks.counts import read_counts, scraped_after, sum_by
+from scanium_e2e.checks.counts import complete_scrape_after, read_counts, scraped_after, sum_by
 from scanium_e2e.checks.expectations import count_queries
 from scanium_e2e.checks.waits import fail_with_diagnosis, pipeline_hard_error, poll_check
 from scanium_e2e.clients.query import utc_now
@@ -453,3 +453,50 @@ def check_series_and_bounds(pipeline: Pipeline, spec: MetricSpec) -> None:
             hop=5,
         )
         raise CheckFailed(finding.render(), (finding,))
+
+
+def _computable(value: float | None) -> bool:
+    return value is not None and math.isfinite(value) and value > 0
+
+
+def wait_for_quantile(pipeline: Pipeline, query: str, bucket: str, ended: float | None) -> float:
+    """Poll `query` (a histogram_quantile over `bucket`) until it is a finite number above
+    0, as a dashboard's quantile panel needs it; return it.
+
+    The buckets of a scrape can reach the store in another remote-write batch than its
+    `_count`, so a quantile read as the counts settle can be NaN for a moment (the rate of
+    buckets whose newest samples are not in yet; seen in CI). It is final once the store
+    holds a complete scrape of `bucket` taken after the traffic `ended`: then a value still
+    not computable fails at once, naming it.
+    """
+
+    def value_at(at: datetime) -> float | None:
+        result = pipeline.store.instant(query, at)
+        return result[0].value if result else None
+
+    def probe() -> float | None:
+        at = utc_now()  # the value and its finality read at one moment
+        value = value_at(at)
+        if not _computable(value) and complete_scrape_after(pipeline, bucket, ended, at):
+            value = value_at(at)
+            if value is not None and math.isnan(value):
+                nan = Finding(Kind.ALL_NAN, subject=query, seen="1 series")
+                raise HardError(nan.render(), nan)
+            if not _computable(value):
+                raise HardError(f"`{query}` is {_shown(value)}, not a latency above 0")
+        return value
+
+    result = poll_check(
+        pipeline,
+        probe,
+        _computable,
+        what=f"`{query}` to be a finite number above 0",
+        describe=_shown,
+        metric=bucket,
+        query=query,
+    )
+    return float(result.value or 0.0)
+
+
+def _shown(value: float | None) -> str:
+    return "no series" if value is None else f"{value:g}"
