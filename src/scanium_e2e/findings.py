@@ -116,7 +116,7 @@ _TEMPLATES: dict[tuple[int | None, Kind], str] = {
     (None, Kind.NOTHING_SENT): "{subject}: {seen} (nothing sent yet){detail}",
     (None, Kind.SAMPLES_SENT): "{subject}: {seen}{detail}",
     (None, Kind.SAMPLES_DISCARDED): "{subject} discarded samples ({seen}); {detail}",
-    (None, Kind.SAMPLES_ACCEPTED): "{seen} samples, none discarded",
+    (None, Kind.SAMPLES_ACCEPTED): "{seen} samples, none of Alloy's discarded{detail}",
     (None, Kind.NO_QUERY): "no query given",
     (None, Kind.QUERY_REJECTED): "`{subject}`: {detail}",
     (None, Kind.QUERY_RETURNED): "`{subject}` returned {seen}: {detail}",

@@ -188,7 +188,35 @@ def test_ingester_failures_of_other_writers_leave_hop_4_ok() -> None:
     )
     ingestion = diagnose(fake_pipeline(store=store)).hops[3]
     assert ingestion.status == "ok"
-    assert "6 samples of other writers (its ruler) failed in its ingesters" in ingestion.detail
+    assert ingestion.detail == (
+        "received=1528 samples, none of Alloy's discarded; it refused samples of its other "
+        "writers (its ruler): refused by its ingesters, no reason counted=6"
+    )
+
+
+def test_discards_with_a_reason_while_alloy_s_pushes_all_succeed_are_other_writers() -> None:
+    """CI: two rule groups wrote one series (sample-out-of-order=8), Alloy sent 1620
+    samples with none failed, dropped or retried; hop 4 blamed the pipeline."""
+    store = FakeStore(
+        own='cortex_discarded_samples_total{reason="sample-out-of-order",user="fake"} 8\n'
+        "cortex_distributor_received_samples_total 1692\n"
+    )
+    accepted = FakeAlloy(counters=RemoteWriteCounters(sent=1620, failed=0, dropped=0, retried=0))
+    ingestion = diagnose(fake_pipeline(store=store, alloy=accepted)).hops[3]
+    assert ingestion.status == "ok"
+    assert ingestion.detail.endswith("(its ruler): sample-out-of-order=8")
+
+
+def test_discards_while_alloy_retries_are_the_pipeline_s() -> None:
+    """A rate-limited push answers 429: Alloy retries it and counts nothing failed."""
+    store = FakeStore(
+        own='cortex_discarded_samples_total{reason="rate_limited",user="fake"} 40\n'
+        "cortex_distributor_received_samples_total 90\n"
+    )
+    retrying = FakeAlloy(counters=RemoteWriteCounters(sent=50, failed=0, dropped=0, retried=40))
+    ingestion = diagnose(fake_pipeline(store=store, alloy=retrying)).hops[3]
+    assert ingestion.status == "broken"
+    assert ingestion.finding.seen == "rate_limited=40"
 
 
 def test_a_store_that_refused_nothing_is_ok_at_hop_4() -> None:

@@ -18,7 +18,7 @@ from datetime import timedelta
 
 import httpx
 
-from scanium_e2e.clients.alloy import ScrapeTarget
+from scanium_e2e.clients.alloy import RemoteWriteCounters, ScrapeTarget
 from scanium_e2e.clients.query import utc_now
 from scanium_e2e.errors import EndpointError
 from scanium_e2e.findings import HOP_NAMES, Finding, Kind
@@ -35,6 +35,8 @@ class HopReport:
     name: str
     status: str  # "ok", "broken", "consequence" (of a later hop) or "unknown"
     finding: Finding
+    # Hop 3's Alloy counters, when they could be read.
+    counters: RemoteWriteCounters | None = None
 
     @property
     def detail(self) -> str:
@@ -213,11 +215,13 @@ def hop_remote_write(pipeline: Pipeline) -> HopReport:
             seen=seen,
             detail=f"; Alloy log: {last}" if last else "",
         )
-        return _hop(3, "broken", failed)
+        return replace(_hop(3, "broken", failed), counters=counters)
     if not counters.sent:
         # Alloy replays its WAL for ~15 s after start before the first send.
-        return _hop(3, "unknown", Finding(Kind.NOTHING_SENT, subject=component, seen=seen))
-    return _hop(3, "ok", Finding(Kind.SAMPLES_SENT, subject=component, seen=seen))
+        nothing = Finding(Kind.NOTHING_SENT, subject=component, seen=seen)
+        return replace(_hop(3, "unknown", nothing), counters=counters)
+    sent = Finding(Kind.SAMPLES_SENT, subject=component, seen=seen)
+    return replace(_hop(3, "ok", sent), counters=counters)
 
 
 def hop_mimir_ingestion(pipeline: Pipeline, remote_write: HopReport) -> HopReport:
@@ -245,16 +249,17 @@ def hop_mimir_ingestion(pipeline: Pipeline, remote_write: HopReport) -> HopRepor
     failed = sum(
         s.value for s in samples if s.name == "cortex_ingester_ingested_samples_failures_total"
     )
-    others = ""
     if not discarded and failed:
-        # The ingesters also count the samples of the store's other writers (its ruler's
-        # recordings and ALERTS: seen in CI while rule sets were reloaded, Alloy's pushes
-        # all accepted). Without a reason, they are the pipeline's only when Alloy saw its
-        # pushes fail.
-        if _pushes_failed(remote_write):
-            discarded["refused by its ingesters, no reason counted"] = failed
-        else:
-            others = f"; {failed:g} samples of other writers (its ruler) failed in its ingesters"
+        discarded["refused by its ingesters, no reason counted"] = failed
+    others = ""
+    if discarded and not _pushes_refused(remote_write):
+        # The store counts the samples of its other writers too (its ruler's recordings
+        # and ALERTS: seen in CI, out-of-order samples while two rule groups wrote one
+        # series, Alloy's pushes all accepted). A refused sample fails Alloy's push (HTTP
+        # 400) or makes it retry (429): without either, the refusals are not the pipeline's.
+        reasons = ", ".join(f"{reason}={count:g}" for reason, count in sorted(discarded.items()))
+        others = f"; it refused samples of its other writers (its ruler): {reasons}"
+        discarded = {}
     if discarded:
         reasons = ", ".join(f"{reason}={count:g}" for reason, count in sorted(discarded.items()))
         refused = Finding(
@@ -265,16 +270,21 @@ def hop_mimir_ingestion(pipeline: Pipeline, remote_write: HopReport) -> HopRepor
         )
         return _hop(4, "broken", refused)
     accepted = Finding(
-        Kind.SAMPLES_ACCEPTED, subject=pipeline.store_name, seen=f"received={received:g}{others}"
+        Kind.SAMPLES_ACCEPTED,
+        subject=pipeline.store_name,
+        seen=f"received={received:g}",
+        detail=others,
     )
     return _hop(4, "ok", accepted)
 
 
-def _pushes_failed(remote_write: HopReport) -> bool:
-    """Whether hop 3 saw Alloy's pushes fail or drop samples (unreachable: it may have)."""
-    if remote_write.status == "unknown":
+def _pushes_refused(remote_write: HopReport) -> bool:
+    """Whether hop 3 saw Alloy's pushes fail, drop or retry samples (unreachable: they
+    may have)."""
+    counters = remote_write.counters
+    if counters is None:
         return remote_write.finding.kind == Kind.UNREACHABLE
-    return remote_write.status == "broken"
+    return bool(counters.failed or counters.dropped or counters.retried)
 
 
 def hop_query(pipeline: Pipeline, query: str | None) -> HopReport:
