@@ -9,7 +9,7 @@ import pytest
 
 from scanium_e2e.alerts.judge import judge_healthy, judge_incident, must_fire
 from scanium_e2e.alerts.loading import load_rules
-from scanium_e2e.alerts.model import RuleState, State
+from scanium_e2e.alerts.model import PROOF_LABEL, RuleState, State
 from scanium_e2e.alerts.prometheus_rules import ruler_states
 from scanium_e2e.alerts.ruler import LoadedGroup, namespace_of, parse_time
 from scanium_e2e.contract import AlertExpectations, parse_contract
@@ -172,6 +172,38 @@ def test_a_copy_without_rules_renumbers_the_rules_it_keeps(tmp_path: Path) -> No
     (group,) = load_rules([path]).without({"Down"}).prometheus
     assert [(r.name, r.index) for r in group.rules] == [("job:up:sum", 0)]
     assert [r.get("record") for r in group.document["rules"]] == ["job:up:sum"]
+
+
+def test_a_proof_writes_no_series_the_user_s_rules_write(tmp_path: Path) -> None:
+    """Two groups writing one series make the store discard samples as out of order (CI:
+    the user's rules and a proof copy of them in one ruler, hop 4 then blamed the pipeline)."""
+    path = tmp_path / "r.yml"
+    path.write_text(RULES, encoding="utf-8")
+    (group,) = load_rules([path]).for_proof("proof-x").prometheus
+    assert [(r.name, r.index, dict(r.labels)) for r in group.rules] == [
+        ("Down", 0, {"severity": "page", PROOF_LABEL: "proof-x"}),
+        ("Down", 1, {PROOF_LABEL: "proof-x"}),
+    ]
+    assert [(d.get("alert"), d["labels"]) for d in group.document["rules"]] == [
+        ("Down", {"severity": "page", PROOF_LABEL: "proof-x"}),
+        ("Down", {PROOF_LABEL: "proof-x"}),
+    ]
+
+
+def test_no_fixture_alert_reads_a_recorded_series_so_proofs_may_drop_recordings() -> None:
+    from scanium_e2e.alerts.session import FIXTURE_RULES, NOISY_RULES
+
+    assert load_rules([FIXTURE_RULES, NOISY_RULES]).recorded_reads() == []
+
+
+def test_an_alert_over_a_recorded_series_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "r.yml"
+    path.write_text(
+        "groups:\n- name: g\n  rules:\n  - record: job:up:sum\n    expr: sum(up)\n"
+        "  - alert: Low\n    expr: job:up:sum < 1\n",
+        encoding="utf-8",
+    )
+    assert [(r.name, n) for r, n in load_rules([path]).recorded_reads()] == [("Low", "job:up:sum")]
 
 
 def test_a_delivery_pages_only_through_a_receiver_with_integrations() -> None:

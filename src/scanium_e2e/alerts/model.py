@@ -15,7 +15,10 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from scanium_e2e.promql import format_duration
+from scanium_e2e.promql import format_duration, metric_names
+
+# The label a proof's alerts carry in a shared ruler (RuleSet.for_proof).
+PROOF_LABEL = "scanium_e2e_rule_set"
 
 
 class RuleFormat(StrEnum):
@@ -151,6 +154,41 @@ class RuleSet:
             self.files,
             self.skipped,
         )
+
+    def for_proof(self, rule_set: str) -> RuleSet:
+        """This set as a proof loads it into a ruler beside the user's rules: without its
+        recording rules, and with `PROOF_LABEL: rule_set` on each alerting rule, so that
+        it writes no series another rule set writes. Two groups writing one series (the
+        same `record:`, or the same alert's ALERTS) make the store discard samples as out
+        of order, which hop 4 would read as the pipeline's (seen in CI). A proof's alert
+        must then not read a recorded series: `recorded_reads` says which do."""
+        recorded = {r.name for r in self.rules if r.kind is RuleKind.RECORDING}
+        kept = self.without(recorded)
+        groups = []
+        for group in kept.prometheus:
+            documents = [
+                {**doc, "labels": {**(doc.get("labels") or {}), PROOF_LABEL: rule_set}}
+                for doc in group.document.get("rules", [])
+            ]
+            rules = tuple(
+                replace(rule, labels={**rule.labels, PROOF_LABEL: rule_set}) for rule in group.rules
+            )
+            groups.append(
+                replace(group, rules=rules, document={**group.document, "rules": documents})
+            )
+        return replace(kept, prometheus=tuple(groups))
+
+    def recorded_reads(self) -> list[tuple[RuleRef, str]]:
+        """(alerting rule, recorded metric) for each alert of a Prometheus group that reads
+        a series one of this set's recording rules writes."""
+        recorded = {r.name for r in self.rules if r.kind is RuleKind.RECORDING}
+        return [
+            (rule, name)
+            for group in self.prometheus
+            for rule in group.rules
+            if rule.kind is RuleKind.ALERTING
+            for name in sorted(metric_names(rule.query) & recorded)
+        ]
 
 
 class State(StrEnum):

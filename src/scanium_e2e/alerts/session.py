@@ -19,7 +19,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -102,10 +102,12 @@ class AlertSession:
         )
         fixtures = load_inputs([FIXTURE_RULES], [])
         noisy = load_inputs([FIXTURE_RULES, NOISY_RULES], [])
+        # Each proof shares a ruler with the user's rules: it writes no series of theirs.
         self.proofs: dict[str, AlertInputs] = {
-            PROOF_NOISY: noisy,
+            PROOF_NOISY: replace(noisy, rules=noisy.rules.for_proof(PROOF_NOISY)),
             PROOF_UNCOVERED: AlertInputs(
-                fixtures.rules.without(set(COVERING)), fixtures.datasources
+                fixtures.rules.without(set(COVERING)).for_proof(PROOF_UNCOVERED),
+                fixtures.datasources,
             ),
         }
         self.healthy: StoreTarget | None = None
