@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from scanium_e2e.alerts.model import (
@@ -24,9 +24,10 @@ from scanium_e2e.alerts.model import (
     RuleState,
     State,
 )
-from scanium_e2e.alerts.ruler import LoadedGroup, RulerClient, namespace_of
+from scanium_e2e.alerts.ruler import EVALUATION_INTERVAL, LoadedGroup, RulerClient, namespace_of
 from scanium_e2e.clients.query import QueryError
 from scanium_e2e.polling import PollResult, poll
+from scanium_e2e.promql import parse_duration
 from scanium_e2e.verdict.empty_query import QueryClient
 
 GroupKey = tuple[str, str]
@@ -143,6 +144,45 @@ def count_recorded(client: QueryClient, states: list[RuleState]) -> list[RuleSta
             else RuleState(state.rule, State.NO_SERIES)
         )
     return out
+
+
+def record_late_data(
+    client: QueryClient,
+    ruler: RulerClient,
+    rule_set: str,
+    groups: Sequence[PrometheusGroup],
+    states: list[RuleState],
+    *,
+    timeout_s: float,
+    interval_s: float = 0.25,
+) -> list[RuleState]:
+    """Recount the recording rules that wrote no series although their expression returns
+    data now: the data reached the store after the ruler's last evaluation (seen: a rate()
+    whose second sample came a second late), so only an evaluation after now is final.
+
+    The ruler evaluates at its interval's slot, up to one interval before it starts: the
+    wait is for an evaluation started one interval after now."""
+    late = [
+        state.rule
+        for state in states
+        if state.rule.kind is RuleKind.RECORDING
+        and state.state is State.NO_SERIES
+        and _returns_data(client, state.rule.query)
+    ]
+    if not late:
+        return states
+    after = datetime.now(UTC) + timedelta(seconds=parse_duration(EVALUATION_INTERVAL))
+    waiting = [group for group in groups if any(rule in group.rules for rule in late)]
+    wait_for_evaluation(ruler, rule_set, waiting, after, timeout_s=timeout_s, interval_s=interval_s)
+    recounted = count_recorded(client, [s for s in states if s.rule in late])
+    return [next((r for r in recounted if r.rule == s.rule), s) for s in states]
+
+
+def _returns_data(client: QueryClient, query: str) -> bool:
+    try:
+        return bool(client.instant(query))
+    except QueryError:
+        return False
 
 
 def query_states(client: QueryClient, groups: Sequence[PrometheusGroup]) -> list[RuleState]:

@@ -29,6 +29,7 @@ from scanium_e2e.alerts.model import GrafanaRule, RuleKind, RuleSet, RuleState
 from scanium_e2e.alerts.prometheus_rules import (
     count_recorded,
     query_states,
+    record_late_data,
     ruler_states,
     wait_for_evaluation,
 )
@@ -109,8 +110,14 @@ class StoreTarget:
                     timeout_s=self.timeout_s,
                     interval_s=self.poll_interval_s,
                 )
-                states = count_recorded(
-                    self.client, ruler_states(rule_set, rules.prometheus, loaded)
+                states = record_late_data(
+                    self.client,
+                    self.ruler,
+                    rule_set,
+                    rules.prometheus,
+                    count_recorded(self.client, ruler_states(rule_set, rules.prometheus, loaded)),
+                    timeout_s=self.timeout_s,
+                    interval_s=self.poll_interval_s,
                 )
             else:
                 states = query_states(self.client, rules.prometheus)
