@@ -12,7 +12,12 @@ from scanium_e2e.checks.waits import pipeline_hard_error
 from scanium_e2e.clients.alloy import RemoteWriteCounters, ScrapeTarget
 from scanium_e2e.findings import Kind
 from scanium_e2e.polling import HardError
-from scanium_e2e.verdict.diagnose import diagnose, hop_alloy_scrape, hop_backend_metrics
+from scanium_e2e.verdict.diagnose import (
+    HopReport,
+    diagnose,
+    hop_alloy_scrape,
+    hop_backend_metrics,
+)
 
 FORBIDDEN = "server returned HTTP status 403 Forbidden"
 REFUSED = (
@@ -166,14 +171,23 @@ def test_an_unreachable_backend() -> None:
     assert hop.detail == "GET http://127.0.0.1:18080/metrics failed: [Errno 111] Connection refused"
 
 
+def _hop_4(
+    store_metrics: str, sent: float = 10, failed: float = 0, retried: float = 0
+) -> HopReport:
+    """Hop 4 of a diagnosis over the store's own /metrics and Alloy's counters."""
+    counters = RemoteWriteCounters(sent=sent, failed=failed, dropped=0, retried=retried)
+    pipeline = fake_pipeline(store=FakeStore(own=store_metrics), alloy=FakeAlloy(counters=counters))
+    return diagnose(pipeline).hops[3]
+
+
 def test_ingester_failures_without_a_reason_break_hop_4_when_alloy_s_pushes_failed() -> None:
     # Seen with Cortex's per-user series limit: every sample refused, no discard reason.
-    store = FakeStore(
-        own="cortex_ingester_ingested_samples_failures_total 108\n"
-        "cortex_distributor_received_samples_total 108\n"
+    ingestion = _hop_4(
+        "cortex_ingester_ingested_samples_failures_total 108\n"
+        "cortex_distributor_received_samples_total 108\n",
+        sent=108,
+        failed=108,
     )
-    refused = FakeAlloy(counters=RemoteWriteCounters(sent=108, failed=108, dropped=0, retried=0))
-    ingestion = diagnose(fake_pipeline(store=store, alloy=refused)).hops[3]
     assert ingestion.status == "broken"
     assert ingestion.finding.kind == Kind.SAMPLES_DISCARDED
     assert "refused by its ingesters, no reason counted=108" in ingestion.detail
@@ -182,11 +196,10 @@ def test_ingester_failures_without_a_reason_break_hop_4_when_alloy_s_pushes_fail
 def test_ingester_failures_of_other_writers_leave_hop_4_ok() -> None:
     """The ruler writes through the same ingesters (seen in CI: 6 failed samples while rule
     sets were reloaded, every push of Alloy accepted): not the pipeline's, not final."""
-    store = FakeStore(
-        own="cortex_ingester_ingested_samples_failures_total 6\n"
+    ingestion = _hop_4(
+        "cortex_ingester_ingested_samples_failures_total 6\n"
         "cortex_distributor_received_samples_total 1528\n"
     )
-    ingestion = diagnose(fake_pipeline(store=store)).hops[3]
     assert ingestion.status == "ok"
     assert ingestion.detail == (
         "received=1528 samples, none of Alloy's discarded; it refused samples of its other "
@@ -197,31 +210,30 @@ def test_ingester_failures_of_other_writers_leave_hop_4_ok() -> None:
 def test_discards_with_a_reason_while_alloy_s_pushes_all_succeed_are_other_writers() -> None:
     """CI: two rule groups wrote one series (sample-out-of-order=8), Alloy sent 1620
     samples with none failed, dropped or retried; hop 4 blamed the pipeline."""
-    store = FakeStore(
-        own='cortex_discarded_samples_total{reason="sample-out-of-order",user="fake"} 8\n'
-        "cortex_distributor_received_samples_total 1692\n"
+    ingestion = _hop_4(
+        'cortex_discarded_samples_total{reason="sample-out-of-order",user="fake"} 8\n'
+        "cortex_distributor_received_samples_total 1692\n",
+        sent=1620,
     )
-    accepted = FakeAlloy(counters=RemoteWriteCounters(sent=1620, failed=0, dropped=0, retried=0))
-    ingestion = diagnose(fake_pipeline(store=store, alloy=accepted)).hops[3]
     assert ingestion.status == "ok"
     assert ingestion.detail.endswith("(its ruler): sample-out-of-order=8")
 
 
 def test_discards_while_alloy_retries_are_the_pipeline_s() -> None:
     """A rate-limited push answers 429: Alloy retries it and counts nothing failed."""
-    store = FakeStore(
-        own='cortex_discarded_samples_total{reason="rate_limited",user="fake"} 40\n'
-        "cortex_distributor_received_samples_total 90\n"
+    ingestion = _hop_4(
+        'cortex_discarded_samples_total{reason="rate_limited",user="fake"} 40\n'
+        "cortex_distributor_received_samples_total 90\n",
+        sent=50,
+        retried=40,
     )
-    retrying = FakeAlloy(counters=RemoteWriteCounters(sent=50, failed=0, dropped=0, retried=40))
-    ingestion = diagnose(fake_pipeline(store=store, alloy=retrying)).hops[3]
     assert ingestion.status == "broken"
     assert ingestion.finding.seen == "rate_limited=40"
 
 
 def test_a_store_that_refused_nothing_is_ok_at_hop_4() -> None:
-    store = FakeStore(
-        own="cortex_ingester_ingested_samples_failures_total 0\n"
+    ingestion = _hop_4(
+        "cortex_ingester_ingested_samples_failures_total 0\n"
         "cortex_distributor_received_samples_total 9\n"
     )
-    assert diagnose(fake_pipeline(store=store)).hops[3].status == "ok"
+    assert ingestion.status == "ok"
