@@ -71,6 +71,7 @@ class _Session:
     kept: list[BaseException] = field(default_factory=list)
     panels: dict[str, PanelOutcome] = field(default_factory=dict)
     outside: list[str] = field(default_factory=list)
+    unjudged: list[str] = field(default_factory=list)
     proved: Proved | None = None
     artifacts: str = ""
     progress: logging.Handler | None = None
@@ -263,6 +264,12 @@ def record_outside(config: pytest.Config, lines: list[str]) -> None:
     known.extend(line for line in lines if line not in known)
 
 
+def record_unjudged(config: pytest.Config, lines: list[str]) -> None:
+    """Remember checks this run could not judge, each with why ("not judged on this run")."""
+    known = _session(config).unjudged
+    known.extend(line for line in lines if line not in known)
+
+
 def record_proved(config: pytest.Config, proved: Proved) -> None:
     """Remember what the session's traffic and count checks established."""
     _session(config).proved = proved
@@ -385,6 +392,7 @@ def build_verdict(config: pytest.Config, stats: dict[str, list[object]]) -> Verd
         deviations=[masker.mask(d) for d in uncovered(deviations, groups)],
         accepted=list(accepted),
         outside=list(gathered.outside),
+        unjudged=list(gathered.unjudged),
         panels=list(gathered.panels.values()),
         proved=gathered.proved,
         artifacts=gathered.artifacts,

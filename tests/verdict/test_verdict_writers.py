@@ -89,3 +89,18 @@ def test_a_deviation_a_failure_already_says_is_not_repeated() -> None:
         "2 injected failures"
     ]
     assert "GET http://b/metrics over" in said
+
+
+def test_a_check_this_run_could_not_judge_is_said_everywhere(tmp_path: Path) -> None:
+    """A green run with a rule not judged (a slow machine): the terminal, JSON and Markdown
+    each name it, and it is not among what the run proved."""
+    line = "alert rule `P95` holds on the healthy pipeline ({} = 1): this run's requests were slow"
+    verdict = Verdict(counts={"passed": 4}, seconds=9.0, unjudged=[line])
+    assert verdict.lines() == [
+        "4 passed in 9.0 s",
+        f"not judged on this run (not checked): {line}",
+    ]
+    data = json.loads(write_json(verdict, tmp_path / "v.json").read_text())
+    assert data["not_judged_on_this_run"] == [line]
+    said = markdown(verdict)
+    assert "### Not judged on this run (not checked)\n\n- alert rule `P95` holds" in said

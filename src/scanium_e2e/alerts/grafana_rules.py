@@ -48,6 +48,11 @@ from scanium_e2e.verdict.empty_query import QueryClient
 DEFAULT_INTERVAL_MS = 1000
 DEFAULT_MAX_DATA_POINTS = 43_200
 _MACRO = re.compile(r"\$\{?(__[A-Za-z_]+)\}?")
+# Values that make a query with Grafana's macros valid PromQL, to read it (not to run it).
+PLACEHOLDER_MACROS: Mapping[str, str] = {
+    **{name: "1m" for name in ("__interval", "__rate_interval", "__range")},
+    **{name: "1" for name in ("__interval_ms", "__range_s", "__range_ms", "__from", "__to")},
+}
 
 
 @dataclass(frozen=True)
@@ -238,7 +243,7 @@ def evaluate_rule(
         if isinstance(item, Number) and item.value is not None and item.value != 0
     )
     if alerting:
-        return _alerting(rule, alerting, "")
+        return _alerting(rule, alerting, "; ".join(condition.matches))
     if any(isinstance(item, Number) and item.value is None for item in condition.items):
         return _special(rule, rule.no_data_state, State.NO_DATA, "the condition is null")
     return RuleState(rule.ref, State.INACTIVE)
@@ -247,8 +252,6 @@ def evaluate_rule(
 def check_queries(rules: RuleSet, datasources: Datasources) -> None:
     """Bad input before any stack starts: a Prometheus-type query that is not PromQL is
     named with its file, group, rule and refId (macros count as durations)."""
-    dummy = {name: "1m" for name in ("__interval", "__rate_interval", "__range")}
-    dummy.update({n: "1" for n in ("__interval_ms", "__range_s", "__range_ms", "__from", "__to")})
     for rule in rules.grafana:
         for entry in rule.data:
             source = None if entry.is_expression else datasources.get(entry.datasource_uid)
@@ -256,7 +259,7 @@ def check_queries(rules: RuleSet, datasources: Datasources) -> None:
                 continue
             expr = str(entry.model.get("expr", ""))
             try:
-                analyse(expand_macros(expr, dummy))
+                analyse(expand_macros(expr, PLACEHOLDER_MACROS))
             except PromQLSyntaxError as exc:
                 raise RuleFileError(
                     f"{rule.ref.file}: group `{rule.ref.group}`, rule `{rule.ref.name}`, refId "

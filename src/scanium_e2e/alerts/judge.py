@@ -4,7 +4,10 @@
   series that make it hold and, for the classic traps, why); a rule that errors, a Grafana
   rule without data that would send DatasourceNoData, and a recording rule that wrote no
   series after the traffic are findings too. The contract's `alerts.allowed_on_healthy`
-  accepts named rules, each reported as "accepted by contract".
+  accepts named rules, each reported as "accepted by contract". A rule over a latency
+  quantile that holds because the machine made this run's requests slower than planned is
+  "not judged on this run", naming the requests (slow_run.py); the run's latency is
+  evidence in the finding otherwise.
 - Incident: at least one alerting rule must notice it (pending or firing); else a finding
   saying how long `up` was 0 and the rule that would notice it.
 - Either: the contract's `alerts.must_fire.<scenario>` names rules that must be active.
@@ -12,10 +15,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from scanium_e2e.alerts.model import RuleFormat, RuleKind, RuleState, State
+from scanium_e2e.alerts.slow_run import Cause, Explanation
 from scanium_e2e.alerts.traps import comparison_of, explain_fallback
 from scanium_e2e.contract import AlertExpectations
 from scanium_e2e.findings import Finding, Kind
@@ -34,6 +38,8 @@ class ScenarioVerdict:
     findings: list[Finding] = field(default_factory=list)
     accepted: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # Rules this run cannot judge (the machine made the healthy run slow), each a sentence.
+    unjudged: list[str] = field(default_factory=list)
 
     @property
     def noticed(self) -> list[RuleState]:
@@ -51,6 +57,7 @@ class ScenarioVerdict:
             ],
             "accepted": self.accepted,
             "notes": self.notes,
+            "not_judged": self.unjudged,
         }
 
 
@@ -59,7 +66,9 @@ def _series_text(state: RuleState) -> str:
         return state.detail or "its condition"
     shown = "; ".join(s.describe() for s in state.series[:4])
     more = f" (+{len(state.series) - 4} more)" if len(state.series) > 4 else ""
-    return shown + more
+    # A classic condition's 1 says little: its matches say which value met it.
+    why = f": {state.detail}" if state.detail else ""
+    return shown + more + why
 
 
 def _condition(state: RuleState, conditions: dict[str, str]) -> str:
@@ -75,8 +84,10 @@ def judge_healthy(
     client: QueryClient | None = None,
     explain: Explainer | None = None,
     conditions: dict[str, str] | None = None,
+    latency: Mapping[str, Explanation] | None = None,
 ) -> ScenarioVerdict:
-    """The healthy scenario: nothing may hold, error, lack data or record nothing."""
+    """The healthy scenario: nothing may hold, error, lack data or record nothing.
+    `latency`: why each latency rule would hold, by the run's ledger (slow_run.py)."""
     verdict = ScenarioVerdict("healthy", list(states))
     allowed = expectations.allowed_on_healthy
     for state in states:
@@ -86,6 +97,13 @@ def judge_healthy(
                 verdict.accepted.append(
                     f"accepted by contract: alert rule `{rule.name}` holds on a healthy "
                     f"pipeline ({_series_text(state)}): {allowed[rule.name]}"
+                )
+                continue
+            slowness = (latency or {}).get(rule.name)
+            if slowness is not None and slowness.cause is Cause.SLOW_MACHINE:
+                verdict.unjudged.append(
+                    f"alert rule `{rule.name}` holds on the healthy pipeline "
+                    f"({_series_text(state)}): {slowness.sentence}"
                 )
                 continue
             trap = explain_fallback(
@@ -102,7 +120,7 @@ def judge_healthy(
                     subject=rule.name,
                     expected=rule.query,
                     seen=_series_text(state),
-                    detail=trap,
+                    detail=trap or (f"; {slowness.sentence}" if slowness is not None else ""),
                 )
             )
         elif state.state is State.NO_DATA:

@@ -35,6 +35,7 @@ from scanium_e2e.alerts.prometheus_rules import (
 )
 from scanium_e2e.alerts.routing import RoutingConfig, load_routing
 from scanium_e2e.alerts.ruler import RulerClient
+from scanium_e2e.alerts.slow_run import RunLatency, explanations
 from scanium_e2e.contract import AlertExpectations
 from scanium_e2e.polling import poll
 from scanium_e2e.verdict.empty_query import QueryClient, explain_empty
@@ -160,8 +161,10 @@ def judge_healthy_on(
     after: datetime,
     rules: RuleSet | None = None,
     rule_set: str = "rules",
+    run: RunLatency | None = None,
 ) -> ScenarioVerdict:
-    """The healthy scenario on `target`, from evaluations after `after` (the traffic)."""
+    """The healthy scenario on `target`, from evaluations after `after` (the traffic);
+    `run`: the latency the traffic's ledger measured, to explain latency rules."""
     chosen = rules or inputs.rules
     states = target.states(inputs, chosen, rule_set, after)
     return judge_healthy(
@@ -170,6 +173,7 @@ def judge_healthy_on(
         client=target.client,
         explain=target.explainer(),
         conditions={rule.ref.name: condition_text(rule) for rule in chosen.grafana},
+        latency=explanations(chosen, run),
     )
 
 

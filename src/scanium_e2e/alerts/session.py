@@ -43,6 +43,7 @@ from scanium_e2e.alerts.scenarios import (
     judge_incident_on,
     load_inputs,
 )
+from scanium_e2e.alerts.slow_run import RunLatency
 from scanium_e2e.clients.query import StoreClient
 from scanium_e2e.contract import AlertExpectations, Contract
 from scanium_e2e.secrets import Masker
@@ -50,6 +51,7 @@ from scanium_e2e.settings import REPO_ROOT, Settings
 from scanium_e2e.stack import Stack
 from scanium_e2e.stack.compose import ComposeStack
 from scanium_e2e.suite_run import Outcome, run_pytest
+from scanium_e2e.traffic.ledger import Ledger
 
 FIXTURE_RULES = REPO_ROOT / "fixtures" / "alerts" / "rules"
 NOISY_RULES = REPO_ROOT / "fixtures" / "alerts" / "proofs" / "noisy.rules.yml"
@@ -134,15 +136,22 @@ class AlertSession:
             self.healthy.load(self.proofs[PROOF_NOISY].rules, PROOF_NOISY)
         self.timings["load_s"] = time.monotonic() - began
 
-    def judge_healthy(self) -> dict[str, ScenarioVerdict]:
+    def judge_healthy(self, ledger: Ledger | None = None) -> dict[str, ScenarioVerdict]:
         """The healthy verdicts (the user's rules, and the noisy proof on a local stack),
-        from evaluations after now (the traffic has been sent and counted)."""
+        from evaluations after now (the traffic has been sent and counted); `ledger`, the
+        traffic's, tells a slow machine from a latency rule that is wrong."""
         assert self.healthy is not None, "start_healthy first"
         began = time.monotonic()
         after = datetime.now(UTC)
+        run = None if ledger is None else RunLatency.of(ledger, self.contract)
         found = {
             RULES: judge_healthy_on(
-                self.healthy, self.inputs, self.contract.alerts, after=after, rule_set=RULES
+                self.healthy,
+                self.inputs,
+                self.contract.alerts,
+                after=after,
+                rule_set=RULES,
+                run=run,
             )
         }
         if self.local:
@@ -152,6 +161,7 @@ class AlertSession:
                 self.contract.alerts,
                 after=after,
                 rule_set=PROOF_NOISY,
+                run=run,
             )
         self.verdicts["healthy"] = found
         self.timings["healthy_s"] = time.monotonic() - began

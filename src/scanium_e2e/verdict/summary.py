@@ -50,6 +50,8 @@ class Verdict:
     accepted: list[str] = field(default_factory=list)
     # Panels (and other parts) the suite found but cannot check in this stack.
     outside: list[str] = field(default_factory=list)
+    # Checks this run could not judge (a slow machine), each with why.
+    unjudged: list[str] = field(default_factory=list)
     panels: list[PanelOutcome] = field(default_factory=list)
     proved: Proved | None = None
     artifacts: str = ""
@@ -118,6 +120,7 @@ class Verdict:
             lines.append(
                 f"not part of this stack (not checked, not counted as passed): {shown}{more}"
             )
+        lines.extend(f"not judged on this run (not checked): {line}" for line in self.unjudged)
         if self.artifacts:
             lines.append(f"artifacts: {self.artifacts}")
         return lines
@@ -143,6 +146,7 @@ class Verdict:
             "deviations": list(self.deviations),
             "accepted": list(self.accepted),
             "not_part_of_this_stack": list(self.outside),
+            "not_judged_on_this_run": list(self.unjudged),
             "panels": [
                 {"test": p.test, "outcome": p.outcome, "sentence": p.sentence} for p in self.panels
             ],

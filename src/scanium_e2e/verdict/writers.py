@@ -62,6 +62,10 @@ def markdown(verdict: Verdict) -> str:
         lines += ["### Not part of this stack (not checked)", ""]
         lines += [f"- {_cell(item)}" for item in verdict.outside]
         lines.append("")
+    if verdict.unjudged:
+        lines += ["### Not judged on this run (not checked)", ""]
+        lines += [f"- {_cell(item)}" for item in verdict.unjudged]
+        lines.append("")
     return "\n".join(lines)
 
 

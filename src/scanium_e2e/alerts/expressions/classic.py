@@ -3,7 +3,9 @@
 Each condition reduces every series of its query (`query.params[0]`) with its reducer, and
 holds when any series' reduced value meets its evaluator. Conditions combine left to right
 with their operator (`and`/`or`; the first one's is ignored). The result is one label-less
-number, 1 or 0; no data when no condition's query returned any series.
+number, 1 or 0; no data when no condition's query returned any series. When it is 1, the
+series that met their evaluators are named with their reduced values (Grafana's evaluation
+matches), for the sentences.
 
 Reducers skip null and NaN points, as Grafana's classic reducers do: avg, min, max, sum,
 count, last, median, diff, diff_abs, percent_diff, percent_diff_abs, count_non_null.
@@ -68,6 +70,10 @@ def _values(item: Number | Series) -> list[float]:
     return [float(v) for v in raw if v is not None and not math.isnan(float(v))]
 
 
+def _labels(labels: Mapping[str, str]) -> str:
+    return "{" + ", ".join(f'{k}="{v}"' for k, v in sorted(labels.items())) + "}"
+
+
 def classic_command(model: Mapping[str, Any], inputs: Mapping[str, Results]) -> Results:
     """Evaluate a classic_conditions model over the results of the queries it names."""
     conditions = model.get("conditions") or []
@@ -75,6 +81,7 @@ def classic_command(model: Mapping[str, Any], inputs: Mapping[str, Results]) -> 
         raise ExpressionError("classic_conditions without conditions")
     firing: bool | None = None
     every_no_data = True
+    matches: list[str] = []
     for index, condition in enumerate(conditions):
         ref = ((condition.get("query") or {}).get("params") or [""])[0]
         if ref not in inputs:
@@ -98,6 +105,7 @@ def classic_command(model: Mapping[str, Any], inputs: Mapping[str, Results]) -> 
                 holds = holds or reduced is None
             elif reduced is not None and predicate(reduced):
                 holds = True
+                matches.append(f"{reducer}() of {ref} = {reduced:g} on {_labels(item.labels)}")
         if not results.items and predicate is None:
             holds = True  # no value at all: `no_value` holds
         operator = str((condition.get("operator") or {}).get("type", "and")).lower()
@@ -109,4 +117,4 @@ def classic_command(model: Mapping[str, Any], inputs: Mapping[str, Results]) -> 
             firing = firing and holds
     if every_no_data:
         return Results((), no_data=True)
-    return Results((Number({}, 1.0 if firing else 0.0),))
+    return Results((Number({}, 1.0 if firing else 0.0),), matches=tuple(matches) if firing else ())

@@ -41,6 +41,9 @@ class Results:
 
     items: tuple[Item, ...] = ()
     no_data: bool = False
+    # What made a classic condition hold, as Grafana's evaluation matches say it:
+    # `avg() of A = 6210 on {}`, one per series that met its evaluator.
+    matches: tuple[str, ...] = ()
 
     @property
     def has_series(self) -> bool:
