@@ -243,7 +243,9 @@ def evaluate_rule(
         if isinstance(item, Number) and item.value is not None and item.value != 0
     )
     if alerting:
-        return _alerting(rule, alerting, "; ".join(condition.matches))
+        shown = "; ".join(condition.matches[:3])
+        more = len(condition.matches) - 3
+        return _alerting(rule, alerting, shown + (f" (+{more} more)" if more > 0 else ""))
     if any(isinstance(item, Number) and item.value is None for item in condition.items):
         return _special(rule, rule.no_data_state, State.NO_DATA, "the condition is null")
     return RuleState(rule.ref, State.INACTIVE)

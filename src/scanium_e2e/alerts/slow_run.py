@@ -35,6 +35,7 @@ from scanium_e2e.alerts.expressions.threshold import evaluator_of
 from scanium_e2e.alerts.expressions.values import ExpressionError
 from scanium_e2e.alerts.grafana_rules import PLACEHOLDER_MACROS, dependencies, expand_macros
 from scanium_e2e.alerts.model import GrafanaQuery, GrafanaRule, RuleKind, RuleSet
+from scanium_e2e.alerts.traps import unwrap
 from scanium_e2e.checks.histograms import latency_expectations
 from scanium_e2e.contract import Contract
 from scanium_e2e.promql import PromQLSyntaxError, analyse
@@ -52,16 +53,10 @@ class LatencyRule:
     above: float
 
 
-def _unwrap(node: object) -> object:
-    while isinstance(node, pp.ParenExpr):
-        node = node.expr
-    return node
-
-
 def is_latency_quantile(expr: str, family: str) -> bool:
     """True for `histogram_quantile(q, ...)` whose every selector is `<family>_bucket`."""
     try:
-        root = _unwrap(pp.parse(expr))
+        root = unwrap(pp.parse(expr))
         found = analyse(expr).selectors
     except (ValueError, RuntimeError, PromQLSyntaxError):
         return False
@@ -76,14 +71,14 @@ def is_latency_quantile(expr: str, family: str) -> bool:
 def prometheus_latency_rule(query: str, family: str) -> LatencyRule | None:
     """`<latency quantile> > T` (or `>= T`) as a LatencyRule, else None."""
     try:
-        root = _unwrap(pp.parse(query))
+        root = unwrap(pp.parse(query))
     except (ValueError, RuntimeError):
         return None
     if not isinstance(root, pp.BinaryExpr) or str(root.op) not in (">", ">="):
         return None
     if root.modifier is not None and root.modifier.return_bool:
         return None  # `> bool T` is 0 or 1 on every series: it holds regardless
-    rhs = _unwrap(root.rhs)
+    rhs = unwrap(root.rhs)
     if not isinstance(rhs, pp.NumberLiteral) or not is_latency_quantile(str(root.lhs), family):
         return None
     return LatencyRule(family, float(rhs.val))

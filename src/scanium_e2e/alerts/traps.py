@@ -30,7 +30,8 @@ class VectorFallback:
     value: float
 
 
-def _unwrap(node: object) -> object:
+def unwrap(node: object) -> object:
+    """The expression inside any parentheses around `node`."""
     while isinstance(node, pp.ParenExpr):
         node = node.expr
     return node
@@ -68,15 +69,15 @@ def vector_fallbacks(query: str) -> list[VectorFallback]:
     for node in _walk(root):
         if not isinstance(node, pp.BinaryExpr) or str(node.op) != "or":
             continue
-        rhs = _unwrap(node.rhs)
+        rhs = unwrap(node.rhs)
         if (
             isinstance(rhs, pp.Call)
             and rhs.func.name == "vector"
             and rhs.args
-            and isinstance(_unwrap(rhs.args[0]), pp.NumberLiteral)
+            and isinstance(unwrap(rhs.args[0]), pp.NumberLiteral)
             and not _safe_matching(node)
         ):
-            value = float(_unwrap(rhs.args[0]).val)  # type: ignore[attr-defined]
+            value = float(unwrap(rhs.args[0]).val)  # type: ignore[attr-defined]
             found.append(VectorFallback(" ".join(str(node.lhs).split()), value))
     return found
 
@@ -84,11 +85,11 @@ def vector_fallbacks(query: str) -> list[VectorFallback]:
 def comparison_of(query: str) -> str:
     """`< 1` when the query's outermost operation compares with a number, else ""."""
     try:
-        root = _unwrap(pp.parse(query))
+        root = unwrap(pp.parse(query))
     except (ValueError, RuntimeError):
         return ""
     if isinstance(root, pp.BinaryExpr) and str(root.op) in _COMPARISONS:
-        rhs = _unwrap(root.rhs)
+        rhs = unwrap(root.rhs)
         if isinstance(rhs, pp.NumberLiteral):
             return f"{root.op} {rhs.val:g}"
     return ""
