@@ -194,3 +194,14 @@ def test_without_a_ledger_nothing_is_explained(tmp_path: Path) -> None:
     rules = load_rules([path])
     assert explanations(rules, None) == {}
     assert explanations(rules, run_of())["P95"].cause is Cause.PLAN
+
+
+def test_reaching_a_bucket_bound_needs_a_request_above_the_bound_below_it() -> None:
+    """`>= 5000` holds on a p95 of exactly 5000, which requests of 5000 ms or less give."""
+    rule = prometheus_latency_rule(f"{P95} >= 5000", FAMILY)
+    assert rule == LatencyRule(FAMILY, 5000.0, inclusive=True)
+    explained = run_of(4000.0).explain(rule)
+    assert explained is not None and explained.cause is Cause.SLOW_MACHINE
+    assert "took longer than 2500 ms (the bucket bound below its threshold 5000 ms)" in (
+        explained.sentence
+    )

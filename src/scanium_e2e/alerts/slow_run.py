@@ -3,10 +3,11 @@
 A rule that compares a quantile of the contract's latency histogram with a number,
 `histogram_quantile(q, <latency>_bucket ...) > T` (a Grafana rule: that query, reduced by
 mean, min, max, last or median, above T), can hold only when some observation lies above
-B, the largest bucket bound not above T: while every observation is at most B, every
-bucket from B up holds the same count, and the quantile is at most B. The suite's own
-clock bounds each observation, since a request's server-side latency is at most its round
-trip (the ledger). So the ledger tells which of three things made such a rule hold:
+B, the largest bucket bound not above T (below T for `>= T`): while every observation is
+at most B, every bucket from B up holds the same count, and the quantile is at most B.
+The suite's own clock bounds each observation, since a request's server-side latency is
+at most its round trip (the ledger). So the ledger tells which of three things made such a
+rule hold:
 
 - the plan: a request's stub delay plus the run's median overhead reaches above B, so the
   rule holds on what a healthy run is meant to look like (a threshold too tight, or in
@@ -47,10 +48,12 @@ _BOUNDED_REDUCERS = frozenset({"mean", "avg", "min", "max", "last", "median"})
 
 @dataclass(frozen=True)
 class LatencyRule:
-    """An alerting rule that holds when a quantile of `family` rises above `above`."""
+    """An alerting rule that holds when a quantile of `family` rises above `above` (or
+    reaches it, `inclusive`)."""
 
     family: str
     above: float
+    inclusive: bool = False
 
 
 def is_latency_quantile(expr: str, family: str) -> bool:
@@ -81,7 +84,7 @@ def prometheus_latency_rule(query: str, family: str) -> LatencyRule | None:
     rhs = unwrap(root.rhs)
     if not isinstance(rhs, pp.NumberLiteral) or not is_latency_quantile(str(root.lhs), family):
         return None
-    return LatencyRule(family, float(rhs.val))
+    return LatencyRule(family, float(rhs.val), inclusive=str(root.op) == ">=")
 
 
 def _reads_quantile(rule: GrafanaRule, ref: str, family: str, above: float) -> bool:
@@ -208,7 +211,11 @@ class RunLatency:
         family, no buckets in the contract, no request observed)."""
         if rule.family != self.family or not self.bounds or not self.requests:
             return None
-        bound = max((b for b in self.bounds if b <= rule.above), default=0.0)
+        # `>= T` holds on a quantile equal to T: then B is the bound below T.
+        below = [
+            b for b in self.bounds if b < rule.above or (b == rule.above and not rule.inclusive)
+        ]
+        bound = max(below, default=0.0)
         answered = [r for r in self.requests if math.isfinite(r.round_trip)]
         overhead = statistics.median(r.round_trip - r.delay for r in answered) if answered else 0.0
         planned = max(r.delay for r in self.requests) + max(overhead, 0.0)
