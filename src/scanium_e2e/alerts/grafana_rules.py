@@ -25,7 +25,7 @@ from datetime import UTC, datetime, timedelta
 
 from scanium_e2e.alerts.datasources import Datasources
 from scanium_e2e.alerts.expressions import SUPPORTED_TYPES, ExpressionError, Results, Unsupported
-from scanium_e2e.alerts.expressions.classic import classic_command
+from scanium_e2e.alerts.expressions.classic import classic_command, classic_conditions
 from scanium_e2e.alerts.expressions.math import evaluate_math, variables
 from scanium_e2e.alerts.expressions.reduce import reduce_command
 from scanium_e2e.alerts.expressions.resample import resample_command
@@ -73,10 +73,7 @@ def dependencies(entry: GrafanaQuery) -> list[str]:
     if kind == "math":
         return variables(str(entry.model.get("expression", "")))
     if kind == "classic_conditions":
-        return [
-            str(((c.get("query") or {}).get("params") or [""])[0])
-            for c in entry.model.get("conditions") or []
-        ]
+        return [condition.ref for condition in classic_conditions(entry.model)]
     return [str(entry.model.get("expression", "")).lstrip("$").strip("{}")]
 
 

@@ -32,6 +32,7 @@ from enum import StrEnum
 
 import promql_parser as pp
 
+from scanium_e2e.alerts.expressions.classic import classic_conditions
 from scanium_e2e.alerts.expressions.threshold import evaluator_of
 from scanium_e2e.alerts.expressions.values import ExpressionError
 from scanium_e2e.alerts.grafana_rules import PLACEHOLDER_MACROS, dependencies, expand_macros
@@ -124,16 +125,13 @@ def grafana_latency_rule(rule: GrafanaRule, family: str) -> LatencyRule | None:
     if condition.expression_type != "classic_conditions":
         return None
     thresholds = []
-    for item in condition.model.get("conditions") or []:
-        evaluator = item.get("evaluator") or {}
-        limits = evaluator.get("params") or []
-        reducer = str((item.get("reducer") or {}).get("type", "")).lower()
-        ref = str(((item.get("query") or {}).get("params") or [""])[0])
-        if evaluator.get("type") != "gt" or not limits or reducer not in _BOUNDED_REDUCERS:
+    for item in classic_conditions(condition.model):
+        if item.evaluator != "gt" or not item.params or item.reducer not in _BOUNDED_REDUCERS:
             return None
-        if not _reads_quantile(rule, ref, family, float(limits[0])):
+        above = float(item.params[0])
+        if not _reads_quantile(rule, item.ref, family, above):
             return None
-        thresholds.append(float(limits[0]))
+        thresholds.append(above)
     return LatencyRule(family, min(thresholds)) if thresholds else None
 
 

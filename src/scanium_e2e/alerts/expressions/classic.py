@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 import statistics
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from scanium_e2e.alerts.expressions.threshold import check
@@ -28,6 +29,7 @@ from scanium_e2e.alerts.expressions.values import (
     Series,
     Unsupported,
     Value,
+    labels_text,
 )
 
 
@@ -70,31 +72,57 @@ def _values(item: Number | Series) -> list[float]:
     return [float(v) for v in raw if v is not None and not math.isnan(float(v))]
 
 
-def _labels(labels: Mapping[str, str]) -> str:
-    return "{" + ", ".join(f'{k}="{v}"' for k, v in sorted(labels.items())) + "}"
+@dataclass(frozen=True)
+class ClassicCondition:
+    """One entry of a classic_conditions model's `conditions`, as its model writes it."""
+
+    ref: str  # query.params[0]: the refId it reduces
+    reducer: str  # lower case
+    evaluator: str
+    params: tuple[Any, ...]  # the evaluator's parameters, unconverted
+    operator: str  # and / or, lower case
+
+    def numbers(self) -> tuple[float, ...]:
+        """The evaluator's parameters as numbers."""
+        return tuple(float(p) for p in self.params)
+
+
+def classic_conditions(model: Mapping[str, Any]) -> list[ClassicCondition]:
+    """The conditions of a classic_conditions model, read once for every user."""
+    found = []
+    for condition in model.get("conditions") or []:
+        evaluator = condition.get("evaluator") or {}
+        found.append(
+            ClassicCondition(
+                ref=str(((condition.get("query") or {}).get("params") or [""])[0]),
+                reducer=str((condition.get("reducer") or {}).get("type", "")).lower(),
+                evaluator=str(evaluator.get("type", "")),
+                params=tuple(evaluator.get("params") or []),
+                operator=str((condition.get("operator") or {}).get("type", "and")).lower(),
+            )
+        )
+    return found
 
 
 def classic_command(model: Mapping[str, Any], inputs: Mapping[str, Results]) -> Results:
     """Evaluate a classic_conditions model over the results of the queries it names."""
-    conditions = model.get("conditions") or []
+    conditions = classic_conditions(model)
     if not conditions:
         raise ExpressionError("classic_conditions without conditions")
     firing: bool | None = None
     every_no_data = True
     matches: list[str] = []
     for index, condition in enumerate(conditions):
-        ref = ((condition.get("query") or {}).get("params") or [""])[0]
+        ref = condition.ref
         if ref not in inputs:
             raise ExpressionError(
                 f"classic condition {index + 1} reads {ref!r}, which no query defines"
             )
-        reducer = str((condition.get("reducer") or {}).get("type", "")).lower()
+        reducer = condition.reducer
         if reducer not in REDUCERS:
             raise Unsupported(f"classic condition reducer {reducer!r}")
-        evaluator = condition.get("evaluator") or {}
-        kind = str(evaluator.get("type", ""))
-        params = tuple(float(p) for p in evaluator.get("params") or [])
-        predicate = None if kind == "no_value" else check(kind, params)
+        kind = condition.evaluator
+        predicate = None if kind == "no_value" else check(kind, condition.numbers())
         results = inputs[ref]
         if results.items:
             every_no_data = False
@@ -105,13 +133,12 @@ def classic_command(model: Mapping[str, Any], inputs: Mapping[str, Results]) -> 
                 holds = holds or reduced is None
             elif reduced is not None and predicate(reduced):
                 holds = True
-                matches.append(f"{reducer}() of {ref} = {reduced:g} on {_labels(item.labels)}")
+                matches.append(f"{reducer}() of {ref} = {reduced:g} on {labels_text(item.labels)}")
         if not results.items and predicate is None:
             holds = True  # no value at all: `no_value` holds
-        operator = str((condition.get("operator") or {}).get("type", "and")).lower()
         if firing is None:
             firing = holds
-        elif operator == "or":
+        elif condition.operator == "or":
             firing = firing or holds
         else:
             firing = firing and holds
