@@ -57,7 +57,7 @@ class ScenarioVerdict:
             ],
             "accepted": self.accepted,
             "notes": self.notes,
-            "not_judged": self.unjudged,
+            "not_judged_on_this_run": self.unjudged,
         }
 
 
