@@ -65,6 +65,7 @@ class Kind(StrEnum):
     MATCHER_EXCLUDES_ALL = "matcher-excludes-all"
     COMBINATION_NEVER_SEEN = "combination-never-seen"
     TOO_FEW_SAMPLES = "too-few-samples"
+    SAMPLES_AFTER_LAST_STEP = "samples-after-last-step"
     ABSENT_IS_HEALTHY = "absent-is-healthy"
     GROUPING_LABEL_MISSING = "grouping-label-missing"
     NO_SELECTORS = "no-selectors"
@@ -148,6 +149,9 @@ _TEMPLATES: dict[tuple[int | None, Kind], str] = {
     (None, Kind.TOO_FEW_SAMPLES): "`{subject}` has {detail} series, but {seen}: {expected}; "
     "make the range span two scrapes or more (Grafana's $__rate_interval does, when the data "
     "source's scrape interval is right)",
+    (None, Kind.SAMPLES_AFTER_LAST_STEP): "`{subject}` has {detail} series, but {seen}: "
+    "{expected}; its second sample came after the query's last step, so a later replay has "
+    "data",
     (None, Kind.ABSENT_IS_HEALTHY): "`{subject}` has {seen} series, so {expected} returns "
     "nothing: that is the healthy state",
     (None, Kind.GROUPING_LABEL_MISSING): "`{subject}` groups by {expected}, which {detail} "

@@ -310,7 +310,7 @@ class _Replayer:
             )
         if self.explain:
             outcome.findings.extend(
-                explain_empty(self.client, expanded.text, start, end, step_s=None)
+                explain_empty(self.client, expanded.text, start, end, step_s=timing.step_s)
             )
         return outcome
 

@@ -27,6 +27,7 @@ from scanium_e2e.promql import (
     PromQLSyntaxError,
     Selector,
     analyse,
+    format_duration,
     labels_reaching,
 )
 
@@ -247,23 +248,31 @@ def _combination_missing(
 def _explain_samples(window: _Window, selector: Selector, *, matched: int) -> list[Finding]:
     function = selector.two_sample_function
     if function and selector.range_s is not None:
-        span = (window.end - window.start).total_seconds()
-        step = window.step_s or max(1.0, min(selector.range_s, span / 500), span / 10_000)
-        counts = window.client.range(
-            f"count_over_time({selector.promql()}[{selector.range_text}])",
-            window.start,
-            window.end,
-            step,
-        )
-        most = max((v for s in counts for _, v in s.points if not math.isnan(v)), default=0.0)
+        # Counted at the query's own steps when it has them: a rate() is empty when no
+        # step's range holds two samples, though ranges ending between steps may.
+        counts = _sample_counts(window, selector, window.step_s)
+        most = _most(counts)
         if most < 2:
+            plural = "" if most == 1 else "s"
+            seen = f"at most {most:g} sample{plural} in any [{selector.range_text}] range"
+            late = _late_pair(window, selector) if window.step_s else None
+            if late is not None:
+                return [
+                    Finding(
+                        Kind.SAMPLES_AFTER_LAST_STEP,
+                        subject=selector.text,
+                        expected=f"{function}() needs at least 2",
+                        seen=f"{seen} at the query's {format_duration(window.step_s or 0)} "
+                        f"steps (2 first in the range ending at {late})",
+                        detail=str(matched),
+                    )
+                ]
             return [
                 Finding(
                     Kind.TOO_FEW_SAMPLES,
                     subject=selector.text,
                     expected=f"{function}() needs at least 2",
-                    seen=f"at most {most:g} sample{'' if most == 1 else 's'} in any "
-                    f"[{selector.range_text}] range",
+                    seen=seen,
                     detail=str(matched),
                 )
             ]
@@ -278,6 +287,40 @@ def _explain_samples(window: _Window, selector: Selector, *, matched: int) -> li
             )
         ]
     return []
+
+
+def _sample_counts(window: _Window, selector: Selector, step_s: float | None) -> list[Series]:
+    """`count_over_time` of `selector` over its own range, at `step_s` (else a fine step)."""
+    span = (window.end - window.start).total_seconds()
+    range_s = selector.range_s or 0.0
+    step = step_s or max(1.0, min(range_s, span / 500), span / 10_000)
+    return window.client.range(
+        f"count_over_time({selector.promql()}[{selector.range_text}])",
+        window.start,
+        window.end,
+        step,
+    )
+
+
+def _most(counts: Sequence[Series]) -> float:
+    return max((v for s in counts for _, v in s.points if not math.isnan(v)), default=0.0)
+
+
+def _late_pair(window: _Window, selector: Selector) -> str | None:
+    """When only ranges ending after the query's last step hold two samples (a series
+    younger than two scrapes at the last step), the first such end, `HH:MM:SS UTC`."""
+    step = window.step_s or 0.0
+    span = (window.end - window.start).total_seconds()
+    last_step = window.start.timestamp() + math.floor(span / step) * step if step else 0.0
+    ends = [
+        at
+        for series in _sample_counts(window, selector, None)
+        for at, value in series.points
+        if not math.isnan(value) and value >= 2
+    ]
+    if not ends or min(ends) <= last_step:
+        return None
+    return f"{datetime.fromtimestamp(min(ends), UTC):%H:%M:%S} UTC"
 
 
 def _explain_groupings(window: _Window, analysis: Analysis) -> list[Finding]:
