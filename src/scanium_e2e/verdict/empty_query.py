@@ -255,7 +255,7 @@ def _explain_samples(window: _Window, selector: Selector, *, matched: int) -> li
         if most < 2:
             plural = "" if most == 1 else "s"
             seen = f"at most {most:g} sample{plural} in any [{selector.range_text}] range"
-            late = _late_pair(window, selector) if window.step_s else None
+            late = _late_pair(window, selector)
             if late is not None:
                 return [
                     Finding(
@@ -308,10 +308,13 @@ def _most(counts: Sequence[Series]) -> float:
 
 def _late_pair(window: _Window, selector: Selector) -> str | None:
     """When only ranges ending after the query's last step hold two samples (a series
-    younger than two scrapes at the last step), the first such end, `HH:MM:SS UTC`."""
-    step = window.step_s or 0.0
+    younger than two scrapes at the last step), the first such end, `HH:MM:SS UTC`; None
+    for a query without steps."""
+    step = window.step_s
+    if not step:
+        return None
     span = (window.end - window.start).total_seconds()
-    last_step = window.start.timestamp() + math.floor(span / step) * step if step else 0.0
+    last_step = window.start.timestamp() + math.floor(span / step) * step
     ends = [
         at
         for series in _sample_counts(window, selector, None)
