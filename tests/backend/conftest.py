@@ -9,12 +9,14 @@ import pytest
 from backend_harness import API_KEY, OTHER_API_KEY, ClientFactory, provider_env
 from scanium_backend.app import create_app
 from scanium_backend.config import Config
+from scanium_backend.telemetry import OpenAITelemetry
 from starlette.testclient import TestClient
 
 
 @pytest.fixture
 def make_client(stub_url: str) -> Iterator[ClientFactory]:
-    """Factory: ``make_client(env, provider=..., clock=...)`` -> a started TestClient.
+    """Factory: ``make_client(env, provider=..., clock=..., telemetry=...)`` -> a started
+    TestClient.
 
     The base environment has one API key (``API_KEY``, plus ``OTHER_API_KEY``) and the
     given provider pointed at the stub.
@@ -27,13 +29,15 @@ def make_client(stub_url: str) -> Iterator[ClientFactory]:
         provider: str = "mock",
         clock: Callable[[], float] = time.monotonic,
         base_url: str = "http://testserver",
+        telemetry: OpenAITelemetry | None = None,
     ) -> TestClient:
         full_env = {
             "SCANIUM_API_KEYS": f"{API_KEY},{OTHER_API_KEY}",
             **provider_env(provider, stub_url),
             **(env or {}),
         }
-        client = TestClient(create_app(Config.from_env(full_env), clock=clock), base_url=base_url)
+        app = create_app(Config.from_env(full_env), clock=clock, telemetry=telemetry)
+        client = TestClient(app, base_url=base_url)
         client.__enter__()
         opened.append(client)
         return client

@@ -113,3 +113,15 @@ def test_missing_max_tokens_is_invalid(stub_url: str) -> None:
     )
     assert response.status_code == 400
     assert response.json()["error"]["type"] == "invalid_request_error"
+
+
+def test_rate_limit_marker_sets_anthropics_remaining_headers(
+    anthropic_client: anthropic.Anthropic,
+) -> None:
+    raw = anthropic_client.messages.with_raw_response.create(
+        model="claude-test",
+        max_tokens=10,
+        messages=[{"role": "user", "content": "hi [[stub:ratelimit=7,800]]"}],
+    )
+    assert raw.headers["anthropic-ratelimit-requests-remaining"] == "7"
+    assert raw.headers["anthropic-ratelimit-tokens-remaining"] == "800"

@@ -10,6 +10,7 @@ from stub_llm.markers import (
     error_ref_marker,
     fault_marker,
     parse_markers,
+    rate_limit_marker,
     tokens_marker,
 )
 
@@ -32,6 +33,10 @@ def test_markers_combine() -> None:
 def test_error_ref_marker_is_read() -> None:
     text = f"{fault_marker('500')} {error_ref_marker('pt-canary-Xy.z_1')}"
     assert parse_markers([text]) == Directives(fault="500", error_ref="pt-canary-Xy.z_1")
+
+
+def test_rate_limit_marker_is_read() -> None:
+    assert parse_markers([f"hi {rate_limit_marker(4990, 159000)}"]).rate_limits == (4990, 159000)
 
 
 def test_last_occurrence_wins() -> None:

@@ -72,6 +72,27 @@ def test_tokens_marker_overrides_usage(openai_client: openai.OpenAI) -> None:
     assert completion.usage.total_tokens == 1290
 
 
+def test_rate_limit_marker_sets_the_remaining_headers(
+    openai_client: openai.OpenAI, stub_url: str
+) -> None:
+    raw = openai_client.chat.completions.with_raw_response.create(
+        model="m", messages=[{"role": "user", "content": "hi [[stub:ratelimit=4990,159000]]"}]
+    )
+    assert raw.headers["x-ratelimit-remaining-requests"] == "4990"
+    assert raw.headers["x-ratelimit-remaining-tokens"] == "159000"
+    assert read_journal(stub_url)[-1]["rate_limits"] == [4990, 159000]
+
+
+def test_a_failure_states_no_rate_limits(openai_client: openai.OpenAI, stub_url: str) -> None:
+    with pytest.raises(openai.InternalServerError) as failed:
+        openai_client.chat.completions.create(
+            model="m",
+            messages=[{"role": "user", "content": "[[stub:ratelimit=1,2]] [[stub:fault=500]]"}],
+        )
+    assert "x-ratelimit-remaining-requests" not in failed.value.response.headers
+    assert read_journal(stub_url)[-1]["rate_limits"] is None
+
+
 def _fail(client: openai.OpenAI, fault: str) -> None:
     client.chat.completions.create(
         model="m", messages=[{"role": "user", "content": f"x [[stub:fault={fault}]]"}]
