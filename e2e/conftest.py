@@ -20,6 +20,7 @@ from scanium_e2e.alerts.scenarios import load_inputs
 from scanium_e2e.alerts.session import AlertSession
 from scanium_e2e.checks.counts import settle_counts
 from scanium_e2e.checks.expectations import COUNT_ROLES
+from scanium_e2e.checks.otlp import settle_otlp
 from scanium_e2e.checks.settlement import CountSettlement
 from scanium_e2e.contract import Contract, load_contract
 from scanium_e2e.dashboards import dashboard_files, load_dashboards
@@ -399,6 +400,20 @@ def settlement(
         if role in verdicts and not isinstance(verdicts[role], Exception)
     )
     record_proved(request.config, Proved(requests=len(run.ledger.entries), exact_counts=exact))
+    return settlement
+
+
+@pytest.fixture(scope="session")
+def otlp_settlement(
+    pipeline: Pipeline, sent_traffic: TrafficRun, request: pytest.FixtureRequest
+) -> CountSettlement:
+    """Every OTLP count and the rate-limit gauges of the sent traffic, settled at once
+    (checks/otlp.py). Independent of the scrape: no scrape holding the first wave (the
+    seed incident) leaves the OTLP road to be judged on its own."""
+    settlement = CountSettlement(sent_traffic)
+    if pipeline.contract.otlp is not None:
+        settle_otlp(pipeline, settlement)
+        record_deviations(request.config, [finding.render() for finding in settlement.deviations])
     return settlement
 
 

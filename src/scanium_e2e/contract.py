@@ -172,6 +172,71 @@ class AlertExpectations:
 
 ALERT_SCENARIOS: Final[tuple[str, ...]] = ("healthy", "incident")
 
+# The OTLP families the suite counts against the ledger (`otlp.metrics`), and the span
+# metrics (`otlp.spans`): roles as the checks name them.
+OTLP_METRIC_ROLES: Final[tuple[str, ...]] = (
+    "requests",
+    "duration",
+    "tokens",
+    "rate_limit_requests",
+    "rate_limit_tokens",
+)
+SPAN_METRIC_ROLES: Final[tuple[str, ...]] = ("span_calls", "span_duration")
+# What a chat request's span status says, by how the request ended.
+SpanOutcome = Literal["reply", "llm_failure", "refused"]
+SPAN_OUTCOMES: Final[tuple[str, ...]] = get_args(SpanOutcome)
+
+
+@dataclass(frozen=True)
+class PushedSpec:
+    """How the backend records an OTLP family: the instrument's name and unit before
+    Alloy's `otelcol.exporter.prometheus` translates them into the stored name."""
+
+    instrument: str = ""
+    unit: str = ""
+
+
+@dataclass(frozen=True)
+class SpanSpec:
+    """The span the backend makes for each chat request, as the span-metrics connector
+    counts it: its name, kind, and the status each outcome gives it."""
+
+    name: str
+    kind: str
+    status: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class OtlpSpec:
+    """The OTLP road (contract section 6): what the backend pushes to Alloy's
+    `otelcol.receiver.otlp`, and how the store holds it.
+
+    `families` maps a role (`OTLP_METRIC_ROLES`, `SPAN_METRIC_ROLES`) to its stored
+    family; `pushed` maps a metric role to its instrument. Resource attributes become `job`
+    (service.name) and `instance` (service.instance.id); the rest go to `target_info`
+    only, as its `target_info` labels. `scope_labels` are the labels the exporter adds
+    from the instrumentation scope to every series (none: it adds none). `vocabulary`
+    gives the values of the OTLP labels (a label it does not list follows the contract's
+    main vocabulary).
+    """
+
+    receiver: str
+    job: str
+    instance: str
+    temporality: str
+    families: Mapping[str, MetricSpec]
+    pushed: Mapping[str, PushedSpec] = field(default_factory=dict)
+    target_info: tuple[str, ...] = ()
+    scope_labels: tuple[str, ...] = ()
+    vocabulary: Mapping[str, LabelRule] = field(default_factory=dict)
+    spans: SpanSpec | None = None
+    # Per rate-limit gauge role, the `limit_type` its one series carries.
+    limit_types: Mapping[str, str] = field(default_factory=dict)
+
+    def rule(self, label: str, fallback: Mapping[str, LabelRule]) -> LabelRule | None:
+        """The vocabulary of an OTLP label: the road's own, else the contract's."""
+        return self.vocabulary.get(label) or fallback.get(label)
+
 
 @dataclass(frozen=True)
 class Contract:
@@ -200,6 +265,8 @@ class Contract:
     series_budget: Mapping[str, int] = field(default_factory=dict)
     allow_empty_panels: Mapping[str, str] = field(default_factory=dict)
     alerts: AlertExpectations = field(default_factory=AlertExpectations)
+    # The OTLP road, when the backend pushes one (None: it exposes /metrics only).
+    otlp: OtlpSpec | None = None
     source: str = ""
 
     @property
@@ -496,6 +563,64 @@ class _Alerts(_Schema):
     ] = {}
 
 
+class _OtlpMetric(_Schema):
+    name: _Text
+    type: _Type
+    labels: _Names
+    optional_labels: _Names = []
+    buckets: _Numbers = []
+    # The instrument as the backend records it (before the exporter's name translation).
+    instrument: _Text | None = None
+    unit: Annotated[str, _says("must be a string (an OpenTelemetry unit such as 1, s, ms).")] = ""
+    # A rate-limit gauge's `limit_type`.
+    limit: _Text | None = None
+
+
+class _OtlpMetrics(_Schema):
+    requests: _OtlpMetric
+    duration: _OtlpMetric
+    tokens: _OtlpMetric
+    rate_limit_requests: _OtlpMetric | None = None
+    rate_limit_tokens: _OtlpMetric | None = None
+
+
+class _Spans(_Schema):
+    name: _Text
+    kind: _Text
+    status: Annotated[dict[str, _Text], _keys_among(SPAN_OUTCOMES)]
+    calls: _OtlpMetric
+    duration: _OtlpMetric | None = None
+
+    @model_validator(mode="after")
+    def _every_outcome(self) -> _Spans:
+        missing = [outcome for outcome in SPAN_OUTCOMES if outcome not in self.status]
+        if missing:
+            raise _problem(
+                f"needs the span status of every outcome ({', '.join(SPAN_OUTCOMES)}); "
+                f"missing: {', '.join(missing)}.",
+                key="status",
+            )
+        return self
+
+
+class _Otlp(_Schema):
+    receiver: _Text = "otelcol.receiver.otlp.backend_http"
+    job: _Text = ScrapeSpec.job
+    instance: _Text = ScrapeSpec.instance
+    temporality: Annotated[
+        Literal["cumulative"],
+        _says(
+            "is {input!r}; use cumulative (Alloy's otelcol.exporter.prometheus drops "
+            "delta-temporality sums and histograms)."
+        ),
+    ] = "cumulative"
+    target_info: _Names = []
+    scope_labels: _Names = []
+    metrics: _OtlpMetrics
+    spans: _Spans | None = None
+    vocabulary: dict[str, _LabelRule] = {}
+
+
 class _ContractFile(_Schema):
     description: object = None
     scrape: _Scrape = _Scrape()
@@ -511,6 +636,7 @@ class _ContractFile(_Schema):
     faults: Annotated[dict[str, _Fault], _keys_among(STUB_FAULTS)] = {}
     cache: _Cache = _Cache()
     alerts: _Alerts = _Alerts()
+    otlp: Annotated[_Otlp | None, _not_null("must be an object.")] = None
 
     @model_validator(mode="after")
     def _one_failure_accounting(self) -> _ContractFile:
@@ -569,6 +695,57 @@ def _build_metric(spec: _Metric) -> MetricSpec:
     )
 
 
+def _build_rules(rules: Mapping[str, _LabelRule]) -> dict[str, LabelRule]:
+    return {
+        label: LabelRule(
+            values=tuple(rule.values or ()),
+            pattern=re.compile(rule.pattern) if rule.pattern is not None else None,
+        )
+        for label, rule in rules.items()
+    }
+
+
+def _otlp_family(spec: _OtlpMetric) -> MetricSpec:
+    return MetricSpec(
+        name=spec.name,
+        type=spec.type,
+        labels=tuple(spec.labels),
+        buckets=tuple(float(bound) for bound in spec.buckets),
+        optional_labels=tuple(spec.optional_labels),
+    )
+
+
+def _build_otlp(otlp: _Otlp) -> OtlpSpec:
+    metrics = {
+        role: spec
+        for role in OTLP_METRIC_ROLES
+        if (spec := getattr(otlp.metrics, role)) is not None
+    }
+    families = {role: _otlp_family(spec) for role, spec in metrics.items()}
+    spans = None
+    if otlp.spans is not None:
+        spans = SpanSpec(otlp.spans.name, otlp.spans.kind, dict(otlp.spans.status))
+        families["span_calls"] = _otlp_family(otlp.spans.calls)
+        if otlp.spans.duration is not None:
+            families["span_duration"] = _otlp_family(otlp.spans.duration)
+    return OtlpSpec(
+        receiver=otlp.receiver,
+        job=otlp.job,
+        instance=otlp.instance,
+        temporality=otlp.temporality,
+        families=families,
+        pushed={
+            role: PushedSpec(spec.instrument or spec.name, spec.unit)
+            for role, spec in metrics.items()
+        },
+        target_info=tuple(otlp.target_info),
+        scope_labels=tuple(otlp.scope_labels),
+        vocabulary=_build_rules(otlp.vocabulary),
+        spans=spans,
+        limit_types={role: spec.limit for role, spec in metrics.items() if spec.limit},
+    )
+
+
 def parse_contract(data: Any, source: str = "contract") -> Contract:
     """Build a Contract from decoded JSON; raises ConfigurationError naming any bad field.
 
@@ -604,13 +781,7 @@ def parse_contract(data: Any, source: str = "contract") -> Contract:
         errors=families["errors"],
         cache_hit_rate=families.get("cache_hit_rate"),
         families=families,
-        vocabulary={
-            label: LabelRule(
-                values=tuple(rule.values or ()),
-                pattern=re.compile(rule.pattern) if rule.pattern is not None else None,
-            )
-            for label, rule in parsed.vocabulary.items()
-        },
+        vocabulary=_build_rules(parsed.vocabulary),
         faults={
             fault: FaultSpec(spec.error_type, spec.reason_code)
             for fault, spec in parsed.faults.items()
@@ -629,6 +800,7 @@ def parse_contract(data: Any, source: str = "contract") -> Contract:
             },
             allowed_on_healthy=dict(parsed.alerts.allowed_on_healthy),
         ),
+        otlp=_build_otlp(parsed.otlp) if parsed.otlp is not None else None,
         source=source,
     )
 

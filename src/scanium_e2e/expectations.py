@@ -26,6 +26,23 @@ COUNT_ROLES: Final[tuple[str, ...]] = (
     "errors_by_type",
 )
 ERROR_ROLES: Final[tuple[str, ...]] = ("errors", "errors_by_type")
+# The OTLP road's counts (contract `otlp`): the LLM calls, their durations and tokens as the
+# backend pushes them, and the span metrics of its chat requests.
+OTLP_COUNT_ROLES: Final[tuple[str, ...]] = (
+    "otlp_requests",
+    "otlp_duration_count",
+    "otlp_tokens",
+    "span_calls",
+    "span_duration_count",
+)
+# Which OTLP family each count reads (contract.otlp.families).
+OTLP_FAMILY_OF: Final[Mapping[str, str]] = {
+    "otlp_requests": "requests",
+    "otlp_duration_count": "duration",
+    "otlp_tokens": "tokens",
+    "span_calls": "span_calls",
+    "span_duration_count": "span_duration",
+}
 
 
 def metric_queries(contract: Contract) -> dict[str, tuple[str, tuple[str, ...]]]:
@@ -45,7 +62,90 @@ def metric_queries(contract: Contract) -> dict[str, tuple[str, tuple[str, ...]]]
         "latency_buckets": (contract.latency.name + "_bucket", ("provider", "status", "le")),
         "latency_sum": (contract.latency.name + "_sum", ("provider", "status")),
         "tokens_buckets": (contract.tokens.name + "_bucket", ("provider", "token_type", "le")),
+        **otlp_queries(contract),
     }
+
+
+def otlp_queries(contract: Contract) -> dict[str, tuple[str, tuple[str, ...]]]:
+    """Role -> (series name, grouping labels) of the OTLP counts the contract's road has."""
+    if contract.otlp is None:
+        return {}
+    families = contract.otlp.families
+    queries = {
+        "otlp_requests": (families["requests"].name, ("status", "error_type")),
+        "otlp_duration_count": (families["duration"].name + "_count", ("status",)),
+        "otlp_tokens": (families["tokens"].name, ("token_type",)),
+    }
+    if "span_calls" in families:
+        queries["span_calls"] = (families["span_calls"].name, ("span_name", "status_code"))
+    if "span_duration" in families:
+        queries["span_duration_count"] = (
+            families["span_duration"].name + "_count",
+            ("span_name", "status_code"),
+        )
+    return queries
+
+
+def planned_otlp(ledger: Ledger, contract: Contract) -> dict[str, Counts]:
+    """What the traffic must add to each OTLP count (`otlp_queries`), from what was sent.
+
+    Each success and each injected fault is one LLM call (a cache repeat makes none): its
+    outcome under `status`, a fault's type (the contract's `faults`, else the answer's)
+    under `error_type`; a success's planned usage per token type. Each chat request the
+    backend handles is one span: a reply (successes and cache repeats), an LLM failure
+    (the faults), or refused (validation and authentication failures, and every 429 the
+    run was answered before its retry), with the status the contract's `otlp.spans` gives it.
+    """
+    if contract.otlp is None:
+        return {}
+    successes = [entry for entry in ledger.entries if entry.kind == "success"]
+    errors = [entry for entry in ledger.entries if entry.kind == "provider_error"]
+    calls: Counts = {}
+    if successes:
+        calls[(contract.status_success, "")] = float(len(successes))
+    for entry in errors:
+        spec = contract.faults.get(entry.fault or "")
+        key = (contract.status_error, spec.error_type if spec is not None else entry.error_type)
+        calls[key] = calls.get(key, 0.0) + 1
+    durations: Counts = {}
+    for (status, _), value in calls.items():
+        durations[(status,)] = durations.get((status,), 0.0) + value
+    tokens_in = sum(entry.planned_input_tokens or 0 for entry in successes)
+    tokens_out = sum(entry.planned_output_tokens or 0 for entry in successes)
+    tokens: Counts = {}
+    if successes:
+        per_type = {"input": tokens_in, "output": tokens_out, "total": tokens_in + tokens_out}
+        tokens = {(token_type,): float(per_type[token_type]) for token_type in per_type}
+    planned = {"otlp_requests": calls, "otlp_duration_count": durations, "otlp_tokens": tokens}
+    spans = contract.otlp.spans
+    if spans is not None:
+        kinds = [entry.kind for entry in ledger.entries]
+        outcomes = {
+            "reply": kinds.count("success") + kinds.count("cache_repeat"),
+            "llm_failure": len(errors),
+            "refused": kinds.count("validation_error")
+            + kinds.count("unauthorized")
+            + sum(entry.retries for entry in ledger.entries if entry.kind != "unknown_route"),
+        }
+        span_counts: Counts = {
+            (spans.name, spans.status[outcome]): float(count)
+            for outcome, count in outcomes.items()
+            if count
+        }
+        planned["span_calls"] = span_counts
+        planned["span_duration_count"] = dict(span_counts)
+    return planned
+
+
+def planned_rate_limits(ledger: Ledger) -> tuple[int, int] | None:
+    """The remaining (requests, tokens) the backend's rate-limit gauges must show: what the
+    last successes' answers stated (the plan gives every success of a wave the same)."""
+    stated = [
+        entry for entry in ledger.entries if entry.kind == "success" and entry.planned_rate_limits
+    ]
+    if not stated:
+        return None
+    return max(stated, key=lambda entry: entry.sent_at).planned_rate_limits
 
 
 def planned_counts(ledger: Ledger, contract: Contract) -> dict[str, Counts]:
@@ -100,6 +200,7 @@ def planned_counts(ledger: Ledger, contract: Contract) -> dict[str, Counts]:
         "tokens_count": tokens_count,
         "errors": {(provider,): float(len(errors))} if errors and accounting.error_counter else {},
         "errors_by_type": by_type,
+        **planned_otlp(ledger, contract),
     }
 
 

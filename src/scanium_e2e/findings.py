@@ -21,6 +21,20 @@ HOP_NAMES = (
     "store ingestion",
     "query",
 )
+# The OTLP road's hops (verdict.otlp_diagnose): the same from remote write on.
+OTLP_HOP_NAMES = (
+    "backend OTLP export",
+    "Alloy otelcol components",
+    *HOP_NAMES[2:],
+)
+# A finding's road: "" for the scraped one, OTLP for what the backend pushes.
+OTLP = "otlp"
+
+
+def hop_name(hop: int | None, road: str = "") -> str:
+    """The name of hop `hop` on `road` ("" when there is no such hop)."""
+    names = OTLP_HOP_NAMES if road == OTLP else HOP_NAMES
+    return names[hop - 1] if hop is not None and 1 <= hop <= len(names) else ""
 
 
 class Kind(StrEnum):
@@ -96,6 +110,16 @@ class Kind(StrEnum):
     RULE_DID_NOT_FIRE = "rule-did-not-fire"
     RECORDING_EMPTY = "recording-empty"
     ALERT_NOT_ROUTED = "alert-not-routed"
+    # the OTLP road (verdict/otlp_diagnose.py, checks/otlp.py)
+    OTLP_NOTHING_RECEIVED = "otlp-nothing-received"
+    OTLP_POINTS_RECEIVED = "otlp-points-received"
+    OTLP_OUTPUT_UNWIRED = "otlp-output-unwired"
+    OTLP_POINTS_REFUSED = "otlp-points-refused"
+    OTLP_POINTS_DROPPED = "otlp-points-dropped"
+    OTLP_ROUTE_OK = "otlp-route-ok"
+    OTLP_NAME_DIFFERS = "otlp-name-differs"
+    OTLP_NEVER_PUSHED = "otlp-never-pushed"
+    OTLP_RESOURCE_DIFFERS = "otlp-resource-differs"
 
 
 # (hop, kind) first, then (None, kind): a kind reads differently at some hops.
@@ -200,6 +224,23 @@ _TEMPLATES: dict[tuple[int | None, Kind], str] = {
     (None, Kind.RECORDING_EMPTY): "recording rule `{subject}` produced no series after the "
     "traffic: `{expected}` is empty{detail}",
     (None, Kind.ALERT_NOT_ROUTED): "the incident's alert `{subject}` {seen}{detail}",
+    (None, Kind.OTLP_NOTHING_RECEIVED): "{subject} accepted no metric point since the stack "
+    "started ({seen}){detail}",
+    (None, Kind.OTLP_POINTS_RECEIVED): "{subject} accepted {seen} metric points, refused "
+    "{expected}{detail}",
+    (None, Kind.OTLP_OUTPUT_UNWIRED): "{subject} wires no `{expected}` output ({seen}), so "
+    "the backend's OTLP {expected} go nowhere{detail}",
+    (None, Kind.OTLP_POINTS_REFUSED): "{subject} refused {seen} of the backend's OTLP "
+    "points{detail}",
+    (None, Kind.OTLP_POINTS_DROPPED): "{subject} wrote none of the backend's {expected} to "
+    "the store, though {seen}{detail}",
+    (None, Kind.OTLP_ROUTE_OK): "{subject}{detail}",
+    (None, Kind.OTLP_NAME_DIFFERS): "the store holds no `{expected}` of this run but `{seen}`"
+    "{detail}",
+    (None, Kind.OTLP_NEVER_PUSHED): "no OTLP export of the backend carries `{subject}`: the "
+    "store holds {seen} from its exports after the traffic{detail}",
+    (None, Kind.OTLP_RESOURCE_DIFFERS): "the backend's OTLP series carry {seen}, not "
+    "{expected}{detail}",
 }
 
 
@@ -221,6 +262,8 @@ class Finding:
     causes: tuple[Finding, ...] = ()
     # The Alloy component the finding is about, when the subject is its target.
     component: str = ""
+    # The road it was found on: "" (the scrape) or OTLP (`hop` counts that road's hops).
+    road: str = ""
 
     def render(self) -> str:
         """The finding as the sentence a failure message shows."""

@@ -147,6 +147,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("tenant", "TENANT", None, "text", "none (`X-Scope-OrgID`)", "the store's tenant"),
     Option("scrape_interval_s", "SCRAPE_INTERVAL", None, "seconds", "`1`",
            "Alloy's scrape interval in the test stack (s)"),
+    Option("otlp_export_interval_s", "OTLP_EXPORT_INTERVAL", None, "seconds", "`1`",
+           "how often the backend exports its OTLP metrics (s): a started stack sets it "
+           "(`OTEL_METRIC_EXPORT_INTERVAL`); against a deployment give its own (Scanium: 30)"),
     Option("ready_timeout_s", "READY_TIMEOUT", None, "seconds", "`120`",
            "how long services may take to become ready (s)"),
     Option("data_timeout_s", "DATA_TIMEOUT", None, "seconds", "`60`",

@@ -65,6 +65,8 @@ class Pipeline:
     started_at: datetime = field(default_factory=utc_now)
     # Since when a remote-write failure the store did not explain stands (checks.waits).
     remote_write_watch: RemoteWriteWatch = field(default_factory=RemoteWriteWatch, compare=False)
+    # What is read once per run and kept (the OTLP road's route through Alloy).
+    memo: dict[str, object] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def connect(
@@ -124,18 +126,45 @@ class Pipeline:
         return self.stack.endpoints
 
     def scope(self, **labels: str) -> str:
-        """Label matchers for this run's series of the backend's scrape job, plus `labels`."""
-        matchers = {"job": self.contract.scrape.job}
-        if not self.settings.external_mode and not self.settings.own_alloy_config:
-            # Only our own Alloy adds the run_id external label. A started stack has a
-            # fresh store of its own, so the user's config is scoped by its job alone.
-            matchers["run_id"] = self.settings.run_id
+        """Label matchers for this run's series of the backend's scrape job, plus `labels`
+        (a `job` among them wins: the OTLP road's series carry the backend's service name)."""
+        matchers = {"job": self.contract.scrape.job, **self.run_matchers()}
         matchers.update(labels)
         return ",".join(f'{name}="{value}"' for name, value in matchers.items())
 
+    def run_matchers(self) -> dict[str, str]:
+        """The matchers that tell this run's series from others' (beyond the job)."""
+        if self.settings.external_mode or self.settings.own_alloy_config:
+            # Only our own Alloy adds the run_id external label. A started stack has a
+            # fresh store of its own, so the user's config is scoped by its job alone.
+            return {}
+        return {"run_id": self.settings.run_id}
+
+    @property
+    def otlp_receiver(self) -> str:
+        """The OTLP receiver the backend exports to: the one found in the user's Alloy
+        config, else the contract's."""
+        found = self.stack.components
+        if found is not None and found.otlp is not None:
+            return found.otlp.receiver
+        return self.contract.otlp.receiver if self.contract.otlp is not None else ""
+
     def selector(self, metric: str, **labels: str) -> str:
-        """`metric{job=...,run_id=...,labels...}`."""
+        """`metric{job=...,run_id=...,labels...}`; the job of the road `metric` comes by."""
+        otlp = self.contract.otlp
+        if otlp is not None and "job" not in labels and metric in self.otlp_series_names:
+            labels = {"job": otlp.job, **labels}
         return f"{metric}{{{self.scope(**labels)}}}"
+
+    @property
+    def otlp_series_names(self) -> frozenset[str]:
+        """The names the OTLP road's series carry in the store (histograms' three each, and
+        `target_info`); empty without an OTLP road."""
+        otlp = self.contract.otlp
+        if otlp is None:
+            return frozenset()
+        names = {name for spec in otlp.families.values() for name in spec.series_names}
+        return frozenset({*names, "target_info"})
 
     def backend_metrics(self) -> httpx.Response:
         """GET the backend's /metrics over plain HTTP, as Alloy does."""

@@ -145,6 +145,9 @@ class Settings:
     bearer_token: str = ""
     provider: str = "openai"
     scrape_interval_s: float = 1.0
+    # How often the backend exports its OTLP metrics: an export after the traffic is due
+    # within it, so a receiver that accepted nothing for longer has nothing on its way.
+    otlp_export_interval_s: float = 1.0
     ready_timeout_s: float = 120.0
     data_timeout_s: float = 60.0
     # A quarter of the scrape interval: a wait sees new data within 0.25 s of its arrival,

@@ -333,12 +333,14 @@ def test_planned_error_labels_come_from_the_contracts_faults() -> None:
 
     entries = [
         SimpleNamespace(kind="success", fault=None, planned_input_tokens=1,
-                        planned_output_tokens=1),
+                        planned_output_tokens=1, retries=0),
         SimpleNamespace(kind="cache_repeat", fault=None, planned_input_tokens=None,
-                        planned_output_tokens=None),
+                        planned_output_tokens=None, retries=0),
         *(SimpleNamespace(kind="provider_error", fault=fault, planned_input_tokens=None,
-                          planned_output_tokens=None, error_type="?", code="?")
+                          planned_output_tokens=None, error_type="?", code="?", retries=0)
           for fault in ("429", "500", "503", "malformed")),
+        SimpleNamespace(kind="validation_error", fault=None, retries=0),
+        SimpleNamespace(kind="unauthorized", fault=None, retries=1),
     ]  # fmt: skip
     ledger = SimpleNamespace(provider="openai", entries=entries)
     planned = planned_counts(ledger, CONTRACT)  # type: ignore[arg-type]
@@ -349,4 +351,20 @@ def test_planned_error_labels_come_from_the_contracts_faults() -> None:
         ("openai", "provider_error", "PROVIDER_SERVER_ERROR"): 1.0,
         ("openai", "provider_error", "PROVIDER_UNAVAILABLE"): 1.0,
         ("openai", "invalid_response", "MALFORMED_PROVIDER_RESPONSE"): 1.0,
+    }
+    # The OTLP road: one LLM call per success and per fault, under the fault's error type;
+    # one chat span per request the backend handled (a 429 before a retry is one more).
+    assert planned["otlp_requests"] == {
+        ("success", ""): 1.0,
+        ("error", "rate_limited"): 1.0,
+        ("error", "provider_error"): 2.0,
+        ("error", "invalid_response"): 1.0,
+    }
+    assert planned["otlp_duration_count"] == {("success",): 1.0, ("error",): 4.0}
+    assert planned["otlp_tokens"] == {("input",): 1.0, ("output",): 1.0, ("total",): 2.0}
+    chat = "POST /v1/assist/chat"
+    assert planned["span_calls"] == {
+        (chat, "STATUS_CODE_OK"): 2.0,
+        (chat, "STATUS_CODE_ERROR"): 4.0,
+        (chat, "STATUS_CODE_UNSET"): 3.0,
     }

@@ -81,7 +81,14 @@ class _Ledger:
     def __init__(self, successes: int, faults: int) -> None:
         self.entries = [
             type(
-                "E", (), {"kind": "success", "planned_input_tokens": 1, "planned_output_tokens": 1}
+                "E",
+                (),
+                {
+                    "kind": "success",
+                    "planned_input_tokens": 1,
+                    "planned_output_tokens": 1,
+                    "retries": 0,
+                },
             )
             for _ in range(successes)
         ] + [
@@ -93,6 +100,7 @@ class _Ledger:
                     "fault": "500",
                     "planned_input_tokens": None,
                     "planned_output_tokens": None,
+                    "retries": 0,
                 },
             )
             for _ in range(faults)

@@ -23,20 +23,27 @@ from scanium_e2e.checks.deviations import (
 from scanium_e2e.checks.expectations import (
     COUNT_ROLES,
     ERROR_ROLES,
+    OTLP_FAMILY_OF,
     count_queries,
     planned_counts,
 )
 from scanium_e2e.checks.settlement import CountSettlement
-from scanium_e2e.checks.waits import pipeline_hard_error, poll_check
+from scanium_e2e.checks.waits import delivery_hard_error, pipeline_hard_error, poll_check
 from scanium_e2e.clients.query import utc_now
 from scanium_e2e.errors import CheckFailed, EndpointError
-from scanium_e2e.findings import Finding, Kind
+from scanium_e2e.findings import OTLP, Finding, Kind
 from scanium_e2e.metrics_text import parse_samples
 from scanium_e2e.pipeline import Pipeline
 from scanium_e2e.polling import HardError
 from scanium_e2e.progress import is_main, phase
 from scanium_e2e.traffic.run import Counts
 from scanium_e2e.verdict.diagnose import hop_backend_metrics
+from scanium_e2e.verdict.otlp_diagnose import (
+    family_finding,
+    hop_otelcol,
+    hop_otlp_export,
+    otlp_state,
+)
 
 
 def sum_by(pipeline: Pipeline, metric: str, by: tuple[str, ...], **labels: str) -> str:
@@ -111,6 +118,42 @@ def complete_scrape_after(
     return newest[0].value - when
 
 
+# What an OTLP point stamped after the traffic ended is sure to hold. The backend records
+# its metrics before it answers, so any collection after the last answer holds them all;
+# a span reaches the span-metrics connector only after the SDK's span delay and the
+# receiver's batch (0.2 s each in the test stack), so its flush must come later than that.
+OTLP_METRICS_MARGIN_S = 0.1
+SPAN_METRICS_MARGIN_S = 1.5
+
+
+def otlp_margin(family: str) -> float:
+    """How long after the traffic an OTLP point of `family` must be stamped to hold it all."""
+    return SPAN_METRICS_MARGIN_S if family.startswith("span_") else OTLP_METRICS_MARGIN_S
+
+
+def complete_export_after(
+    pipeline: Pipeline,
+    metric: str,
+    when: float | None,
+    margin_s: float,
+    at: datetime | None = None,
+) -> float | None:
+    """Seconds after `when` (epoch) that the oldest newest-point of `metric` was stamped,
+    when every series of it in the store has a point stamped at least `margin_s` after
+    `when`; else None.
+
+    The OTLP road's counterpart of `complete_scrape_after`: a cumulative export carries
+    every series the backend has, each stamped with the export's collection time, so once
+    every stored series has a point from after the traffic, nothing of it is on its way.
+    """
+    if when is None:
+        return None
+    newest = pipeline.store.instant(f"min(timestamp({pipeline.selector(metric)}))", at)
+    if not newest or newest[0].value < when + margin_s:
+        return None
+    return newest[0].value - when
+
+
 def describe_counts(counts: Counts) -> str:
     """`(openai, success)=3, (openai, error)=1` form."""
     if not counts:
@@ -130,8 +173,12 @@ def wait_for_counts(
     cancel: threading.Event | None = None,
     note_deviation: Callable[[Finding], None] | None = None,
     traffic_ended: float | None = None,
+    otlp_family: str = "",
 ) -> Counts:
     """Poll until the increase of `sum by (by) (metric)` since `baseline` equals `expected`.
+
+    `otlp_family` (a role of the contract's `otlp.families`): `metric` comes by the OTLP
+    road, whose finality and hops are its own.
 
     With `exact` false (a shared deployment, where others add traffic too) the increase
     need only reach `expected`. In our own stack a count above expectation can never come
@@ -151,6 +198,7 @@ def wait_for_counts(
         cancel=cancel,
         note_deviation=note_deviation,
         traffic_ended=traffic_ended,
+        otlp_family=otlp_family,
     )
     return wait.run()
 
@@ -173,6 +221,8 @@ class CountWait:
     cancel: threading.Event | None = None
     note_deviation: Callable[[Finding], None] | None = None
     traffic_ended: float | None = None
+    # The OTLP family `metric` belongs to ("": it is scraped).
+    otlp_family: str = ""
     # `sum by (by) (metric)` for this run.
     query: str = field(init=False)
     # Whether a match can be trusted: re-read from samples scraped after the traffic ended
@@ -203,6 +253,8 @@ class CountWait:
                 describe=describe_counts,
                 metric=self.metric,
                 query=series_query,
+                road=self.road,
+                traffic_ended=self.traffic_ended,
             )
         except CheckFailed as exc:
             if self.deviation is not None:
@@ -214,6 +266,18 @@ class CountWait:
                 ) from None
             raise
         return result.value or {}
+
+    @property
+    def road(self) -> str:
+        """The road `metric` comes by: "" (scraped) or OTLP."""
+        return OTLP if self.otlp_family else ""
+
+    @property
+    def after_traffic(self) -> float | None:
+        """When a point must be stamped to hold all the traffic (None: no traffic end)."""
+        if self.traffic_ended is None or not self.otlp_family:
+            return self.traffic_ended
+        return self.traffic_ended + otlp_margin(self.otlp_family)
 
     def holds(self, increase: Counts) -> bool:
         """Whether `increase` is what was expected (not exact: reaches it)."""
@@ -252,7 +316,7 @@ class CountWait:
         if (
             self.exact
             and self.holds(increase)
-            and scraped_after(self.pipeline, self.metric, self.traffic_ended, at)
+            and scraped_after(self.pipeline, self.metric, self.after_traffic, at)
         ):
             increase = self.read_increase(at)
             self.final = self.holds(increase)
@@ -260,7 +324,7 @@ class CountWait:
 
     def _raise_if_moved(self, increase: Counts, at: datetime) -> Counts:
         moved = moved_count(self.expected, increase, self.by, exact=self.exact)
-        if moved is not None and scraped_after(self.pipeline, self.metric, self.traffic_ended, at):
+        if moved is not None and scraped_after(self.pipeline, self.metric, self.after_traffic, at):
             increase = self.read_increase(at)
             moved = moved_count(self.expected, increase, self.by, exact=self.exact)
             if moved is not None:
@@ -286,21 +350,32 @@ class CountWait:
     def _raise_if_short(self, increase: Counts, at: datetime) -> Counts:
         if self.exact and increase and short_keys(self.expected, increase):
             # Counters only grow, and the traffic is over: once the store holds a complete
-            # scrape taken after it, a shortfall is the backend's, and final.
-            after = complete_scrape_after(self.pipeline, self.metric, self.traffic_ended, at)
+            # scrape (or OTLP export) taken after it, a shortfall is the backend's, and final.
+            if self.otlp_family:
+                margin = otlp_margin(self.otlp_family)
+                after = complete_export_after(
+                    self.pipeline, self.metric, self.traffic_ended, margin, at
+                )
+                how = "stamped by an OTLP export"
+            else:
+                after = complete_scrape_after(self.pipeline, self.metric, self.traffic_ended, at)
+                how = "scraped"
             if after is not None:
                 increase = self.read_increase(at)
                 if short_keys(self.expected, increase):
                     raise self._deviates(
-                        short_finding(self.metric, self.expected, increase, self.by, after)
+                        short_finding(self.metric, self.expected, increase, self.by, after, how)
                     )
         return increase
 
     def _raise_if_never_arrives(self) -> None:
         try:
-            raise_if_never_arrives(self.pipeline, self.metric)
+            if self.otlp_family:
+                raise_if_otlp_never_arrives(self.pipeline, self.otlp_family, self.traffic_ended)
+            else:
+                raise_if_never_arrives(self.pipeline, self.metric)
         except HardError as exc:
-            if isinstance(exc.reason, Finding) and exc.reason.kind == Kind.METRIC_NEVER_CREATED:
+            if isinstance(exc.reason, Finding) and exc.reason.kind in _DEVIATIONS:
                 raise self._deviates(exc.reason) from None
             raise
 
@@ -311,6 +386,33 @@ class CountWait:
         if self.note_deviation is not None:
             self.note_deviation(finding)
         return HardError(finding.render(), finding)
+
+
+# What the backend made wrong, named as a deviation (the failure's first sentence).
+_DEVIATIONS = (
+    Kind.METRIC_NEVER_CREATED,
+    Kind.OTLP_NAME_DIFFERS,
+    Kind.OTLP_NEVER_PUSHED,
+    Kind.OTLP_RESOURCE_DIFFERS,
+    Kind.OTLP_POINTS_DROPPED,
+)
+
+
+def raise_if_otlp_never_arrives(
+    pipeline: Pipeline, family: str, traffic_ended: float | None
+) -> None:
+    """Raise HardError when what the OTLP `family` still lacks will never arrive: a hop of
+    the OTLP road is broken (verdict.otlp_diagnose), or an export after the traffic is in
+    the store without the family (renamed, under another job, dropped, never pushed)."""
+    state = otlp_state(pipeline)
+    for hop in (hop_otlp_export(pipeline, state, traffic_ended), hop_otelcol(pipeline, state)):
+        if hop.status == "broken":
+            raise HardError(hop.headline(), hop.finding)
+    route = state.route
+    delivery_hard_error(pipeline, route.remote_write if route is not None else None)
+    finding = family_finding(pipeline, family, traffic_ended, state)
+    if finding is not None:
+        raise HardError(finding.render(), finding)
 
 
 def raise_if_never_arrives(pipeline: Pipeline, metric: str) -> None:
@@ -413,7 +515,10 @@ class CountCheckCancelled(Exception):
 
 
 def settle_counts(
-    pipeline: Pipeline, settlement: CountSettlement, roles: Sequence[str] | None = None
+    pipeline: Pipeline,
+    settlement: CountSettlement,
+    roles: Sequence[str] | None = None,
+    what: str = "counts",
 ) -> dict[str, float]:
     """Poll every count check of `settlement.run` at once, one thread per role; seconds per role.
 
@@ -445,7 +550,7 @@ def settle_counts(
         failed = [role for role in roles if isinstance(verdicts.get(role), Exception)]
         exact = [role for role in roles if role not in failed]
         phase(
-            f"counts settled in {max(seconds.values(), default=0.0):.1f} s: "
+            f"{what} settled in {max(seconds.values(), default=0.0):.1f} s: "
             f"{len(exact)} of {len(roles)} exactly the ledger's"
             + (f" (not: {', '.join(failed)})" if failed else ""),
             main=is_main(pipeline),
@@ -475,7 +580,7 @@ def _wait_for_planned(
     run = settlement.run
     metric, by = count_queries(pipeline)[role]
     expected = planned_counts(run.ledger, pipeline.contract)[role]
-    if pipeline.settings.external_mode and role == "tokens_sum":
+    if pipeline.settings.external_mode and role in ("tokens_sum", "otlp_tokens"):
         # A deployment's LLM is real: it ignores the stub's usage markers, so the planned
         # token amounts cannot be predicted; each token type need only grow.
         expected = dict.fromkeys(expected, 1.0)
@@ -490,6 +595,7 @@ def _wait_for_planned(
         cancel=cancel,
         note_deviation=settlement.note_deviation,
         traffic_ended=run.ledger.finished_at,
+        otlp_family=OTLP_FAMILY_OF.get(role, ""),
     )
 
 

@@ -184,7 +184,12 @@ def short_keys(expected: Counts, increase: Counts) -> list[tuple[str, ...]]:
 
 
 def short_finding(
-    metric: str, expected: Counts, increase: Counts, by: Sequence[str], after_s: float
+    metric: str,
+    expected: Counts,
+    increase: Counts,
+    by: Sequence[str],
+    after_s: float,
+    how: str = "scraped",
 ) -> Finding:
     """The final shortfall of `metric`, its shape named where it is recognisable:
 
@@ -218,7 +223,7 @@ def short_finding(
         expected=_counts(wanted),
         seen=_counts(got),
         detail=(
-            f": the store holds every series of it that the backend exposes, each scraped "
+            f": the store holds every series of it that the backend exposes, each {how} "
             f"{after_s:.1f} s or more after the traffic ended"
             + ("; " + "; ".join(shapes) if shapes else "")
         ),

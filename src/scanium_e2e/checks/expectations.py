@@ -12,6 +12,8 @@ from scanium_e2e.contract import Contract
 from scanium_e2e.expectations import (
     COUNT_ROLES,
     ERROR_ROLES,
+    OTLP_COUNT_ROLES,
+    OTLP_FAMILY_OF,
     metric_queries,
     planned_counts,
 )
@@ -21,6 +23,8 @@ from scanium_e2e.traffic import Ledger
 __all__ = [
     "COUNT_ROLES",
     "ERROR_ROLES",
+    "OTLP_COUNT_ROLES",
+    "OTLP_FAMILY_OF",
     "accepted_accounting",
     "count_queries",
     "planned_counts",

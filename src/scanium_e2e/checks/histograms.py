@@ -432,15 +432,19 @@ def wait_for_placement(
     return result.value or Placement((), ())
 
 
-def check_series_and_bounds(pipeline: Pipeline, spec: MetricSpec) -> None:
+def check_series_and_bounds(pipeline: Pipeline, spec: MetricSpec, road: str = "") -> None:
     """`spec`'s _bucket, _sum and _count are in the store, the buckets at exactly the
-    contract's bounds (and +Inf); raise CheckFailed naming what is missing or different."""
+    contract's bounds (and +Inf); raise CheckFailed naming what is missing or different
+    (`road`: the one the family comes by, for the diagnosis)."""
     samples = {}
     for suffix in ("_bucket", "_sum", "_count"):
         samples[suffix] = pipeline.store.instant(pipeline.selector(spec.name + suffix))
         if not samples[suffix]:
             raise fail_with_diagnosis(
-                pipeline, f"no {spec.name}{suffix} series for this run", metric=spec.name + suffix
+                pipeline,
+                f"no {spec.name}{suffix} series for this run",
+                metric=spec.name + suffix,
+                road=road,
             )
     read = (_le(sample.labels.get("le", "")) for sample in samples["_bucket"])
     bounds = {bound for bound in read if bound is not None}
@@ -451,6 +455,7 @@ def check_series_and_bounds(pipeline: Pipeline, spec: MetricSpec) -> None:
             expected=str(sorted({*spec.buckets, math.inf})),
             seen=str(sorted(bounds)),
             hop=5,
+            road=road,
         )
         raise CheckFailed(finding.render(), (finding,))
 

@@ -120,12 +120,15 @@ class _Tally:
 def _own_labels(
     labels: Mapping[str, str], spec: MetricSpec, added: frozenset[str]
 ) -> dict[str, str]:
-    """A series' labels less its name, the format's own label (`le`) and the pipeline's."""
+    """A series' labels less its name, the format's own label (`le`) and the pipeline's
+    (a label the family declares stays its own even when the pipeline also adds one of that
+    name: the span metrics' `service_name` beside a remote write's external label)."""
     own = spec.own_label(labels.get("__name__", ""))
+    declared = {*spec.labels, *spec.optional_labels}
     return {
         name: value
         for name, value in labels.items()
-        if name != "__name__" and name != own and name not in added
+        if name != "__name__" and name != own and (name not in added or name in declared)
     }
 
 

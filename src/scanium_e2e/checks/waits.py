@@ -12,7 +12,7 @@ from typing import TypeVar
 
 from scanium_e2e.clients.alloy import ScrapeTarget
 from scanium_e2e.errors import CheckFailed, EndpointError
-from scanium_e2e.findings import Finding
+from scanium_e2e.findings import OTLP, Finding
 from scanium_e2e.pipeline import Pipeline
 from scanium_e2e.polling import (
     HardError,
@@ -30,6 +30,7 @@ from scanium_e2e.verdict.diagnose import (
     scrape_target_name,
     wrong_job,
 )
+from scanium_e2e.verdict.otlp_diagnose import diagnose_otlp
 
 T = TypeVar("T")
 
@@ -41,13 +42,20 @@ def fail_with_diagnosis(
     metric: str | None = None,
     query: str | None = None,
     reason: object = None,
+    road: str = "",
+    traffic_ended: float | None = None,
 ) -> CheckFailed:
-    """A CheckFailed whose message is `headline` plus the hop-by-hop diagnosis (masked).
+    """A CheckFailed whose message is `headline` plus the hop-by-hop diagnosis (masked) of
+    `road` (the scraped one, or OTLP).
 
     Its findings are the first broken hop's and `reason`, the hard error's own finding
     (they differ when a later hop saw the consequence of an earlier one's fault).
     """
-    diagnosis = diagnose(pipeline, metric=metric, query=query)
+    diagnosis = (
+        diagnose_otlp(pipeline, query=query, traffic_ended=traffic_ended)
+        if road == OTLP
+        else diagnose(pipeline, metric=metric, query=query)
+    )
     findings: list[Finding] = []
     if diagnosis.first_broken is not None:
         findings.append(diagnosis.first_broken.finding)
@@ -71,8 +79,11 @@ def poll_check(
     metric: str | None = None,
     query: str | None = None,
     timeout_s: float | None = None,
+    road: str = "",
+    traffic_ended: float | None = None,
 ) -> PollResult[T]:
-    """Poll until `until` holds; on timeout or hard error raise CheckFailed with a diagnosis."""
+    """Poll until `until` holds; on timeout or hard error raise CheckFailed with the
+    diagnosis of `road`."""
     try:
         return poll(
             probe,
@@ -85,7 +96,13 @@ def poll_check(
     except (PollTimeout, PollAborted) as exc:
         reason = exc.reason if isinstance(exc, PollAborted) else None
         raise fail_with_diagnosis(
-            pipeline, str(exc), metric=metric, query=query, reason=reason
+            pipeline,
+            str(exc),
+            metric=metric,
+            query=query,
+            reason=reason,
+            road=road,
+            traffic_ended=traffic_ended,
         ) from None
 
 
@@ -112,9 +129,16 @@ def pipeline_hard_error(pipeline: Pipeline, targets: list[ScrapeTarget] | None =
     mismatch = wrong_job(targets, pipeline.contract.scrape.job, name, component)
     if mismatch is not None:
         raise HardError(mismatch.render(), mismatch)
+    delivery_hard_error(pipeline)
+
+
+def delivery_hard_error(pipeline: Pipeline, remote_write_component: str | None = None) -> None:
+    """Raise HardError when remote write (`remote_write_component`, else the scrape's
+    writer) or the store fails samples for good: the hops both roads share. Only in a
+    stack we started (a shared store's counters hold other tenants' history)."""
     if not pipeline.stack.started_here:
         return
-    remote_write = hop_remote_write(pipeline)
+    remote_write = hop_remote_write(pipeline, remote_write_component)
     ingestion = hop_mimir_ingestion(pipeline, remote_write)
     if ingestion.status == "broken":
         raise HardError(ingestion.headline(), ingestion.finding)

@@ -72,6 +72,27 @@ class RemoteWriteCounters:
     retried: float
 
 
+@dataclass(frozen=True)
+class ReceiverCounters:
+    """An `otelcol.receiver.*` component's own counters: points and spans it accepted
+    (passed on) and refused (its next component failed them)."""
+
+    accepted_points: float
+    refused_points: float
+    accepted_spans: float
+    refused_spans: float
+
+
+def otelcol_counter(name: str) -> str:
+    """The name of an otelcol self-metric without what Alloy versions add to it: the
+    `otelcol_` prefix (from v1.4) and the unit and type suffixes (`_ratio_total`, `_total`)."""
+    name = name.removeprefix("otelcol_")
+    for suffix in ("_ratio_total", "_total"):
+        if name.endswith(suffix):
+            return name.removesuffix(suffix)
+    return name
+
+
 class AlloyClient:
     """Talks to Alloy's HTTP server (default port 12345)."""
 
@@ -153,6 +174,22 @@ class AlloyClient:
             failed=total("prometheus_remote_storage_samples_failed_total"),
             dropped=total("prometheus_remote_storage_samples_dropped_total"),
             retried=total("prometheus_remote_storage_samples_retried_total"),
+        )
+
+
+    def receiver_counters(self, component_id: str) -> ReceiverCounters:
+        """What one OTLP receiver accepted and refused, from Alloy's /metrics (zero for a
+        receiver that has not counted anything yet)."""
+        totals: dict[str, float] = {}
+        for sample in parse_samples(self.own_metrics()):
+            if sample.labels.get("component_id") == component_id:
+                base = otelcol_counter(sample.name)
+                totals[base] = totals.get(base, 0.0) + sample.value
+        return ReceiverCounters(
+            accepted_points=totals.get("receiver_accepted_metric_points", 0.0),
+            refused_points=totals.get("receiver_refused_metric_points", 0.0),
+            accepted_spans=totals.get("receiver_accepted_spans", 0.0),
+            refused_spans=totals.get("receiver_refused_spans", 0.0),
         )
 
 

@@ -37,6 +37,10 @@ from scanium_e2e.traffic import Ledger, TrafficPlan, send_traffic
 from scanium_e2e.traffic.plan import probe_delays_ms
 from scanium_e2e.traffic.run import TrafficRun
 
+# The remaining (requests, tokens) the stub LLM's answers state in their rate-limit headers,
+# per wave: they differ, so a backend's gauges show wave 2's only if they follow the latest.
+RATE_LIMITS_BY_WAVE = ((4_990, 159_500), (4_980, 159_000))
+
 
 def merge_ledgers(first: Ledger, second: Ledger) -> Ledger:
     """One ledger holding both waves (entries renumbered to keep plan order)."""
@@ -75,7 +79,8 @@ def session_plan(settings: Settings, contract: Contract | None = None) -> Traffi
     too (`probe_delays_ms`), so the latency histogram's observations can be checked bucket
     by bucket; each fault the contract maps to error labels is injected at least once; and
     the probe is repeated as often as the contract's cache section says, so cache hits are
-    counted and judged.
+    counted and judged. Successes state planned rate limits (`RATE_LIMITS_BY_WAVE`), so the
+    backend's rate-limit gauges have known values.
     """
     delays: tuple[int, ...] = ()
     faults: tuple[str, ...] = ("500",)
@@ -100,6 +105,7 @@ def session_plan(settings: Settings, contract: Contract | None = None) -> Traffi
         cache_repeats=repeats,
         provider_errors=errors,
         faults=faults,
+        rate_limits=RATE_LIMITS_BY_WAVE[0],
         canaries=True,
     )
 
@@ -155,6 +161,7 @@ def run_traffic(pipeline: Pipeline, plan: TrafficPlan) -> TrafficRun:
         unauthorized=0,
         unknown_route=0,
         canaries=False,
+        rate_limits=RATE_LIMITS_BY_WAVE[1] if plan.rate_limits else None,
     )
     base_url = pipeline.endpoints.backend_url
     timings: dict[str, float] = {}

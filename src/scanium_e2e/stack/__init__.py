@@ -24,6 +24,8 @@ class StackEndpoints:
     stub_url: str = ""
     # The address Alloy scrapes, as Alloy names it in its target list.
     scrape_target: str = "scanium-backend:8080"
+    # Where the backend pushes its OTLP metrics and spans, as it is told to ("" unknown).
+    otlp_endpoint: str = ""
 
 
 class Stack(Protocol):

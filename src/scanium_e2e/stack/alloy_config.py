@@ -14,14 +14,17 @@ from __future__ import annotations
 import ipaddress
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from scanium_e2e.clients.alloy import AlloyClient, decode_arguments
 from scanium_e2e.errors import ConfigurationError
 from scanium_e2e.promql import PromQLSyntaxError, parse_duration
+
+if TYPE_CHECKING:
+    from scanium_e2e.stack.otlp_route import OtlpRoute
 
 SCRAPE = "prometheus.scrape"
 REMOTE_WRITE = "prometheus.remote_write"
@@ -74,6 +77,10 @@ class PipelineComponents:
     # Components the suite does not verify: their endpoints are not part of this stack.
     not_in_stack: tuple[str, ...] = ()
     chosen_because: str = ""
+    # The OTLP road the backend pushes by (None: the contract names none), and why that
+    # receiver.
+    otlp: OtlpRoute | None = None
+    otlp_because: str = ""
 
     @property
     def backend_host(self) -> str:
@@ -85,6 +92,23 @@ class PipelineComponents:
         """The host name the config remote-writes to."""
         return urlsplit(self.remote_write_url).hostname or ""
 
+    @property
+    def store_hosts(self) -> tuple[str, ...]:
+        """Every host name the verified components write to (the OTLP road's too)."""
+        urls = [self.remote_write_url]
+        if self.otlp is not None:
+            urls += [self.otlp.remote_write_url, self.otlp.span_remote_write_url]
+        return tuple(sorted({urlsplit(url).hostname or "" for url in urls} - {""}))
+
+    def with_otlp(self, route: OtlpRoute, because: str) -> PipelineComponents:
+        """These components and the OTLP road's: its components are verified too."""
+        return replace(
+            self,
+            otlp=route,
+            otlp_because=because,
+            not_in_stack=tuple(c for c in self.not_in_stack if c not in route.components),
+        )
+
     def describe(self) -> str:
         """Lines for the pytest report header."""
         lines = [
@@ -92,19 +116,25 @@ class PipelineComponents:
             f"{self.metrics_path}, every {self.scrape_interval_s:g}s) -> {self.remote_write} "
             f"({self.remote_write_url}); {self.chosen_because}"
         ]
+        if self.otlp is not None:
+            lines.append(f"{self.otlp.describe()}; {self.otlp_because}")
         if self.not_in_stack:
             lines.append("not part of this stack: " + ", ".join(self.not_in_stack))
         return "\n".join(lines)
 
 
+# The components whose arguments `discover` and `otlp_route.follow` read (asking for the
+# others' would only cost time): the scrape and write path, and the OTLP road's wiring.
+_READ_ARGUMENTS = ("prometheus.", "otelcol.receiver.", "otelcol.processor.", "otelcol.connector.")
+
+
 def live_components(client: AlloyClient) -> list[AlloyComponent]:
-    """Every component of a running Alloy, with the arguments of its prometheus.* ones
-    (the only ones `discover` reads; asking for the others would only cost time)."""
+    """Every component of a running Alloy, with the arguments of those the suite reads."""
     return [
         AlloyComponent.from_api(
             item,
             client.component(str(item["localID"]))
-            if str(item["localID"]).startswith("prometheus.")
+            if str(item["localID"]).startswith(_READ_ARGUMENTS)
             else {},
         )
         for item in client.components()
@@ -122,7 +152,7 @@ def _port(address: str) -> int | None:
     return int(port) if sep and port.isdigit() else None
 
 
-def _reachable_writers(
+def reachable_writers(
     start: AlloyComponent, by_id: Mapping[str, AlloyComponent]
 ) -> tuple[list[str], list[str]]:
     """The remote_write components `start` forwards to (through relabel components, say),
@@ -144,6 +174,13 @@ def _reachable_writers(
             path.append(current)
             frontier.extend(component.references_to)
     return writers, path
+
+
+def writer_url(component: AlloyComponent) -> str:
+    """The URL a prometheus.remote_write pushes to (its first endpoint's), or ""."""
+    endpoints = component.arguments.get("endpoint") or []
+    first = endpoints[0] if endpoints and isinstance(endpoints[0], Mapping) else {}
+    return str(first.get("url", ""))
 
 
 def _seconds(value: Any, default: float) -> float:
@@ -195,8 +232,12 @@ def discover(
     remote_write_component: str = "",
     job: str = "scanium-backend",
     in_test_stack: bool = True,
+    otlp_receiver: str | None = None,
+    config: Path | None = None,
 ) -> PipelineComponents:
-    """Pick the backend's scrape component and the remote_write it forwards to.
+    """Pick the backend's scrape component and the remote_write it forwards to, and (given
+    `otlp_receiver`, the contract's: the backend pushes OTLP too) the OTLP receiver it
+    exports to and that road's components (`otlp_route.discover_otlp`).
 
     The contract may name either one (used when the config has it); otherwise the scrape
     component is the one whose job is the contract's, else the one targeting the backend's
@@ -206,7 +247,7 @@ def discover(
     """
     by_id = {component.id: component for component in components}
     scrapes = [c for c in by_id.values() if c.kind == SCRAPE]
-    writing = [c for c in scrapes if _reachable_writers(c, by_id)[0]]
+    writing = [c for c in scrapes if reachable_writers(c, by_id)[0]]
     if not writing:
         names = ", ".join(c.id for c in scrapes) or "none"
         raise ConfigurationError(
@@ -225,10 +266,9 @@ def discover(
     target = next(
         (t for t in targets if _port(t.get("__address__", "")) == BACKEND_PORT), targets[0]
     )
-    writers, path = _reachable_writers(chosen, by_id)
+    writers, path = reachable_writers(chosen, by_id)
     writer = remote_write_component if remote_write_component in writers else writers[0]
-    endpoints = by_id[writer].arguments.get("endpoint") or []
-    url = str(endpoints[0].get("url", "")) if endpoints and isinstance(endpoints[0], dict) else ""
+    url = writer_url(by_id[writer])
     verified = {chosen.id, writer, *path}
     found = PipelineComponents(
         scrape=chosen.id,
@@ -241,6 +281,13 @@ def discover(
         not_in_stack=tuple(sorted(set(by_id) - verified)),
         chosen_because=because,
     )
+    if otlp_receiver is not None:
+        # Imported here: the OTLP road's module builds on this one.
+        from scanium_e2e.stack.otlp_route import discover_otlp
+
+        found = found.with_otlp(
+            *discover_otlp(by_id.values(), receiver=otlp_receiver, config=config)
+        )
     if in_test_stack:
         _check_reachable(found, str(chosen.arguments.get("scheme") or "http"))
     return found
@@ -254,13 +301,19 @@ def _check_reachable(found: PipelineComponents, scheme: str) -> None:
             f"{found.scrape} scrapes {scheme}://{found.target}, but a backend in this stack "
             f"answers plain HTTP on port {BACKEND_PORT}"
         )
-    url = urlsplit(found.remote_write_url)
-    if url.scheme != "http" or url.port != STORE_PORT or url.path != STORE_PUSH_PATH:
-        problems.append(
-            f"{found.remote_write} writes to {found.remote_write_url or '(no url)'}, but the "
-            f"stack's store answers http://<host>:{STORE_PORT}{STORE_PUSH_PATH}"
-        )
-    for host in (found.backend_host, found.store_host):
+    writers = {found.remote_write: found.remote_write_url}
+    if found.otlp is not None:
+        writers[found.otlp.remote_write] = found.otlp.remote_write_url
+        if found.otlp.span_remote_write:
+            writers[found.otlp.span_remote_write] = found.otlp.span_remote_write_url
+    for writer, address in writers.items():
+        url = urlsplit(address)
+        if url.scheme != "http" or url.port != STORE_PORT or url.path != STORE_PUSH_PATH:
+            problems.append(
+                f"{writer} writes to {address or '(no url)'}, but the stack's store answers "
+                f"http://<host>:{STORE_PORT}{STORE_PUSH_PATH}"
+            )
+    for host in (found.backend_host, *found.store_hosts):
         try:
             ipaddress.ip_address(host)
         except ValueError:
@@ -276,10 +329,10 @@ def _check_reachable(found: PipelineComponents, scheme: str) -> None:
 
 def network_aliases(found: PipelineComponents) -> dict[str, list[str]]:
     """The host names each service must answer, our defaults included."""
-    wanted = {"backend": found.backend_host, "store": found.store_host}
+    wanted = {"backend": (found.backend_host,), "store": found.store_hosts}
     return {
-        service: sorted({*DEFAULT_ALIASES[service], host} - {""})
-        for service, host in wanted.items()
+        service: sorted({*DEFAULT_ALIASES[service], *hosts} - {""})
+        for service, hosts in wanted.items()
     }
 
 
@@ -318,7 +371,7 @@ def pipeline_labels(
     if chosen is not None:
         for target in _targets(chosen):
             added.update(name for name in target if not name.startswith("__"))
-        _, path = _reachable_writers(chosen, by_id)
+        _, path = reachable_writers(chosen, by_id)
         for component_id in path:
             for rule in by_id[component_id].arguments.get("rule") or []:
                 action = str(rule.get("action") or "replace").lower()

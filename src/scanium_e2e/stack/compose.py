@@ -40,6 +40,10 @@ from scanium_e2e.stack.readiness import ServicesNotReady, wait_until_ready
 SERVICES = ("stub-llm", "backend", "store", "alloy")
 OUR_ALLOY_CONFIG = REPO_ROOT / "fixtures" / "alloy" / "config.alloy"
 ALLOY_CONFIG_VARIABLE = "SCANIUM_STACK_ALLOY_CONFIG"
+# Where the backend pushes its OTLP metrics and spans (docker-compose.test.yml's default:
+# our config's receiver).
+OTLP_ENDPOINT_VARIABLE = "SCANIUM_E2E_OTLP_ENDPOINT"
+OUR_OTLP_ENDPOINT = "http://alloy:4319"
 OWNER_LABEL = "scanium-e2e.owner-pid"
 
 
@@ -239,6 +243,7 @@ class ComposeStack:
             "SCANIUM_E2E_TENANT": s.tenant or "anonymous",
             "SCANIUM_E2E_SCRAPE_INTERVAL": interval,
             "SCANIUM_E2E_SCRAPE_TIMEOUT": _duration(min(s.scrape_interval_s, 10.0)),
+            "SCANIUM_E2E_OTEL_EXPORT_INTERVAL_MS": str(round(s.otlp_export_interval_s * 1000)),
             "SCANIUM_E2E_STORE_IMAGE": s.store_image,
             "SCANIUM_E2E_STORE_CONFIG": str(s.store_kind.config_file),
             "SCANIUM_E2E_ALLOY_IMAGE": s.images.alloy,
@@ -272,7 +277,12 @@ class ComposeStack:
             scrape_component=contract.scrape.component,
             remote_write_component=contract.scrape.remote_write_component,
             job=contract.scrape.job,
+            otlp_receiver=contract.otlp.receiver if contract.otlp is not None else None,
+            config=Path(config),
         )
+        if found.otlp is not None:
+            # The backend exports to the receiver the config has, on its port.
+            self.overrides[OTLP_ENDPOINT_VARIABLE] = f"http://alloy:{found.otlp.port}"
         override = write_alias_override(found, self._workdir)
         self._files.append(str(override))
         self._compose = _compose_for(
@@ -458,6 +468,7 @@ class ComposeStack:
             mimir_url=urls["store"],
             stub_url=urls["stub-llm"],
             scrape_target=target,
+            otlp_endpoint=self._interpolation().get(OTLP_ENDPOINT_VARIABLE, OUR_OTLP_ENDPOINT),
         )
 
     def logs(self, service: str, *, masked: bool = True) -> str:

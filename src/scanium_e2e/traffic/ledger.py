@@ -57,6 +57,8 @@ class LedgerEntry:
     canaries: tuple[str, ...] = ()
     # Milliseconds the stub LLM was told to wait before answering this request.
     stub_delay_ms: int = 0
+    # The remaining (requests, tokens) the stub's answer was told to state in its headers.
+    planned_rate_limits: tuple[int, int] | None = None
 
     def describe_answer(self) -> str:
         """`200`, `200 assistantError provider_error/X`, `400 VALIDATION_ERROR`, ..."""
@@ -108,6 +110,8 @@ class LedgerEntry:
         """Plain JSON form."""
         data = asdict(self)
         data["canaries"] = list(self.canaries)
+        if self.planned_rate_limits is not None:
+            data["planned_rate_limits"] = list(self.planned_rate_limits)
         return data
 
     @classmethod
@@ -117,6 +121,10 @@ class LedgerEntry:
         try:
             values = {name: data[name] for name in names if name in data}
             values["canaries"] = tuple(values.get("canaries", ()))
+            limits = values.get("planned_rate_limits")
+            if limits is not None:
+                requests, tokens = limits
+                values["planned_rate_limits"] = (int(requests), int(tokens))
             if values.get("kind") not in KINDS:
                 raise ValueError(f"unknown kind {values.get('kind')!r}")
             return cls(**values)

@@ -58,6 +58,10 @@ class TrafficPlan:
     # latency observation must land (a unit error cannot pass).
     success_delays_ms: tuple[int, ...] = ()
     error_delays_ms: tuple[int, ...] = ()
+    # The (remaining requests, remaining tokens) every success's LLM answer states in its
+    # rate-limit headers (`[[stub:ratelimit=R,T]]`): the backend's rate-limit gauges must
+    # show them once it has read one (None: the stub sends no such headers).
+    rate_limits: tuple[int, int] | None = None
     concurrency: int = 4
     # Requests per second over the whole run (retries included); None sends as fast as
     # the concurrency allows.
@@ -88,6 +92,10 @@ class TrafficPlan:
         ):
             if getattr(self, name) < 0:
                 problems.append(f"{name} must not be negative")
+        if self.rate_limits is not None and (
+            len(self.rate_limits) != 2 or min(self.rate_limits) < 0
+        ):
+            problems.append("rate_limits must be two non-negative numbers (requests, tokens)")
         for name in ("success_delays_ms", "error_delays_ms"):
             if any(not 0 <= delay <= MAX_STUB_DELAY_MS for delay in getattr(self, name)):
                 problems.append(f"{name} must be between 0 and {MAX_STUB_DELAY_MS} ms")

@@ -424,6 +424,7 @@ class _Run:
             transport_error=transport_error,
             canaries=request.canaries,
             stub_delay_ms=request.delay_ms,
+            planned_rate_limits=request.rate_limits,
         )
         with self._lock:
             self._ledger.record(entry)

@@ -63,6 +63,8 @@ class OutboundRequest:
     planned_tokens: tuple[int, int] | None = None
     # Milliseconds the stub LLM is told to wait before it answers (0: no marker).
     delay_ms: int = 0
+    # The remaining (requests, tokens) the stub's answer states in its headers.
+    rate_limits: tuple[int, int] | None = None
     # Names of the canaries this request carries (never their values).
     canaries: tuple[str, ...] = ()
 
@@ -80,6 +82,11 @@ def stub_fault_marker(fault: str) -> str:
 def stub_error_ref_marker(ref: str) -> str:
     """The stub LLM marker that makes a fault's error message quote `ref` ("" for none)."""
     return f" [[stub:error_ref={ref}]]" if ref else ""
+
+
+def stub_rate_limit_marker(rate_limits: tuple[int, int] | None) -> str:
+    """The stub LLM marker that sets a success's rate-limit headers ("" for none)."""
+    return f" [[stub:ratelimit={rate_limits[0]},{rate_limits[1]}]]" if rate_limits else ""
 
 
 def stub_delay_marker(delay_ms: int) -> str:
@@ -148,9 +155,10 @@ class _Builder:
             headers[CANARY_HEADER] = self._canaries.header_value
             headers["User-Agent"] = self._canaries.user_agent_header(USER_AGENT)
             names = ("email", "prompt_phrase", "header_value", "user_agent")
+        limits = self._plan.rate_limits
         message = (
             f"{self.message(nonce, text)} {stub_tokens_marker(*tokens)}"
-            f"{stub_delay_marker(delay_ms)}"
+            f"{stub_delay_marker(delay_ms)}{stub_rate_limit_marker(limits)}"
         )
         return OutboundRequest(
             seq=seq,
@@ -165,6 +173,7 @@ class _Builder:
             planned_tokens=tokens,
             canaries=names,
             delay_ms=delay_ms,
+            rate_limits=limits,
         )
 
     def provider_error(self, seq: int, index: int) -> OutboundRequest:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from scanium_e2e.findings import HOP_NAMES, Finding
+from scanium_e2e.findings import Finding, hop_name
 
 CauseKey = tuple[int | None, str, str]
 
@@ -35,9 +35,8 @@ class Cause:
 def sentence_of(finding: Finding) -> str:
     """The finding as a summary line says it: `hop 1 (backend /metrics): GET ... 403: ...`."""
     text = finding.render()
-    if finding.hop is not None and 1 <= finding.hop <= len(HOP_NAMES):
-        return f"hop {finding.hop} ({HOP_NAMES[finding.hop - 1]}): {text}"
-    return text
+    name = hop_name(finding.hop, finding.road)
+    return f"hop {finding.hop} ({name}): {text}" if name else text
 
 
 def first_line(text: str) -> str:

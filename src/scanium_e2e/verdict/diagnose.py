@@ -194,9 +194,9 @@ def scrape_target_name(pipeline: Pipeline) -> str:
     return pipeline.endpoints.scrape_target + pipeline.contract.scrape.metrics_path
 
 
-def hop_remote_write(pipeline: Pipeline) -> HopReport:
-    """Hop 3: Alloy's remote-write counters."""
-    component = pipeline.contract.scrape.remote_write_component
+def hop_remote_write(pipeline: Pipeline, component: str | None = None) -> HopReport:
+    """Hop 3: Alloy's remote-write counters (of `component`, else the scrape's writer)."""
+    component = component or pipeline.contract.scrape.remote_write_component
     try:
         counters = pipeline.alloy.remote_write_counters(component)
     except (TransientError, EndpointError) as exc:
