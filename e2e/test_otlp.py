@@ -170,4 +170,3 @@ def test_otlp_label_values_come_from_their_vocabulary(
     if not judged:
         findings = [nothing_judged(otlp_label, otlp_seen.view)]
     fail_on_findings(f"values of {otlp_label}", findings)
-

@@ -176,7 +176,6 @@ class AlloyClient:
             retried=total("prometheus_remote_storage_samples_retried_total"),
         )
 
-
     def receiver_counters(self, component_id: str) -> ReceiverCounters:
         """What one OTLP receiver accepted and refused, from Alloy's /metrics (zero for a
         receiver that has not counted anything yet)."""

@@ -181,7 +181,6 @@ def line_of(component_id: str, config: Path | None) -> str:
     return ""
 
 
-
 # Addresses a receiver listening only on the loopback of Alloy's container: the backend, in
 # another container, cannot reach them.
 _LOOPBACK = ("127.0.0.1", "localhost", "::1", "[::1]")

@@ -189,7 +189,7 @@ def exported_families(pipeline: Pipeline, since: float | None) -> dict[str, floa
     otlp = pipeline.contract.otlp
     assert otlp is not None
     parts = [
-        f'label_replace(max(timestamp({pipeline.selector(spec.series_names[-1])})), '
+        f"label_replace(max(timestamp({pipeline.selector(spec.series_names[-1])})), "
         f'"family", "{role}", "", "")'
         for role, spec in otlp.families.items()
     ]
@@ -232,9 +232,7 @@ def family_finding(
     if role in stored:
         return None
     fresh = {
-        other: at
-        for other, at in stored.items()
-        if traffic_ended is None or at >= traffic_ended
+        other: at for other, at in stored.items() if traffic_ended is None or at >= traffic_ended
     }
     resource = _resource_finding(pipeline)
     if resource is not None:
