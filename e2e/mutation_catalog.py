@@ -8,7 +8,7 @@ selftest`, `pytest e2e/ --mutations`).
 
 from __future__ import annotations
 
-from scanium_e2e.mutation import DASHBOARD, Kill, Patch, Variant, every
+from scanium_e2e.mutation import ALLOY_CONFIG, DASHBOARD, Kill, Patch, Variant, every
 
 # The suite's test ids (as JUnit names them), for the variants' expectations.
 UP = "e2e.test_scrape_health::test_up_is_1_in_the_store"
@@ -35,6 +35,13 @@ BACKEND_LOG_LEAKS = "e2e.test_no_secrets::test_no_secret_in_logs[backend]"
 SERIES_BUDGET = "e2e.test_no_secrets::test_series_budget_per_metric"
 ALLOY_LOG_LEAKS = "e2e.test_no_secrets::test_no_secret_in_logs[alloy]"
 TLS_PROXY = "e2e.test_scrape_health::test_chat_behind_tls_proxy_passes_enforcement"
+# The OTLP road (e2e/test_otlp.py).
+OTLP_CALLS = "e2e.test_otlp::test_llm_calls_equal_the_ledger"
+OTLP_DURATIONS = "e2e.test_otlp::test_llm_call_durations_are_counted_in_the_contract_buckets"
+OTLP_TOKENS = "e2e.test_otlp::test_llm_tokens_equal_the_ledger"
+RATE_LIMIT_GAUGES = "e2e.test_otlp::test_rate_limit_gauges_show_the_latest_headers"
+SPAN_CALLS = "e2e.test_otlp::test_span_calls_equal_the_ledger"
+SPAN_DURATIONS = "e2e.test_otlp::test_span_durations_are_counted_in_the_contract_buckets"
 
 
 def labels(family: str) -> str:
@@ -54,6 +61,27 @@ FAMILIES = (
 VOCABULARY = (
     "provider", "status", "cache_hit", "token_type", "error_type", "reason_code", "method",
     "route", "status_code", "unlisted",
+)  # fmt: skip
+
+
+def otlp_labels(family: str) -> str:
+    """The test id of one OTLP family's label-set test."""
+    return f"e2e.test_otlp::test_otlp_series_carry_exactly_the_contract_labels[{family}]"
+
+
+def otlp_values(label: str) -> str:
+    """The test id of one OTLP label's vocabulary test (`unlisted`: labels without one)."""
+    return f"e2e.test_otlp::test_otlp_label_values_come_from_their_vocabulary[{label}]"
+
+
+# The contract's OTLP families (and target_info) and the labels they declare.
+OTLP_METRIC_FAMILIES = (
+    "requests", "duration", "tokens", "rate_limit_requests", "rate_limit_tokens",
+)  # fmt: skip
+OTLP_FAMILIES = (*OTLP_METRIC_FAMILIES, "span_calls", "span_duration", "target_info")
+OTLP_VOCABULARY = (
+    "model", "status", "error_type", "token_type", "limit_type", "service_name", "span_name",
+    "span_kind", "status_code", "unlisted",
 )  # fmt: skip
 
 
@@ -81,6 +109,20 @@ PANELS_ALL = tuple(
         "9-Errors by Type",
     )
 )
+# The fixture dashboard's panels over what the backend pushes (the OTLP road).
+OTLP_PANELS = tuple(
+    panel(key)
+    for key in ("11-Remaining Requests", "12-Remaining Tokens", "13-Chat Requests by Span Status")
+)
+# Every test that reads the OTLP road's data from the store.
+OTLP_READERS = (
+    OTLP_CALLS, OTLP_DURATIONS, OTLP_TOKENS, RATE_LIMIT_GAUGES, SPAN_CALLS, SPAN_DURATIONS,
+    *map(otlp_labels, OTLP_FAMILIES), *map(otlp_values, OTLP_VOCABULARY), *OTLP_PANELS,
+)  # fmt: skip
+# A test of the OTLP road whose family has no series says what it depended on.
+OTLP_NOTHING_TO_JUDGE: Kill = (None, "depends-on")
+
+
 # Every test that reads this run's data from the store: a pipeline cut before the store
 # fails them all, each naming the hop.
 STORE_READERS = (
@@ -234,13 +276,20 @@ VARIANTS: tuple[Variant, ...] = (
     Variant(
         name="remote-write-url",
         breaks="Alloy's remote_write points at a wrong URL",
-        kills=every(PIPELINE_CUT, (3, "samples-failed")),
+        # The OTLP road writes through the same remote write: its tests name the same hop.
+        kills={
+            **every((*PIPELINE_CUT, *OTLP_READERS), (3, "samples-failed")),
+            **every(map(otlp_values, OTLP_VOCABULARY), OTLP_NOTHING_TO_JUDGE),
+        },
         overrides={"SCANIUM_E2E_REMOTE_WRITE_URL": "http://mimir:9009/api/v1/pushh"},
     ),
     Variant(
         name="store-rejects",
         breaks="the store rejects samples (per-tenant series limit of 1)",
-        kills=every(PIPELINE_CUT, (4, "samples-discarded")),
+        kills={
+            **every((*PIPELINE_CUT, *OTLP_READERS), (4, "samples-discarded")),
+            **every(map(otlp_values, OTLP_VOCABULARY), OTLP_NOTHING_TO_JUDGE),
+        },
         overrides={"SCANIUM_E2E_STORE_MAX_SERIES": "1"},
     ),
     Variant(
@@ -370,6 +419,10 @@ VARIANTS: tuple[Variant, ...] = (
                 (REQUESTS, LATENCY, TOKEN_SUMS, TOKEN_COUNTS, TOKEN_JOURNAL),
                 (5, "counts-unexplained"),
             ),
+            # The OTLP road counts the same LLM calls; the chat spans of those requests say
+            # OK where the ledger's answers were refusals.
+            **every((OTLP_CALLS, OTLP_DURATIONS, OTLP_TOKENS), (5, "counts-unexplained")),
+            **every((SPAN_CALLS, SPAN_DURATIONS), (5, "count-moved")),
         },
         backend_patches=(
             Patch(
@@ -538,6 +591,116 @@ VARIANTS: tuple[Variant, ...] = (
                 "self.assistant_latency.labels(provider, status).observe(latency_ms)",
                 'status == "error" or self.assistant_latency.labels(provider, status)'
                 ".observe(latency_ms)",
+            ),
+        ),
+    ),
+    # The OTLP road's failure classes: what a backend pushes, and how Alloy carries it.
+    Variant(
+        name="otlp-delta",
+        breaks="the backend exports delta temporality, whose sums and histograms Alloy's "
+        "otelcol.exporter.prometheus drops with only a debug log",
+        kills={
+            **every(
+                (
+                    OTLP_CALLS,
+                    OTLP_DURATIONS,
+                    OTLP_TOKENS,
+                    *map(otlp_labels, OTLP_METRIC_FAMILIES[:3]),
+                ),
+                (2, "otlp-points-dropped"),
+            ),
+            **every(
+                map(otlp_values, ("status", "error_type", "token_type")), OTLP_NOTHING_TO_JUDGE
+            ),
+        },
+        overrides={"SCANIUM_E2E_OTEL_TEMPORALITY": "delta"},
+    ),
+    Variant(
+        name="otlp-unit-changed",
+        breaks="the LLM-call duration is recorded with unit ms, so the exporter stores it "
+        "under another name",
+        kills={
+            OTLP_DURATIONS: (1, "otlp-name-differs"),
+            otlp_labels("duration"): (1, "otlp-name-differs"),
+        },
+        backend_patches=(
+            Patch(
+                "telemetry.py",
+                '"openai_request_duration_seconds",\n            unit="s",',
+                '"openai_request_duration_seconds",\n            unit="ms",',
+            ),
+        ),
+    ),
+    Variant(
+        name="otlp-endpoint-mismatch",
+        breaks="the backend exports to a port no OTLP receiver listens on (4318, the "
+        "receiver is on 4319)",
+        kills={
+            **every(
+                (*OTLP_READERS[:6], *map(otlp_labels, OTLP_FAMILIES), *OTLP_PANELS),
+                (1, "otlp-nothing-received"),
+            ),
+            **every(map(otlp_values, OTLP_VOCABULARY), OTLP_NOTHING_TO_JUDGE),
+        },
+        overrides={"SCANIUM_E2E_OTLP_ENDPOINT": "http://alloy:4318"},
+    ),
+    Variant(
+        name="otlp-metrics-unwired",
+        breaks="the OTLP receiver's output wires traces only: the backend's metrics go nowhere",
+        kills={
+            **every(
+                (
+                    OTLP_CALLS,
+                    OTLP_DURATIONS,
+                    OTLP_TOKENS,
+                    RATE_LIMIT_GAUGES,
+                    *map(otlp_labels, OTLP_METRIC_FAMILIES),
+                    *OTLP_PANELS[:2],
+                ),
+                (2, "otlp-output-unwired"),
+            ),
+            **every(
+                map(otlp_values, ("model", "status", "error_type", "token_type", "limit_type")),
+                OTLP_NOTHING_TO_JUDGE,
+            ),
+        },
+        alloy_patch=Patch(
+            ALLOY_CONFIG.name,
+            "    metrics = [otelcol.processor.batch.backend.input]\n"
+            "    traces  = [otelcol.processor.batch.backend.input]\n",
+            "    traces  = [otelcol.processor.batch.backend.input]\n",
+        ),
+    ),
+    Variant(
+        name="otlp-resource-missing",
+        breaks="the backend's OTLP resource has no service.name or service.instance.id, so "
+        "its series carry another job and no instance",
+        kills={
+            **every(
+                (*OTLP_READERS[:6], *map(otlp_labels, OTLP_FAMILIES)),
+                (1, "otlp-resource-differs"),
+            ),
+            **every(map(otlp_values, OTLP_VOCABULARY), OTLP_NOTHING_TO_JUDGE),
+        },
+        overrides={
+            "SCANIUM_E2E_OTEL_SERVICE_NAME": "",
+            "SCANIUM_E2E_OTEL_RESOURCE_ATTRIBUTES": "",
+        },
+    ),
+    Variant(
+        name="otlp-secret-attribute",
+        breaks="the backend's OTLP resource carries the first 8 characters of its API key "
+        "as an attribute (target_info shows it)",
+        kills={
+            otlp_labels("target_info"): (1, "label-unexpected"),
+            LABEL_LEAKS: LEAKED,
+        },
+        backend_patches=(
+            Patch(
+                "telemetry.py",
+                '            "service.name": config.otel_service_name,\n',
+                '            "service.name": config.otel_service_name,\n'
+                '            "scanium.client": config.api_keys[0][:8],\n',
             ),
         ),
     ),

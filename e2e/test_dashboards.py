@@ -23,12 +23,14 @@ from scanium_e2e.checks.settlement import CountSettlement
 from scanium_e2e.dashboards import ALLOWED_EMPTY, Panel, dashboard_files, load_dashboard
 from scanium_e2e.dashboards.scope import outside_reason
 from scanium_e2e.errors import CheckFailed, ScaniumE2EError
+from scanium_e2e.findings import Finding
 from scanium_e2e.pipeline import Pipeline
 from scanium_e2e.promql import PromQLSyntaxError, analyse
 from scanium_e2e.pytest_plugin import record_outside, record_section, settings_of
 from scanium_e2e.session.artifacts import write_dashboard_artifact
 from scanium_e2e.settings import REPO_ROOT
 from scanium_e2e.traffic.run import TrafficRun
+from scanium_e2e.verdict.otlp_diagnose import otlp_state, road_cause
 
 DASHBOARD = REPO_ROOT / "fixtures" / "grafana" / "dashboards" / "openai-runtime.json"
 PANELS = [panel for panel in load_dashboard(DASHBOARD).panels if panel.targets]
@@ -82,16 +84,26 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 @pytest.fixture(scope="module")
 def replays(
-    pipeline: Pipeline, settlement: CountSettlement, pytestconfig: pytest.Config
+    pipeline: Pipeline,
+    sent_traffic: TrafficRun,
+    request: pytest.FixtureRequest,
+    pytestconfig: pytest.Config,
 ) -> Callable[[Path], DashboardReplay]:
     """Each dashboard replayed once, in one wait, when its first panel's test asks; on
     failure its whole table goes to the summary, once, and every panel's verdict with its
-    full queries to the artifacts."""
+    full queries to the artifacts.
+
+    The replay is final once the counts are settled: the scraped ones, or, when no scrape
+    held the traffic (the pipeline is cut at the scrape), the OTLP road's, so that panels
+    over what the backend pushes are still judged on their own.
+    """
     done: dict[Path, DashboardReplay] = {}
+    settled = "settlement" if sent_traffic.gate_failure is None else "otlp_settlement"
 
     def replayed(path: Path) -> DashboardReplay:
         if path in done:
             return done[path]
+        settlement: CountSettlement = request.getfixturevalue(settled)
         replay = settle_dashboard(pipeline, path, settlement)
         if replay.failure:
             text = replay.failure
@@ -112,6 +124,14 @@ def unplanned_metrics(pipeline: Pipeline, traffic: TrafficRun) -> set[str]:
     return {pipeline.contract.errors.name}
 
 
+def otlp_road_cause(pipeline: Pipeline, traffic: TrafficRun) -> Finding | None:
+    """The OTLP road's broken hop before the query, if the contract has the road."""
+    if pipeline.contract.otlp is None:
+        return None
+    state = otlp_state(pipeline)
+    return road_cause(pipeline, state, traffic.ledger.finished_at)
+
+
 def metrics_of(replayed: DashboardReplay, panel: Panel) -> set[str]:
     """The metric names the panel's replayed (expanded) queries select."""
     names: set[str] = set()
@@ -128,12 +148,17 @@ def test_panel_has_data(
     replays: Callable[[Path], DashboardReplay],
     case: PanelCase,
     pipeline: Pipeline,
-    traffic: TrafficRun,
+    sent_traffic: TrafficRun,
     waive: Callable[[str], None],
 ) -> None:
     """The panel's queries, variables expanded, return data over the run's window."""
     panel = case.panel
     replayed = replays(case.path)
+    scraped = metrics_of(replayed, panel) - pipeline.otlp_series_names
+    if sent_traffic.gate_failure is not None and scraped:
+        # No scrape held the traffic: a panel over scraped metrics fails with that cause.
+        raise sent_traffic.gate_failure
+    traffic = sent_traffic
     failure = replayed.panel_failure(panel)
     if failure:
         # A plan with zero faults expects zero of them: a panel over the error counter has
@@ -145,6 +170,11 @@ def test_panel_has_data(
                 f"{', '.join(sorted(unplanned))} has nothing to show"
             )
         findings = tuple(f for verdict in replayed.for_panel(panel) for f in verdict.findings)
+        cause = otlp_road_cause(pipeline, sent_traffic) if not scraped else None
+        if cause is not None:
+            # A panel over what the backend pushes, empty because the OTLP road is broken
+            # before the store: that hop is its cause.
+            raise CheckFailed(f"{cause.render()}\n{failure}", (cause, *findings))
         raise CheckFailed(failure, findings)
     allowed = [v for v in replayed.for_panel(panel) if v.status == ALLOWED_EMPTY]
     if allowed:

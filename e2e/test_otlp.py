@@ -168,5 +168,5 @@ def test_otlp_label_values_come_from_their_vocabulary(
         return
     findings, judged = otlp_value_findings(otlp_label, otlp_seen, pipeline.masker)
     if not judged:
-        findings = [nothing_judged(otlp_label, otlp_seen.view)]
+        findings = [nothing_judged(otlp_label, otlp_seen.view, "the store (the OTLP road)")]
     fail_on_findings(f"values of {otlp_label}", findings)

@@ -42,6 +42,7 @@ from scanium_e2e.suite_run import SUITE_FILES, Outcome, attach_environment, run_
 
 BACKEND_SOURCE = REPO_ROOT / "fixtures" / "backend" / "scanium_backend"
 DASHBOARD = REPO_ROOT / "fixtures" / "grafana" / "dashboards" / "openai-runtime.json"
+ALLOY_CONFIG = REPO_ROOT / "fixtures" / "alloy" / "config.alloy"
 CATALOG_FILE = REPO_ROOT / "e2e" / "mutation_catalog.py"
 
 
@@ -72,6 +73,9 @@ class Variant:
     overrides: Mapping[str, str] = field(default_factory=dict)
     backend_patches: tuple[Patch, ...] = ()
     dashboard_patch: Patch | None = None
+    # A change to our Alloy config, run as ours (the suite reads no config of the user's:
+    # the defect must be found at run time, as in production).
+    alloy_patch: Patch | None = None
 
 
 def every(test_ids: Iterable[str], kill: Kill) -> dict[str, Kill]:
@@ -142,23 +146,33 @@ def apply_patch(patch: Patch, folder: Path) -> None:
 
 @contextmanager
 def prepared(variant: Variant) -> Iterator[tuple[list[Path], Path]]:
-    """Temporary patched copies: extra compose files (backend source) and the dashboard."""
+    """Temporary patched copies: an extra compose file mounting them (the backend's source,
+    our Alloy config), and the dashboard."""
     folder = Path(tempfile.mkdtemp(prefix=f"scanium-mutation-{variant.name}-"))
     try:
         compose_files: list[Path] = []
+        mounts: dict[str, str] = {}
         if variant.backend_patches:
             source = folder / "scanium_backend"
             shutil.copytree(BACKEND_SOURCE, source, ignore=shutil.ignore_patterns("__pycache__"))
             for patch in variant.backend_patches:
                 apply_patch(patch, source)
-            # The container runs as an unprivileged user: the copy must be world-readable.
+            mounts["backend"] = f"{source}:/app/scanium_backend:ro"
+        if variant.alloy_patch:
+            config = folder / ALLOY_CONFIG.name
+            shutil.copy(ALLOY_CONFIG, config)
+            apply_patch(variant.alloy_patch, folder)
+            mounts["alloy"] = f"{config}:/etc/alloy/config.alloy:ro"
+        if mounts:
+            # The containers run as unprivileged users: the copies must be world-readable.
             for path in [folder, *folder.rglob("*")]:
                 path.chmod(0o755 if path.is_dir() else 0o644)
             override = folder / "compose.mutation.yml"
-            override.write_text(
-                f"services:\n  backend:\n    volumes:\n      - {source}:/app/scanium_backend:ro\n",
-                encoding="utf-8",
+            services = "".join(
+                f"  {service}:\n    volumes:\n      - {mount}\n"
+                for service, mount in mounts.items()
             )
+            override.write_text(f"services:\n{services}", encoding="utf-8")
             compose_files.append(override)
         dashboard = DASHBOARD
         if variant.dashboard_patch:

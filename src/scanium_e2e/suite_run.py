@@ -33,6 +33,7 @@ SUITE_FILES = (
     "e2e/test_labels.py",
     "e2e/test_no_secrets.py",
     "e2e/test_dashboards.py",
+    "e2e/test_otlp.py",
 )
 
 

@@ -224,4 +224,17 @@ def contract_series() -> list[FakeSeries]:
             reason_code="upstream_500",
         )
     )
+    # What the backend pushes over OTLP, as Alloy's exporter stores it.
+    for limit_type in ("requests", "tokens"):
+        out.append(
+            series(
+                f"openai_rate_limit_{limit_type}_remaining_ratio",
+                model="gpt-4o-mini",
+                limit_type=limit_type,
+            )
+        )
+    for status_code in ("STATUS_CODE_OK", "STATUS_CODE_ERROR"):
+        out.append(
+            series("calls_total", span_name="POST /v1/assist/chat", status_code=status_code)
+        )
     return out

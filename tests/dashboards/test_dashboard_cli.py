@@ -29,7 +29,7 @@ def test_exit_0_when_every_panel_has_data(capsys: pytest.CaptureFixture[str]) ->
     out = capsys.readouterr().out
     assert code == 0
     assert "Scanium - OpenAI Runtime (uid scanium-openai-runtime" in out
-    assert "result: 10 panels: 9 data, 1 skipped -> OK" in out
+    assert "result: 13 panels: 12 data, 1 skipped -> OK" in out
 
 
 def test_exit_1_when_a_panel_is_empty(capsys: pytest.CaptureFixture[str]) -> None:
@@ -68,7 +68,9 @@ def test_var_pins_a_variable(capsys: pytest.CaptureFixture[str]) -> None:
     client = FakeMimir(contract_series())
     argv = ["--var", "provider=openai", "--var", "modle=x"]
     run_with(client, str(FIXTURE), "--mimir-url", "http://x", *argv)
-    assert all('provider=~"openai"' in q for q in client.range_queries)
+    # Every query of a panel filtered by provider (the OTLP road's series carry no provider).
+    filtered = [q for q in client.range_queries if "scanium_assistant" in q]
+    assert filtered and all('provider=~"openai"' in q for q in filtered)
     assert capsys.readouterr().err == "warning: --var modle: no dashboard has a variable $modle\n"
 
 
@@ -80,7 +82,7 @@ def test_format_json_prints_every_panel_with_its_full_queries(
     out = capsys.readouterr().out
     assert code == 1  # the same exit codes as the table
     document = json.loads(out)  # stdout is the JSON document alone
-    assert document["panels"] == 10 and document["failing"] >= 1
+    assert document["panels"] == 13 and document["failing"] >= 1
     (dashboard,) = document["dashboards"]
     assert dashboard["uid"] == "scanium-openai-runtime" and dashboard["ok"] is False
     for panel in dashboard["panels"]:

@@ -35,6 +35,19 @@ def test_metric_never_seen_suggests_a_close_name() -> None:
     assert f"did you mean `{REQUESTS}`" in reason
 
 
+def test_a_name_the_otlp_exporter_extended_is_named_with_its_labels() -> None:
+    """Scanium's Remaining Requests panel: its gauge (unit 1) reached the store as
+    `..._ratio`, without the `provider` label the panel filters on."""
+    stored = "openai_rate_limit_requests_remaining_ratio"
+    client = FakeMimir([series(stored, model="gpt-4o-mini", limit_type="requests", job="b")])
+    (reason,) = explain('openai_rate_limit_requests_remaining{provider=~"openai"}', client)
+    assert "`openai_rate_limit_requests_remaining`: metric never seen" in reason
+    assert f"the store holds `{stored}` (labels: job, limit_type, model)" in reason
+    assert "an OTLP exporter appends the unit and type" in reason
+    assert reason.endswith("and it carries no `provider`")
+    assert "did you mean" not in reason
+
+
 def test_metric_seen_only_outside_the_window() -> None:
     (reason,) = explain("old_metric")
     assert "metric never seen" in reason and "outside this window" in reason

@@ -20,6 +20,10 @@ def contract_metric_names() -> set[str]:
     names = {contract.requests.name, contract.errors.name}
     for histogram in (contract.latency.name, contract.tokens.name):
         names |= {f"{histogram}_bucket", f"{histogram}_sum", f"{histogram}_count"}
+    assert contract.otlp is not None
+    # The OTLP road's families, by the names the store holds them under.
+    for spec in contract.otlp.families.values():
+        names |= set(spec.series_names)
     return names
 
 
@@ -40,6 +44,9 @@ def test_panels_rows_and_titles() -> None:
         (8, "Requests per Interval by Status", "timeseries", "Tokens & Errors"),
         (9, "Errors by Type", "timeseries", "Tokens & Errors"),
         (10, "About this dashboard", "text", "Tokens & Errors"),
+        (11, "Remaining Requests", "stat", "The OTLP road"),
+        (12, "Remaining Tokens", "stat", "The OTLP road"),
+        (13, "Chat Requests by Span Status", "timeseries", "The OTLP road"),
     ]
     collapsed = [p for p in DASHBOARD.panels if ".panels[" in p.path]
     assert [p.id for p in collapsed] == [7, 8, 9, 10]
@@ -55,7 +62,7 @@ def test_provider_variable() -> None:
 def test_every_expr_uses_only_contract_metrics_and_labels() -> None:
     allowed = contract_metric_names()
     contract_labels = {"provider", "status", "cache_hit", "token_type", "error_type",
-                       "reason_code", "le"}  # fmt: skip
+                       "reason_code", "le", "model", "span_name", "status_code"}  # fmt: skip
     for panel in DASHBOARD.panels:
         for target in panel.targets:
             analysis = analyse(

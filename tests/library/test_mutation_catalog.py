@@ -65,14 +65,22 @@ def test_every_expected_test_id_is_collected_from_the_suite() -> None:
 
 @pytest.mark.parametrize(
     "variant",
-    [v for v in (*CATALOG.harness, *CATALOG.deviations) if v.backend_patches or v.dashboard_patch],
+    [
+        v
+        for v in (*CATALOG.harness, *CATALOG.deviations)
+        if v.backend_patches or v.dashboard_patch or v.alloy_patch
+    ],
     ids=lambda variant: variant.name,
 )
 def test_every_patch_applies_to_the_fixture_source(variant: Variant) -> None:
     with prepared(variant) as (compose_files, dashboard):
-        assert bool(compose_files) == bool(variant.backend_patches)
+        assert bool(compose_files) == bool(variant.backend_patches or variant.alloy_patch)
         if variant.dashboard_patch:
             assert variant.dashboard_patch.new in dashboard.read_text(encoding="utf-8")
+        if variant.alloy_patch:
+            # The override mounts the patched copy where Alloy reads its config.
+            mounted = compose_files[0].read_text(encoding="utf-8")
+            assert ":/etc/alloy/config.alloy:ro" in mounted
 
 
 def test_a_patch_that_no_longer_applies_is_named() -> None:

@@ -38,12 +38,7 @@ from scanium_e2e.polling import HardError
 from scanium_e2e.progress import is_main, phase
 from scanium_e2e.traffic.run import Counts
 from scanium_e2e.verdict.diagnose import hop_backend_metrics
-from scanium_e2e.verdict.otlp_diagnose import (
-    family_finding,
-    hop_otelcol,
-    hop_otlp_export,
-    otlp_state,
-)
+from scanium_e2e.verdict.otlp_diagnose import family_finding, otlp_state, road_cause
 
 
 def sum_by(pipeline: Pipeline, metric: str, by: tuple[str, ...], **labels: str) -> str:
@@ -405,9 +400,9 @@ def raise_if_otlp_never_arrives(
     the OTLP road is broken (verdict.otlp_diagnose), or an export after the traffic is in
     the store without the family (renamed, under another job, dropped, never pushed)."""
     state = otlp_state(pipeline)
-    for hop in (hop_otlp_export(pipeline, state, traffic_ended), hop_otelcol(pipeline, state)):
-        if hop.status == "broken":
-            raise HardError(hop.headline(), hop.finding)
+    cause = road_cause(pipeline, state, traffic_ended, delivery=False)
+    if cause is not None:
+        raise HardError(cause.render(), cause)
     route = state.route
     delivery_hard_error(pipeline, route.remote_write if route is not None else None)
     finding = family_finding(pipeline, family, traffic_ended, state)

@@ -352,9 +352,9 @@ def unjudgeable(role: str, pipeline: Pipeline, exposures: Sequence[Exposure]) ->
     )
 
 
-def nothing_judged(label: str, contract: Contract) -> Finding:
-    """The finding of a vocabulary test that found no value of its label anywhere: it
-    depends on the families that declare the label, none of which has a series."""
+def nothing_judged(label: str, contract: Contract, where: str = "/metrics or the store") -> Finding:
+    """The finding of a vocabulary test that found no value of its label anywhere (in
+    `where`): it depends on the families that declare the label, none of which has a series."""
     carriers = [
         f"`{spec.name}`"
         for spec in contract.families.values()
@@ -363,8 +363,7 @@ def nothing_judged(label: str, contract: Contract) -> Finding:
     return Finding(
         Kind.DEPENDS_ON,
         subject=", ".join(carriers) or f"a family with label `{label}`",
-        detail=f"has no series carrying `{label}` in /metrics or the store: no value of it "
-        "could be judged",
+        detail=f"has no series carrying `{label}` in {where}: no value of it could be judged",
     )
 
 

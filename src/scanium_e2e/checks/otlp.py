@@ -36,7 +36,7 @@ from scanium_e2e.polling import HardError, TransientError
 from scanium_e2e.secrets import Masker
 from scanium_e2e.stack.alloy_config import live_components, pipeline_labels
 from scanium_e2e.traffic.run import Counts
-from scanium_e2e.verdict.otlp_diagnose import family_finding, hop_otelcol, hop_otlp_export
+from scanium_e2e.verdict.otlp_diagnose import family_finding, resource_finding, road_cause
 from scanium_e2e.verdict.otlp_diagnose import otlp_state as read_otlp_state
 
 # The role the rate-limit gauges settle under (beside the count roles).
@@ -260,7 +260,16 @@ def otlp_value_findings(
 
 
 def otlp_unlisted_findings(seen: OtlpExposures, masker: Masker) -> list[Finding]:
-    """The OTLP labels without a vocabulary entry, judged by the default policy."""
+    """The OTLP labels without a vocabulary entry, judged by the default policy; with no
+    OTLP series at all, the finding that nothing could be judged."""
+    if not any(exposure.series for exposure in seen.exposures):
+        return [
+            Finding(
+                Kind.DEPENDS_ON,
+                subject="the OTLP road's families",
+                detail="have no series of this run in the store: no label of them could be judged",
+            )
+        ]
     findings, _ = unlisted_findings(seen.view, seen.exposures, masker)
     return _on_road(findings)
 
@@ -288,11 +297,13 @@ def unjudged_family(
     ):
         return None
     state = read_otlp_state(pipeline)
-    for hop in (hop_otlp_export(pipeline, state, traffic_ended), hop_otelcol(pipeline, state)):
-        if hop.status == "broken":
-            return hop.finding
+    cause = road_cause(pipeline, state, traffic_ended)
+    if cause is not None:
+        return cause
     found = (
-        None if family == TARGET_INFO else family_finding(pipeline, family, traffic_ended, state)
+        resource_finding(pipeline)
+        if family == TARGET_INFO
+        else family_finding(pipeline, family, traffic_ended, state)
     )
     return found or Finding(
         Kind.COULD_NOT_CHECK,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import json
 import logging
 import os
 import shutil
@@ -40,10 +41,9 @@ from scanium_e2e.stack.readiness import ServicesNotReady, wait_until_ready
 SERVICES = ("stub-llm", "backend", "store", "alloy")
 OUR_ALLOY_CONFIG = REPO_ROOT / "fixtures" / "alloy" / "config.alloy"
 ALLOY_CONFIG_VARIABLE = "SCANIUM_STACK_ALLOY_CONFIG"
-# Where the backend pushes its OTLP metrics and spans (docker-compose.test.yml's default:
-# our config's receiver).
+# Where the backend pushes its OTLP metrics and spans (docker-compose.test.yml's default is
+# our config's receiver, http://alloy:4319).
 OTLP_ENDPOINT_VARIABLE = "SCANIUM_E2E_OTLP_ENDPOINT"
-OUR_OTLP_ENDPOINT = "http://alloy:4319"
 OWNER_LABEL = "scanium-e2e.owner-pid"
 
 
@@ -460,7 +460,8 @@ class ComposeStack:
             target = self.components.target
         # One `docker compose port` each, asked at once: in turn they cost most of a second.
         ports = {"backend": 8080, "alloy": 12345, "store": 9009, "stub-llm": 8000}
-        with ThreadPoolExecutor(max_workers=len(ports)) as pool:
+        with ThreadPoolExecutor(max_workers=len(ports) + 1) as pool:
+            otlp = pool.submit(self._backend_variable, "OTEL_EXPORTER_OTLP_ENDPOINT")
             urls = dict(zip(ports, pool.map(url, ports, ports.values()), strict=True))
         return StackEndpoints(
             backend_url=urls["backend"],
@@ -468,8 +469,26 @@ class ComposeStack:
             mimir_url=urls["store"],
             stub_url=urls["stub-llm"],
             scrape_target=target,
-            otlp_endpoint=self._interpolation().get(OTLP_ENDPOINT_VARIABLE, OUR_OTLP_ENDPOINT),
+            otlp_endpoint=otlp.result(),
         )
+
+    def _backend_variable(self, name: str) -> str:
+        """One variable of the running backend container's environment, as it was told it
+        (an attached stack's overrides are its starter's, not ours); "" when unknown."""
+        try:
+            container = self._compose.get_container("backend")
+            found = subprocess.run(
+                ["docker", "inspect", "--format", "{{json .Config.Env}}", str(container.ID)],
+                capture_output=True,
+                text=True,
+                timeout=20,
+                check=True,
+            )
+            variables = json.loads(found.stdout)
+        except (subprocess.SubprocessError, ValueError, OSError, RuntimeError):
+            return ""
+        prefix = name + "="
+        return next((v[len(prefix) :] for v in variables if v.startswith(prefix)), "")
 
     def logs(self, service: str, *, masked: bool = True) -> str:
         """The log of one service (stdout and stderr as compose shows them).

@@ -195,10 +195,30 @@ def _metric_missing(window: _Window, selector: Selector, base: str) -> Finding:
         detail += "; the store has series of it outside this window (it stopped, or started later)"
     if selector.name:
         known = window.client.metric_names(window.start, window.end)
+        extended = sorted(other for other in known if other.startswith(selector.name + "_"))
+        if extended:
+            detail += _translated(window, selector, extended[0])
+            known = [other for other in known if other not in extended]
         similar = difflib.get_close_matches(selector.name, known, n=3, cutoff=SIMILAR_NAME_CUTOFF)
         if similar:
             detail += "; did you mean " + " or ".join(f"`{s}`" for s in similar) + "?"
     return Finding(Kind.METRIC_NEVER_SEEN, subject=name, detail=detail)
+
+
+def _translated(window: _Window, selector: Selector, held: str) -> str:
+    """The clause naming the series the store holds under a longer name: what an OTLP
+    exporter makes of an instrument (it appends the unit and type: `_ratio` for a gauge of
+    unit 1, `_total` for a counter), with its labels and the query's labels it lacks."""
+    names = [name for name in window.names_of(held) if name != "__name__"]
+    lacking = [m.name for m in selector.label_matchers if m.name not in names and not m.matches("")]
+    clause = (
+        f"; the store holds `{held}` (labels: {_labels(names)}): an OTLP exporter appends "
+        "the unit and type to an instrument's name (`_ratio` for a gauge of unit 1, `_total` "
+        "for a counter), so the query needs that name"
+    )
+    if lacking:
+        clause += ", and it carries no " + ", ".join(f"`{name}`" for name in lacking)
+    return clause
 
 
 def _value_missing(selector: Selector, what: str, matcher: Matcher, values: list[str]) -> Finding:

@@ -110,11 +110,16 @@ def hop_otlp_export(pipeline: Pipeline, state: OtlpState, traffic_ended: float |
         return _hop(1, "ok", received)
     interval = pipeline.settings.otlp_export_interval_s
     endpoint = state.route.endpoint if state.route is not None else "?"
+    told = pipeline.endpoints.otlp_endpoint
     nothing = Finding(
         Kind.OTLP_NOTHING_RECEIVED,
         subject=f"{receiver} (listening on {endpoint})",
-        seen=f"the backend exports to {pipeline.endpoints.otlp_endpoint or 'its OTLP endpoint'}"
-        f" every {interval:g} s",
+        seen=(
+            f"the backend is told to export to {told} (OTEL_EXPORTER_OTLP_ENDPOINT)"
+            if told
+            else "the backend's export target is not known here"
+        )
+        + f", every {interval:g} s",
         detail=": the backend's exports do not reach it (a wrong endpoint or port, or an "
         "export that fails: see the backend's log)",
     )
@@ -158,6 +163,34 @@ def hop_otelcol(pipeline: Pipeline, state: OtlpState) -> HopReport:
         detail=f" -> {route.exporter} -> {route.remote_write}",
     )
     return _hop(2, "ok", ok)
+
+
+def road_cause(
+    pipeline: Pipeline,
+    state: OtlpState,
+    traffic_ended: float | None,
+    *,
+    delivery: bool = True,
+) -> Finding | None:
+    """The first broken hop of the road before the query (hops 1 to 4, or only 1 and 2
+    without `delivery`); None when none is. A receiver whose metrics go nowhere is named
+    before its export's failure: Alloy then refuses the backend's metrics, a consequence."""
+    export = hop_otlp_export(pipeline, state, traffic_ended)
+    otelcol = hop_otelcol(pipeline, state)
+    if otelcol.status == "broken" and otelcol.finding.kind == Kind.OTLP_OUTPUT_UNWIRED:
+        return otelcol.finding
+    for hop in (export, otelcol):
+        if hop.status == "broken":
+            return hop.finding
+    if not delivery:
+        return None
+    component = state.route.remote_write if state.route and state.route.remote_write else None
+    remote_write = hop_remote_write(pipeline, component)
+    ingestion = hop_mimir_ingestion(pipeline, remote_write)
+    for hop in (ingestion, remote_write):
+        if hop.status == "broken":
+            return hop.finding
+    return None
 
 
 def diagnose_otlp(
@@ -234,7 +267,7 @@ def family_finding(
     fresh = {
         other: at for other, at in stored.items() if traffic_ended is None or at >= traffic_ended
     }
-    resource = _resource_finding(pipeline)
+    resource = resource_finding(pipeline)
     if resource is not None:
         return resource
     if not fresh:
@@ -256,8 +289,15 @@ def family_finding(
             road=OTLP,
         )
     present = sorted(fresh)
-    kinds = {otlp.families[role].type for role in present}
-    if spec.type in _DELTA_DROPPED and kinds and not kinds & set(_DELTA_DROPPED):
+    # Only what the backend pushes has a temporality of its own (the span metrics are the
+    # connector's, cumulative).
+    pushed_kinds = {otlp.families[role].type for role in present if role in otlp.pushed}
+    if (
+        role in otlp.pushed
+        and spec.type in _DELTA_DROPPED
+        and pushed_kinds
+        and not pushed_kinds & set(_DELTA_DROPPED)
+    ):
         state = state or otlp_state(pipeline)
         exporter = state.route.exporter if state.route is not None else "otelcol.exporter"
         counted = state.counters.accepted_points if state.counters is not None else 0.0
@@ -289,7 +329,7 @@ def _similar_names(pipeline: Pipeline, stem: str, expected: set[str]) -> list[st
     return sorted(names - expected - {""})
 
 
-def _resource_finding(pipeline: Pipeline) -> Finding | None:
+def resource_finding(pipeline: Pipeline) -> Finding | None:
     """The road's series in the store under another job or instance than the contract's."""
     otlp = pipeline.contract.otlp
     assert otlp is not None
