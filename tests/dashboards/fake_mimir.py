@@ -234,7 +234,5 @@ def contract_series() -> list[FakeSeries]:
             )
         )
     for status_code in ("STATUS_CODE_OK", "STATUS_CODE_ERROR"):
-        out.append(
-            series("calls_total", span_name="POST /v1/assist/chat", status_code=status_code)
-        )
+        out.append(series("calls_total", span_name="POST /v1/assist/chat", status_code=status_code))
     return out
