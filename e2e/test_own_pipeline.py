@@ -35,9 +35,9 @@ PRODUCTION_DASHBOARDS = REPO_ROOT / "fixtures" / "grafana" / "production"
 # Read from the config by the suite, not told to it: these are what the fixture declares.
 BACKEND_SCRAPE = "prometheus.scrape.scanium_api"
 REMOTE_WRITE = "prometheus.remote_write.mimir_prod"
+OTLP_RECEIVER = "otelcol.receiver.otlp.default"
 ELSEWHERE = {
     "loki.write.grafana_loki",
-    "otelcol.receiver.otlp.default",
     "otelcol.exporter.otlp.tempo",
     "prometheus.scrape.node_exporter",
 }
@@ -60,6 +60,15 @@ def test_the_config_names_the_components_the_suite_verifies(
     ), found.describe()
     assert found.target == "scanium-api.prod.svc.cluster.local:8080", found.describe()
     assert set(found.not_in_stack) >= ELSEWHERE, found.describe()
+    # The OTLP road: the receiver the backend exports to, followed to the remote write.
+    assert found.otlp is not None, found.describe()
+    assert (found.otlp.receiver, found.otlp.port, found.otlp.remote_write) == (
+        OTLP_RECEIVER,
+        4318,
+        REMOTE_WRITE,
+    ), found.describe()
+    assert found.otlp.span_remote_write == REMOTE_WRITE, found.describe()
+    assert OTLP_RECEIVER not in found.not_in_stack, found.describe()
 
 
 def test_the_production_style_config_counts_every_request(
@@ -134,4 +143,47 @@ def test_a_config_alloy_rejects_exits_4_at_once_with_alloys_error(
     assert f'{config}:4:3: unrecognized attribute name "jobname"' in output, output[-3000:]
     # Alloy's own excerpt of the line it names, and no stack was started for it.
     assert '4 |   jobname    = "api"' in output, output[-3000:]
+    assert "did not become ready" not in output, output[-3000:]
+
+
+def test_an_otlp_receiver_whose_metrics_go_nowhere_exits_4_naming_it_and_its_line(
+    tmp_path: Path, record_property: Callable[[str, object], None]
+) -> None:
+    """The production-style config with its receiver's `metrics` output removed: the
+    contract says the backend pushes OTLP metrics, and nothing of the config would carry
+    them to a store. Bad input, said before any stack starts."""
+    text = (REPO_ROOT / "fixtures" / "alloy" / "production-style.alloy").read_text("utf-8")
+    wired = "    metrics = [otelcol.processor.batch.default.input]\n    traces  ="
+    assert text.count(wired) == 1, "the production-style receiver's output changed"
+    config = tmp_path / "unwired.alloy"
+    config.write_text(text.replace(wired, "    traces  ="), encoding="utf-8")
+    line = 1 + text[: text.index('otelcol.receiver.otlp "default"')].count("\n")
+    began = time.monotonic()
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "e2e/test_otlp.py",
+            "-p",
+            "no:cacheprovider",
+            "--alloy-config",
+            str(config),
+        ],
+        cwd=REPO_ROOT,
+        env=dict(os.environ),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    record_property("unwired_otlp_exit_s", round(time.monotonic() - began, 1))
+    output = done.stdout + done.stderr
+    assert done.returncode == EXIT_BAD_INPUT, output[-3000:]
+    assert (
+        "the contract says the backend pushes OTLP metrics, but no OTLP receiver of the Alloy "
+        f"config can carry them to a store: otelcol.receiver.otlp.default (line {line} of "
+        f"{config}): its output wires traces but no `metrics`, so the backend's metrics go "
+        "nowhere."
+    ) in " ".join(output.split()), output[-3000:]
     assert "did not become ready" not in output, output[-3000:]

@@ -68,13 +68,43 @@ def test_everything_off_the_verified_path_is_not_part_of_this_stack() -> None:
         "local.file_match.scanium_logs",
         "loki.source.file.scanium_logs",
         "loki.write.grafana_loki",
+        "otelcol.connector.spanmetrics.red",
         "otelcol.exporter.otlp.tempo",
+        "otelcol.exporter.prometheus.otlp_metrics",
+        "otelcol.exporter.prometheus.span_metrics",
         "otelcol.processor.batch.default",
         "otelcol.receiver.otlp.default",
         "prometheus.scrape.alloy_self",
         "prometheus.scrape.node_exporter",
     }
     assert "not part of this stack: local.file_match" in found.describe()
+
+
+def test_with_an_otlp_road_its_receiver_and_route_are_verified_too() -> None:
+    found = discover(production_style(), otlp_receiver="otelcol.receiver.otlp.backend_http")
+    assert found.otlp is not None
+    route = found.otlp
+    assert (route.receiver, route.endpoint, route.wired) == (
+        "otelcol.receiver.otlp.default",
+        "0.0.0.0:4318",
+        ("metrics", "traces"),
+    )
+    assert (route.exporter, route.remote_write) == (
+        "otelcol.exporter.prometheus.otlp_metrics",
+        "prometheus.remote_write.mimir_prod",
+    )
+    assert route.span_exporter == "otelcol.exporter.prometheus.span_metrics"
+    assert "discovered: the only OTLP receiver" in found.otlp_because
+    # Tempo's exporter takes the spans elsewhere: it is no part of the road to the store.
+    assert set(found.not_in_stack) == {
+        "local.file_match.scanium_logs",
+        "loki.source.file.scanium_logs",
+        "loki.write.grafana_loki",
+        "otelcol.exporter.otlp.tempo",
+        "prometheus.scrape.alloy_self",
+        "prometheus.scrape.node_exporter",
+    }
+    assert "verifies otelcol.receiver.otlp.default (OTLP/HTTP 0.0.0.0:4318)" in found.describe()
 
 
 def test_the_contracts_job_picks_the_scrape_before_the_port() -> None:

@@ -119,6 +119,18 @@ def test_failure_accounting_is_parsed_strictly() -> None:
         (("alerts", "must_fire"), {"someday": ["A"]}, "my.json: unknown field `alerts.must_fire."
          "someday`"),
         (("scrape", "job"), 3, "my.json: `scrape.job` must be a non-empty string."),
+        (("otlp", "temporality"), "delta", "my.json: `otlp.temporality` is 'delta'; use "
+         "cumulative (Alloy's otelcol.exporter.prometheus drops delta-temporality sums and "
+         "histograms)."),
+        (("otlp", "spans", "status"), {"reply": "STATUS_CODE_OK"}, "my.json: `otlp.spans.status` "
+         "needs the span status of every outcome (reply, llm_failure, refused); missing: "
+         "llm_failure, refused."),
+        (("otlp", "spans", "status"), {"reply": "OK", "llm_failure": "E", "refused": "U",
+                                       "timeout": "E"},
+         "my.json: unknown field `otlp.spans.status.timeout`"),
+        (("otlp", "metrics", "tokens", "lables"), ["x"],
+         "my.json: unknown field `otlp.metrics.tokens.lables`"),
+        (("otlp",), None, "my.json: `otlp` must be an object."),
     ],
 )  # fmt: skip
 def test_each_problem_is_one_sentence_naming_its_key_path(
@@ -160,3 +172,32 @@ def test_optional_parts_default_and_the_latency_unit_is_read_from_the_name() -> 
     data["metrics"]["latency"]["name"] = "latency_total"
     with pytest.raises(ConfigurationError, match="does not end in _ms or _seconds"):
         parse_contract(data)
+
+
+def test_the_otlp_road_is_parsed_with_its_families_and_vocabulary() -> None:
+    otlp = parse_contract(default_data()).otlp
+    assert otlp is not None
+    assert (otlp.receiver, otlp.job, otlp.instance) == (
+        "otelcol.receiver.otlp.backend_http",
+        "scanium-backend",
+        "scanium-backend",
+    )
+    assert list(otlp.families) == [
+        "requests", "duration", "tokens", "rate_limit_requests", "rate_limit_tokens",
+        "span_calls", "span_duration",
+    ]  # fmt: skip
+    # Stored under the exporter's name; pushed as the instrument Scanium records.
+    assert otlp.families["rate_limit_requests"].name == "openai_rate_limit_requests_remaining_ratio"
+    assert otlp.pushed["rate_limit_requests"].instrument == "openai_rate_limit_requests_remaining"
+    assert otlp.pushed["duration"].unit == "s"
+    assert otlp.limit_types == {"rate_limit_requests": "requests", "rate_limit_tokens": "tokens"}
+    assert otlp.spans is not None and otlp.spans.status["llm_failure"] == "STATUS_CODE_ERROR"
+    # The road's own vocabulary wins over the contract's (HTTP's status_code is a number).
+    rule = otlp.rule("status_code", parse_contract(default_data()).vocabulary)
+    assert rule is not None and rule.allows("STATUS_CODE_OK") and not rule.allows("200")
+
+
+def test_a_contract_without_otlp_has_no_road() -> None:
+    data = default_data()
+    del data["otlp"]
+    assert parse_contract(data).otlp is None

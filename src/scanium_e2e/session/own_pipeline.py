@@ -14,6 +14,7 @@ from pathlib import Path
 
 from scanium_e2e.checks.counts import settle_counts
 from scanium_e2e.checks.dashboards import DashboardReplay, settle_dashboard
+from scanium_e2e.checks.otlp import settle_otlp
 from scanium_e2e.checks.settlement import CountSettlement
 from scanium_e2e.contract import Contract
 from scanium_e2e.errors import CheckFailed
@@ -40,7 +41,8 @@ class StackVerdict:
 def verify_stack(
     stack: ComposeStack, contract: Contract, masker: Masker, dashboards: list[Path]
 ) -> StackVerdict:
-    """Send the session's traffic to `stack`, settle every count check, replay `dashboards`.
+    """Send the session's traffic to `stack`, settle every count check (the OTLP road's
+    too, when the contract has one), replay `dashboards`.
 
     A failure to get traffic counted (the scrape is broken, say) ends the verification
     with that failure: it is the one finding of such a stack.
@@ -58,7 +60,10 @@ def verify_stack(
             return verdict
         settlement = CountSettlement(verdict.run)
         settle_counts(pipeline, settlement)
-        for role, settled in settlement.verdicts().items():
+        pushed = CountSettlement(verdict.run)
+        if pipeline.contract.otlp is not None:
+            settle_otlp(pipeline, pushed)
+        for role, settled in {**settlement.verdicts(), **pushed.verdicts()}.items():
             verdict.counts[role] = (
                 masker.mask(str(settled)) if isinstance(settled, Exception) else ""
             )

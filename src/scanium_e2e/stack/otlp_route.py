@@ -63,6 +63,8 @@ def _walk(
             following = by_id.get(target)
             if following is None or target in seen or not _takes(following.kind, carried):
                 continue
+            if following.kind.startswith("otelcol.exporter.") and following.kind != EXPORTER:
+                continue  # another store's exporter (Tempo, Loki): not the road to ours
             seen.add(target)
             if following.kind == EXPORTER:
                 exporters.append(target)
