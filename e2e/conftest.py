@@ -54,7 +54,6 @@ from scanium_e2e.stack import Stack
 from scanium_e2e.stack.compose import AttachedStack, ComposeStack
 from scanium_e2e.stack.external import ExternalStack
 from scanium_e2e.traffic.run import TrafficRun
-from scanium_e2e.verdict.summary import Proved
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -399,7 +398,7 @@ def settlement(
         for role in COUNT_ROLES
         if role in verdicts and not isinstance(verdicts[role], Exception)
     )
-    record_proved(request.config, Proved(requests=len(run.ledger.entries), exact_counts=exact))
+    record_proved(request.config, requests=len(run.ledger.entries), exact_counts=exact)
     return settlement
 
 
@@ -414,6 +413,12 @@ def otlp_settlement(
     if pipeline.contract.otlp is not None:
         settle_otlp(pipeline, settlement)
         record_deviations(request.config, [finding.render() for finding in settlement.deviations])
+        exact = tuple(
+            role
+            for role, verdict in settlement.verdicts().items()
+            if not isinstance(verdict, Exception)
+        )
+        record_proved(request.config, otlp_counts=exact)
     return settlement
 
 

@@ -79,7 +79,7 @@ def otlp_seen(pipeline: Pipeline, otlp_settlement: CountSettlement) -> OtlpExpos
     """This run's OTLP series in the store, once the OTLP counts are settled."""
     if pipeline.contract.otlp is None:
         return None
-    return otlp_exposures(pipeline)
+    return otlp_exposures(pipeline, otlp_settlement.run.ledger.finished_at)
 
 
 def test_llm_calls_equal_the_ledger(road: OtlpSpec, otlp_settlement: CountSettlement) -> None:

@@ -18,6 +18,7 @@ from collections.abc import Generator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -270,9 +271,11 @@ def record_unjudged(config: pytest.Config, lines: list[str]) -> None:
     known.extend(line for line in lines if line not in known)
 
 
-def record_proved(config: pytest.Config, proved: Proved) -> None:
-    """Remember what the session's traffic and count checks established."""
-    _session(config).proved = proved
+def record_proved(config: pytest.Config, **established: Any) -> None:
+    """Remember what the session's traffic and count checks established (the fields of
+    `Proved` given; the others keep what an earlier call recorded)."""
+    state = _session(config)
+    state.proved = dataclasses.replace(state.proved or Proved(), **established)
 
 
 def record_artifacts(config: pytest.Config, folder: Path) -> None:

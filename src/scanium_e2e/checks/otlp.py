@@ -204,16 +204,28 @@ def _gauge_finding(values: Counts, expected: Counts) -> Finding:
 
 @dataclass(frozen=True)
 class OtlpExposures:
-    """This run's OTLP series in the store, as the closed world judges them."""
+    """This run's OTLP series in the store, as the closed world judges them, and the road's
+    broken hop before the store when a family has no series (read once for all tests)."""
 
     view: Contract
     exposures: tuple[Exposure, ...]
+    cause: Finding | None = None
+
+    def has_series(self, family: str) -> bool:
+        """Whether any stored series belongs to `family`."""
+        names = self.view.families[family].series_names
+        return any(
+            labels.get("__name__") in names
+            for exposure in self.exposures
+            for labels in exposure.series
+        )
 
 
-def otlp_exposures(pipeline: Pipeline) -> OtlpExposures:
+def otlp_exposures(pipeline: Pipeline, traffic_ended: float | None) -> OtlpExposures:
     """The OTLP road's series of this run in the store, with the labels the road adds:
     the resource's `job` and `instance`, the contract's scope labels, and what the remote
-    write and the relabel stages on the way add (read from Alloy's config)."""
+    write and the relabel stages on the way add (read from Alloy's config); and, when a
+    family has none, the road's broken hop (`road_cause`)."""
     otlp = pipeline.contract.otlp
     assert otlp is not None
     names = pipeline.otlp_series_names
@@ -239,7 +251,10 @@ def otlp_exposures(pipeline: Pipeline) -> OtlpExposures:
         if route.span_exporter:
             added.update(pipeline_labels(components, route.span_exporter, route.span_remote_write))
     exposure = Exposure(f"{pipeline.store_name} (OTLP)", 1, tuple(stored), frozenset(added))
-    return OtlpExposures(otlp_view(pipeline.contract), (exposure,))
+    seen = OtlpExposures(otlp_view(pipeline.contract), (exposure,))
+    if all(seen.has_series(family) for family in seen.view.families):
+        return seen
+    return dataclasses.replace(seen, cause=road_cause(pipeline, state, traffic_ended))
 
 
 def _on_road(findings: Sequence[Finding]) -> list[Finding]:
@@ -290,20 +305,14 @@ def unjudged_family(
     """Why the OTLP `family` has no series to judge (the road's broken hop, or what the
     family itself lacks), or None when it has series."""
     spec = seen.view.families[family]
-    if any(
-        labels.get("__name__") in spec.series_names
-        for exposure in seen.exposures
-        for labels in exposure.series
-    ):
+    if seen.has_series(family):
         return None
-    state = read_otlp_state(pipeline)
-    cause = road_cause(pipeline, state, traffic_ended)
-    if cause is not None:
-        return cause
+    if seen.cause is not None:
+        return seen.cause
     found = (
         resource_finding(pipeline)
         if family == TARGET_INFO
-        else family_finding(pipeline, family, traffic_ended, state)
+        else family_finding(pipeline, family, traffic_ended)
     )
     return found or Finding(
         Kind.COULD_NOT_CHECK,

@@ -36,6 +36,8 @@ class Proved:
 
     requests: int = 0
     exact_counts: tuple[str, ...] = ()
+    # The OTLP road's counts that equal the ledger (and the rate-limit gauges).
+    otlp_counts: tuple[str, ...] = ()
 
 
 @dataclass
@@ -89,6 +91,9 @@ class Verdict:
         if self.proved is not None and self.proved.exact_counts:
             roles = ", ".join(self.proved.exact_counts)
             parts.append(f"{len(self.proved.exact_counts)} counts exactly the ledger's ({roles})")
+        if self.proved is not None and self.proved.otlp_counts:
+            roles = ", ".join(self.proved.otlp_counts)
+            parts.append(f"{len(self.proved.otlp_counts)} of the OTLP road exactly ({roles})")
         if self.panels:
             checked = [p for p in self.panels if p.outcome != SKIPPED]
             parts.append(f"{self.panels_with_data} of {len(checked)} panels with data")
@@ -155,6 +160,7 @@ class Verdict:
             else {
                 "requests": self.proved.requests,
                 "exact_counts": list(self.proved.exact_counts),
+                "otlp_counts": list(self.proved.otlp_counts),
                 "panels_with_data": self.panels_with_data,
             },
             "artifacts": self.artifacts,
