@@ -705,6 +705,18 @@ VARIANTS: tuple[Variant, ...] = (
         ),
     ),
     Variant(
+        name="otlp-dashboard-instrument-name",
+        breaks="a panel queries the rate-limit gauge by its instrument's name and a provider "
+        "label (Scanium's own Remaining Requests panel), not as the store holds it",
+        # The finding names the series the store holds: ..._ratio, without `provider`.
+        kills={panel("11-Remaining Requests"): NEVER_SEEN},
+        dashboard_patch=Patch(
+            DASHBOARD.name,
+            "max by (model) (openai_rate_limit_requests_remaining_ratio)",
+            r'max by (model) (openai_rate_limit_requests_remaining{provider=~\"$provider\"})',
+        ),
+    ),
+    Variant(
         name="failure-counted-twice",
         breaks="a request whose LLM call failed is counted twice in the requests counter",
         # The cache split is judged against the counter's own total: only the count fails.
