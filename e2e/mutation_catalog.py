@@ -713,7 +713,7 @@ VARIANTS: tuple[Variant, ...] = (
         dashboard_patch=Patch(
             DASHBOARD.name,
             "max by (model) (openai_rate_limit_requests_remaining_ratio)",
-            r'max by (model) (openai_rate_limit_requests_remaining{provider=~\"$provider\"})',
+            r"max by (model) (openai_rate_limit_requests_remaining{provider=~\"$provider\"})",
         ),
     ),
     Variant(
