@@ -233,10 +233,6 @@ class OtlpSpec:
     # Per rate-limit gauge role, the `limit_type` its one series carries.
     limit_types: Mapping[str, str] = field(default_factory=dict)
 
-    def rule(self, label: str, fallback: Mapping[str, LabelRule]) -> LabelRule | None:
-        """The vocabulary of an OTLP label: the road's own, else the contract's."""
-        return self.vocabulary.get(label) or fallback.get(label)
-
 
 @dataclass(frozen=True)
 class Contract:

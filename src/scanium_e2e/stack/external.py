@@ -104,9 +104,10 @@ class ExternalStack:
             )
 
     def discover_components(self, contract: Contract) -> None:
-        """When the deployment's Alloy lacks the contract's scrape component, find the
-        backend's scrape job and its remote_write in Alloy's component API (as for a
-        config given with --alloy-config). Raises ConfigurationError when none fits."""
+        """When the deployment's Alloy lacks the contract's scrape component (or its OTLP
+        receiver), find the backend's scrape job and its remote_write, and the receiver the
+        backend exports to with its route, in Alloy's component API (as for a config given
+        with --alloy-config). Raises ConfigurationError when none fits."""
         client = AlloyClient(self.endpoints.alloy_url, timeout_s=PREFLIGHT_TIMEOUT_S)
         try:
             components = live_components(client)
@@ -114,7 +115,9 @@ class ExternalStack:
             raise EndpointError(f"Alloy's component API did not answer: {exc}") from None
         finally:
             client.close()
-        if contract.scrape.component in {component.id for component in components}:
+        ids = {component.id for component in components}
+        receiver = contract.otlp.receiver if contract.otlp is not None else None
+        if contract.scrape.component in ids and (receiver is None or receiver in ids):
             return
         self.components = discover(
             components,
@@ -122,6 +125,7 @@ class ExternalStack:
             remote_write_component=contract.scrape.remote_write_component,
             job=contract.scrape.job,
             in_test_stack=False,
+            otlp_receiver=receiver,
         )
         self.endpoints = dataclasses.replace(self.endpoints, scrape_target=self.components.target)
 

@@ -109,11 +109,6 @@ class OtlpRoute:
         port = self.endpoint.rpartition(":")[2]
         return int(port) if port.isdigit() else None
 
-    @property
-    def carries_metrics(self) -> bool:
-        """Whether the backend's metrics reach a remote write."""
-        return bool(self.remote_write)
-
     def describe(self) -> str:
         """One line for the report header."""
         metrics = (
