@@ -21,7 +21,7 @@ import pytest
 from scanium_e2e.checks.dashboards import DashboardReplay, settle_dashboard
 from scanium_e2e.checks.settlement import CountSettlement
 from scanium_e2e.dashboards import ALLOWED_EMPTY, Panel, dashboard_files, load_dashboard
-from scanium_e2e.dashboards.scope import outside_reason
+from scanium_e2e.dashboards.scope import outside_reason, panel_metrics
 from scanium_e2e.errors import CheckFailed, ScaniumE2EError
 from scanium_e2e.findings import Finding
 from scanium_e2e.pipeline import Pipeline
@@ -98,13 +98,16 @@ def replays(
     over what the backend pushes are still judged on their own.
     """
     done: dict[Path, DashboardReplay] = {}
-    settled = "settlement" if sent_traffic.gate_failure is None else "otlp_settlement"
+    cut = sent_traffic.gate_failure is not None
+    settled = "otlp_settlement" if cut else "settlement"
 
     def replayed(path: Path) -> DashboardReplay:
         if path in done:
             return done[path]
         settlement: CountSettlement = request.getfixturevalue(settled)
-        replay = settle_dashboard(pipeline, path, settlement)
+        # With the scrape cut, only the panels over the OTLP road are replayed.
+        only = (lambda panel: over_otlp_only(pipeline, panel)) if cut else None
+        replay = settle_dashboard(pipeline, path, settlement, only)
         if replay.failure:
             text = replay.failure
             if replay.result is not None:
@@ -124,12 +127,29 @@ def unplanned_metrics(pipeline: Pipeline, traffic: TrafficRun) -> set[str]:
     return {pipeline.contract.errors.name}
 
 
-def otlp_road_cause(pipeline: Pipeline, traffic: TrafficRun) -> Finding | None:
-    """The OTLP road's broken hop before the query, if the contract has the road."""
-    if pipeline.contract.otlp is None:
-        return None
-    state = otlp_state(pipeline)
-    return road_cause(pipeline, state, traffic.ledger.finished_at)
+def over_otlp_only(pipeline: Pipeline, panel: Panel) -> bool:
+    """Whether every query of the panel reads the OTLP road's series alone (read from the
+    dashboard JSON: a panel that cannot be read so counts as scraped)."""
+    names = panel_metrics(panel)
+    return names is not None and bool(names) and names <= pipeline.otlp_series_names
+
+
+@pytest.fixture(scope="module")
+def otlp_cause(pipeline: Pipeline, sent_traffic: TrafficRun) -> Callable[[], Finding | None]:
+    """The OTLP road's broken hop before the query (None: none is, or no road), read once
+    when a panel over the road first needs it."""
+    found: list[Finding | None] = []
+
+    def cause() -> Finding | None:
+        if not found:
+            if pipeline.contract.otlp is None:
+                found.append(None)
+            else:
+                state = otlp_state(pipeline)
+                found.append(road_cause(pipeline, state, sent_traffic.ledger.finished_at))
+        return found[0]
+
+    return cause
 
 
 def metrics_of(replayed: DashboardReplay, panel: Panel) -> set[str]:
@@ -149,15 +169,16 @@ def test_panel_has_data(
     case: PanelCase,
     pipeline: Pipeline,
     sent_traffic: TrafficRun,
+    otlp_cause: Callable[[], Finding | None],
     waive: Callable[[str], None],
 ) -> None:
     """The panel's queries, variables expanded, return data over the run's window."""
     panel = case.panel
-    replayed = replays(case.path)
-    scraped = metrics_of(replayed, panel) - pipeline.otlp_series_names
-    if sent_traffic.gate_failure is not None and scraped:
+    pushed = over_otlp_only(pipeline, panel)
+    if sent_traffic.gate_failure is not None and not pushed:
         # No scrape held the traffic: a panel over scraped metrics fails with that cause.
         raise sent_traffic.gate_failure
+    replayed = replays(case.path)
     traffic = sent_traffic
     failure = replayed.panel_failure(panel)
     if failure:
@@ -170,7 +191,7 @@ def test_panel_has_data(
                 f"{', '.join(sorted(unplanned))} has nothing to show"
             )
         findings = tuple(f for verdict in replayed.for_panel(panel) for f in verdict.findings)
-        cause = otlp_road_cause(pipeline, sent_traffic) if not scraped else None
+        cause = otlp_cause() if pushed else None
         if cause is not None:
             # A panel over what the backend pushes, empty because the OTLP road is broken
             # before the store: that hop is its cause.

@@ -8,7 +8,7 @@ from typing import Any
 from scanium_e2e.checks.dashboards import settled_empty
 from scanium_e2e.dashboards import parse_dashboard
 from scanium_e2e.dashboards.replay import EMPTY, PanelResult
-from scanium_e2e.dashboards.scope import outside_panels, outside_reason
+from scanium_e2e.dashboards.scope import outside_panels, outside_reason, panel_metrics
 from scanium_e2e.findings import Finding, Kind
 
 
@@ -100,3 +100,21 @@ def test_a_value_never_seen_is_final_only_once_the_traffic_is() -> None:
     few = PanelResult(panel, "P", EMPTY, "", findings=[Finding(Kind.TOO_FEW_SAMPLES, "x")])
     assert not settled_empty(few, traffic_final=True)  # a later scrape can fill a rate
     del board
+
+
+def test_a_panels_metrics_are_read_from_its_json() -> None:
+    def panel(*exprs: str) -> Any:
+        targets = [{"refId": chr(65 + i), "expr": expr} for i, expr in enumerate(exprs)]
+        board = dashboard([{"id": 1, "title": "P", "type": "stat", "datasource": PROM,
+                            "targets": targets}])  # fmt: skip
+        return board.panels[0]
+
+    assert panel_metrics(
+        panel(
+            'sum(rate(calls_total{span_name="POST /x", job=~"$job"}[$__rate_interval]))',
+            "max by (model) (openai_rate_limit_requests_remaining_ratio)",
+        )
+    ) == frozenset({"calls_total", "openai_rate_limit_requests_remaining_ratio"})
+    # A variable where no value goes, or a selector without a name: not readable so.
+    assert panel_metrics(panel("sum by ($group) (up)")) is None
+    assert panel_metrics(panel('{job="x"}')) is None

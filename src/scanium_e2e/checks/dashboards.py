@@ -9,7 +9,9 @@ own status, reasons and query, and the whole table is shown once.
 
 from __future__ import annotations
 
+import dataclasses
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -132,7 +134,10 @@ def _own_failure(verdict: PanelResult) -> str:
 
 
 def settle_dashboard(
-    pipeline: Pipeline, path: Path, settlement: CountSettlement
+    pipeline: Pipeline,
+    path: Path,
+    settlement: CountSettlement,
+    only: Callable[[Panel], bool] | None = None,
 ) -> DashboardReplay:
     """Replay the dashboard at `path` in one wait and keep every panel's last verdict.
 
@@ -140,8 +145,13 @@ def settle_dashboard(
     finding (`SETTLED_KINDS`; once the count checks settled, `FINAL_AFTER_TRAFFIC`), or at
     the deadline; `failure` is then the whole table with
     the hop-by-hop diagnosis. Never raises CheckFailed: each panel's test decides alone.
+    `only` keeps the panels it accepts (the others are not replayed).
     """
     dashboard = load_dashboard(path)
+    if only is not None:
+        dashboard = dataclasses.replace(
+            dashboard, panels=tuple(panel for panel in dashboard.panels if only(panel))
+        )
     # The count checks settled: the store holds the scrape after the last request, so
     # every series the traffic creates exists (a label or value never seen is final).
     final = bool(settlement.verdicts())

@@ -14,12 +14,14 @@ a label value the store never saw will not fill by waiting; it is decided then, 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from scanium_e2e.dashboards.datasources import MIXED, UNKNOWN, resolve_datasource
 from scanium_e2e.dashboards.interpolation import VariableValue
 from scanium_e2e.dashboards.model import Dashboard, Panel
 from scanium_e2e.findings import Kind
+from scanium_e2e.promql import PromQLSyntaxError, analyse
 
 # Empty-query findings that no later sample can change once the traffic is final: the
 # store has seen every series the run will ever create, and the scrape after its last
@@ -113,3 +115,23 @@ def outside_panels(dashboard: Dashboard) -> list[OutsidePanel]:
         if reason:
             found.append(OutsidePanel(dashboard.title, panel, reason))
     return found
+
+
+# Grafana's macros (`$__rate_interval`, `${__interval}`): durations, for a static reading.
+_MACRO = re.compile(r"\$\{?__\w+(?::\w+)?\}?")
+
+
+def panel_metrics(panel: Panel) -> frozenset[str] | None:
+    """The metric names the panel's queries select, read from the JSON alone (its macros
+    read as a duration, its variables where they sit inside label values); None when a
+    query cannot be read so (a variable outside a label value, a selector without a name)."""
+    names: set[str] = set()
+    for target in panel.targets:
+        try:
+            analysis = analyse(_MACRO.sub("5m", target.expr))
+        except PromQLSyntaxError:
+            return None
+        if not analysis.selectors or any(not selector.name for selector in analysis.selectors):
+            return None
+        names.update(selector.name for selector in analysis.selectors)
+    return frozenset(names)
