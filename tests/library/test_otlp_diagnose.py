@@ -113,7 +113,8 @@ def test_sums_and_histograms_missing_beside_the_gauges_is_the_delta_pattern() ->
     assert found.subject == "otelcol.exporter.prometheus.backend"
     text = found.render()
     assert "the receiver accepted 120 points" in text
-    assert "openai_rate_limit_requests_remaining_ratio" in text
+    assert "the store holds its gauges (openai_rate_limit_requests_remaining_ratio, " in text
+    assert "calls_total" not in text  # span metrics are no gauges of the backend
     assert "the pattern of delta temporality" in text and "the contract says cumulative" in text
 
 

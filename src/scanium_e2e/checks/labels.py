@@ -363,7 +363,8 @@ def nothing_judged(label: str, contract: Contract, where: str = "/metrics or the
     return Finding(
         Kind.DEPENDS_ON,
         subject=", ".join(carriers) or f"a family with label `{label}`",
-        detail=f"has no series carrying `{label}` in {where}: no value of it could be judged",
+        detail=f"{'have' if len(carriers) > 1 else 'has'} no series carrying `{label}` in "
+        f"{where}: no value of it could be judged",
     )
 
 

@@ -301,13 +301,13 @@ def family_finding(
         state = state or otlp_state(pipeline)
         exporter = state.route.exporter if state.route is not None else "otelcol.exporter"
         counted = state.counters.accepted_points if state.counters is not None else 0.0
+        gauges = ", ".join(otlp.families[r].name for r in present if r in otlp.pushed)
         return Finding(
             Kind.OTLP_POINTS_DROPPED,
             subject=exporter,
             expected="sums and histograms",
-            seen=f"the receiver accepted {counted:g} points and the store holds the gauges "
-            f"({', '.join(otlp.families[r].name for r in present)}) of an export after the "
-            "traffic",
+            seen=f"the receiver accepted {counted:g} points and the store holds its gauges "
+            f"({gauges}) of an export after the traffic",
             detail=f": the pattern of delta temporality, which it drops with only a debug log "
             f"(the contract says {otlp.temporality})",
             hop=2,
