@@ -27,29 +27,18 @@ from scanium_e2e.checks.labels import (
     value_findings,
 )
 from scanium_e2e.checks.settlement import CountSettlement
-from scanium_e2e.contract import Contract, load_contract
-from scanium_e2e.errors import CheckFailed, ScaniumE2EError
+from scanium_e2e.errors import CheckFailed
 from scanium_e2e.pipeline import Pipeline
-from scanium_e2e.pytest_plugin import settings_of
-from scanium_e2e.settings import Settings
+from scanium_e2e.pytest_plugin import collection_contract
 from scanium_e2e.traffic.run import TrafficRun
-
-
-def _contract(config: pytest.Config) -> Contract:
-    # A bad contract leaves the default here: the `settings` fixture then ends the session
-    # with exit 4 before any test runs.
-    try:
-        return load_contract(settings_of(config).contract_file)
-    except ScaniumE2EError:
-        return load_contract(Settings().contract_file)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """One label-set test per family, one vocabulary test per label of the contract."""
     if "family" in metafunc.fixturenames:
-        metafunc.parametrize("family", list(_contract(metafunc.config).families))
+        metafunc.parametrize("family", list(collection_contract(metafunc.config).families))
     if "label" in metafunc.fixturenames:
-        metafunc.parametrize("label", [*_contract(metafunc.config).vocabulary, UNLISTED])
+        metafunc.parametrize("label", [*collection_contract(metafunc.config).vocabulary, UNLISTED])
 
 
 @pytest.fixture(scope="module")

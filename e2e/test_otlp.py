@@ -36,27 +36,17 @@ from scanium_e2e.checks.otlp import (
     verdict_of,
 )
 from scanium_e2e.checks.settlement import CountSettlement
-from scanium_e2e.contract import Contract, OtlpSpec, load_contract
-from scanium_e2e.errors import CheckFailed, ScaniumE2EError
+from scanium_e2e.contract import OtlpSpec
+from scanium_e2e.errors import CheckFailed
 from scanium_e2e.findings import OTLP
 from scanium_e2e.pipeline import Pipeline
-from scanium_e2e.pytest_plugin import settings_of
-from scanium_e2e.settings import Settings
-
-
-def _contract(config: pytest.Config) -> Contract:
-    # A bad contract leaves the default here: the `settings` fixture then ends the session
-    # with exit 4 before any test runs.
-    try:
-        return load_contract(settings_of(config).contract_file)
-    except ScaniumE2EError:
-        return load_contract(Settings().contract_file)
+from scanium_e2e.pytest_plugin import collection_contract
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """One label-set test per OTLP family (and target_info), one vocabulary test per label
     they declare (and `unlisted`)."""
-    contract = _contract(metafunc.config)
+    contract = collection_contract(metafunc.config)
     if "otlp_family" in metafunc.fixturenames:
         families = list(otlp_view(contract).families) if contract.otlp is not None else []
         metafunc.parametrize("otlp_family", families or ["none"])

@@ -43,6 +43,31 @@ ELSEWHERE = {
 }
 
 
+def suite_with_config(tests: str, config: Path) -> tuple[int, str, float]:
+    """`pytest <tests> --alloy-config <config>` in a subprocess: its exit code, its output and
+    its seconds (a config refused at start-up starts no stack, so this takes seconds)."""
+    began = time.monotonic()
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            tests,
+            "-p",
+            "no:cacheprovider",
+            "--alloy-config",
+            str(config),
+        ],
+        cwd=REPO_ROOT,
+        env=dict(os.environ),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    return done.returncode, done.stdout + done.stderr, round(time.monotonic() - began, 1)
+
+
 def verdict_of(verdicts: dict[str, Future[StackVerdict]], name: str) -> StackVerdict:
     """The background verification's verdict (it polls with its own deadlines)."""
     return verdicts[name].result()
@@ -118,28 +143,9 @@ def test_a_config_alloy_rejects_exits_4_at_once_with_alloys_error(
         "}\n",
         encoding="utf-8",
     )
-    began = time.monotonic()
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "e2e/test_scrape_health.py",
-            "-p",
-            "no:cacheprovider",
-            "--alloy-config",
-            str(config),
-        ],
-        cwd=REPO_ROOT,
-        env=dict(os.environ),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    record_property("rejected_config_exit_s", round(time.monotonic() - began, 1))
-    output = done.stdout + done.stderr
-    assert done.returncode == EXIT_BAD_INPUT, output[-3000:]
+    code, output, seconds = suite_with_config("e2e/test_scrape_health.py", config)
+    record_property("rejected_config_exit_s", seconds)
+    assert code == EXIT_BAD_INPUT, output[-3000:]
     assert f'{config}:4:3: unrecognized attribute name "jobname"' in output, output[-3000:]
     # Alloy's own excerpt of the line it names, and no stack was started for it.
     assert '4 |   jobname    = "api"' in output, output[-3000:]
@@ -158,28 +164,9 @@ def test_an_otlp_receiver_whose_metrics_go_nowhere_exits_4_naming_it_and_its_lin
     config = tmp_path / "unwired.alloy"
     config.write_text(text.replace(wired, "    traces  ="), encoding="utf-8")
     line = 1 + text[: text.index('otelcol.receiver.otlp "default"')].count("\n")
-    began = time.monotonic()
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "e2e/test_otlp.py",
-            "-p",
-            "no:cacheprovider",
-            "--alloy-config",
-            str(config),
-        ],
-        cwd=REPO_ROOT,
-        env=dict(os.environ),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    record_property("unwired_otlp_exit_s", round(time.monotonic() - began, 1))
-    output = done.stdout + done.stderr
-    assert done.returncode == EXIT_BAD_INPUT, output[-3000:]
+    code, output, seconds = suite_with_config("e2e/test_otlp.py", config)
+    record_property("unwired_otlp_exit_s", seconds)
+    assert code == EXIT_BAD_INPUT, output[-3000:]
     assert (
         "the contract says the backend pushes OTLP metrics, but no OTLP receiver of the Alloy "
         f"config can carry them to a store: otelcol.receiver.otlp.default (line {line} of "

@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 
 from scanium_e2e import progress
+from scanium_e2e.contract import Contract, load_contract
 from scanium_e2e.errors import CheckFailed, ConfigurationError, ScaniumE2EError
 from scanium_e2e.findings import FINDING_PROPERTY, finding_json
 from scanium_e2e.mutation import parse_shard
@@ -294,6 +295,18 @@ def settings_of(config: pytest.Config) -> Settings:
     return Settings.from_env(
         overrides=overrides_from(lambda flag: config.getoption(flag, default=None))
     )
+
+
+def collection_contract(config: pytest.Config) -> Contract:
+    """The run's contract, as test collection reads it to parametrize (families, labels).
+
+    A bad contract or bad settings leave the default here: the `settings` fixture then ends
+    the session with exit 4 before any test runs.
+    """
+    try:
+        return load_contract(settings_of(config).contract_file)
+    except ScaniumE2EError:
+        return load_contract(Settings().contract_file)
 
 
 MUTATIONS_KEY = pytest.StashKey[list[str]]()

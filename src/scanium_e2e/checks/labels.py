@@ -40,7 +40,7 @@ from scanium_e2e.metrics_text import TextSample, parse_samples
 from scanium_e2e.pipeline import Pipeline
 from scanium_e2e.polling import TransientError
 from scanium_e2e.secrets import MASK, SECRET_SHAPES, Masker
-from scanium_e2e.stack.alloy_config import live_components, pipeline_labels
+from scanium_e2e.stack.alloy_config import AlloyComponent, live_components, pipeline_labels
 
 # The default policy's bounds: a label value is an identifier, not text.
 MAX_LABEL_VALUE: Final = 64
@@ -287,6 +287,17 @@ def _judge_values(
     return findings, judged
 
 
+def alloy_components(pipeline: Pipeline, road: str) -> list[AlloyComponent]:
+    """Alloy's components, to learn which labels `road` adds; CheckFailed when Alloy's
+    component API cannot be read."""
+    try:
+        return live_components(pipeline.alloy)
+    except (EndpointError, TransientError) as exc:
+        raise CheckFailed(
+            f"cannot read Alloy's component API to learn which labels {road} adds: {exc}"
+        ) from None
+
+
 def run_exposures(pipeline: Pipeline, settlement: CountSettlement) -> list[Exposure]:
     """The backend's /metrics and this run's series in the store, once the traffic is
     counted; the store's with the labels the pipeline adds, read from Alloy's config."""
@@ -310,12 +321,7 @@ def run_exposures(pipeline: Pipeline, settlement: CountSettlement) -> list[Expos
     if not stored:
         raise fail_with_diagnosis(pipeline, f"no series of this run in {pipeline.store_name}")
     scrape = pipeline.contract.scrape
-    try:
-        components = live_components(pipeline.alloy)
-    except (EndpointError, TransientError) as exc:
-        raise CheckFailed(
-            f"cannot read Alloy's component API to learn which labels the pipeline adds: {exc}"
-        ) from None
+    components = alloy_components(pipeline, "the pipeline")
     added = pipeline_labels(components, scrape.component, scrape.remote_write_component)
     return [
         Exposure("/metrics", 1, exposed),

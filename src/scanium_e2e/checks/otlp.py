@@ -21,20 +21,25 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from scanium_e2e.checks.counts import otlp_margin, raise_if_otlp_never_arrives, settle_counts
-from scanium_e2e.checks.labels import Exposure, label_set_findings, unlisted_findings
+from scanium_e2e.checks.labels import (
+    Exposure,
+    alloy_components,
+    label_set_findings,
+    unlisted_findings,
+)
 from scanium_e2e.checks.labels import value_findings as scraped_value_findings
 from scanium_e2e.checks.leaks import series_of_run
 from scanium_e2e.checks.settlement import CountSettlement
 from scanium_e2e.checks.waits import poll_check
 from scanium_e2e.clients.query import utc_now
 from scanium_e2e.contract import Contract, MetricSpec
-from scanium_e2e.errors import CheckFailed, EndpointError
+from scanium_e2e.errors import CheckFailed
 from scanium_e2e.expectations import OTLP_COUNT_ROLES, otlp_queries, planned_rate_limits
 from scanium_e2e.findings import OTLP, Finding, Kind
 from scanium_e2e.pipeline import Pipeline
-from scanium_e2e.polling import HardError, TransientError
+from scanium_e2e.polling import HardError
 from scanium_e2e.secrets import Masker
-from scanium_e2e.stack.alloy_config import live_components, pipeline_labels
+from scanium_e2e.stack.alloy_config import pipeline_labels
 from scanium_e2e.traffic.run import Counts
 from scanium_e2e.verdict.otlp_diagnose import family_finding, resource_finding, road_cause
 from scanium_e2e.verdict.otlp_diagnose import otlp_state as read_otlp_state
@@ -240,12 +245,7 @@ def otlp_exposures(pipeline: Pipeline, traffic_ended: float | None) -> OtlpExpos
     state = read_otlp_state(pipeline)
     added = {*RESOURCE_LABELS, *otlp.scope_labels}
     if state.route is not None:
-        try:
-            components = live_components(pipeline.alloy)
-        except (EndpointError, TransientError) as exc:
-            raise CheckFailed(
-                f"cannot read Alloy's component API to learn which labels the OTLP road adds: {exc}"
-            ) from None
+        components = alloy_components(pipeline, "the OTLP road")
         route = state.route
         added.update(pipeline_labels(components, route.exporter, route.remote_write))
         if route.span_exporter:
