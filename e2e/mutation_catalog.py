@@ -274,6 +274,22 @@ VARIANTS: tuple[Variant, ...] = (
         overrides={"SCANIUM_E2E_SCRAPE_JOB": "backend-renamed"},
     ),
     Variant(
+        name="slow-metrics",
+        breaks="the backend's /metrics answers in 2.5 s, slower than Alloy's scrape timeout "
+        "(1 s in the test stack)",
+        # Final once two scrapes in a row failed the same way, not at the data deadline.
+        kills=every(PIPELINE_CUT, (2, "scrape-failed")),
+        backend_patches=(
+            Patch(
+                "app.py",
+                "        return Response(metrics.exposition(), media_type=EXPOSITION_CONTENT_TYPE)",
+                "        import asyncio\n\n"
+                "        await asyncio.sleep(2.5)\n"
+                "        return Response(metrics.exposition(), media_type=EXPOSITION_CONTENT_TYPE)",
+            ),
+        ),
+    ),
+    Variant(
         name="remote-write-url",
         breaks="Alloy's remote_write points at a wrong URL",
         # The OTLP road writes through the same remote write: its tests name the same hop.

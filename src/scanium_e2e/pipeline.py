@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -52,6 +53,46 @@ class RemoteWriteWatch:
             return now - self._failing_since >= hold_s
 
 
+@dataclass(frozen=True)
+class MetricsReading:
+    """One GET of the backend's /metrics: its answer or transport error, and its seconds."""
+
+    response: httpx.Response | None
+    error: httpx.TransportError | None
+    took_s: float
+    at: float = field(default_factory=time.monotonic)
+
+
+class ScrapeWatch:
+    """The backend target's scrapes as the waits saw them, in the order they began: a
+    failure that repeats on consecutive scrapes is final, one that a success follows passes.
+
+    Every wait polls Alloy's component API from its own thread and reports each scrape it
+    sees (when it began, its error or "" for a success) here, under a lock.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._scrapes: dict[float, str] = {}
+
+    def note(self, began: float, error: str) -> int:
+        """Record one scrape (its start, Unix seconds; its error, "" when it succeeded);
+        return how many scrapes in a row, up to the newest seen, failed with the newest's
+        error (0 when the newest succeeded)."""
+        with self._lock:
+            self._scrapes[began] = error
+            ordered = [self._scrapes[moment] for moment in sorted(self._scrapes)]
+        newest = ordered[-1]
+        if not newest:
+            return 0
+        run = 0
+        for error_seen in reversed(ordered):
+            if error_seen != newest:
+                break
+            run += 1
+        return run
+
+
 @dataclass
 class Pipeline:
     """Everything a check needs, built once per session."""
@@ -65,6 +106,8 @@ class Pipeline:
     started_at: datetime = field(default_factory=utc_now)
     # Since when a remote-write failure the store did not explain stands (checks.waits).
     remote_write_watch: RemoteWriteWatch = field(default_factory=RemoteWriteWatch, compare=False)
+    # The backend target's scrapes the waits saw (checks.waits: a repeated failure is final).
+    scrape_watch: ScrapeWatch = field(default_factory=ScrapeWatch, compare=False)
     # What is read once per run and kept (the OTLP road's route through Alloy).
     memo: dict[str, object] = field(default_factory=dict, compare=False, repr=False)
 
@@ -171,6 +214,22 @@ class Pipeline:
         return httpx.get(
             self.endpoints.backend_url + self.contract.scrape.metrics_path, timeout=5.0
         )
+
+    def recent_backend_metrics(self) -> MetricsReading:
+        """The backend's /metrics read within the last scrape interval (or now), with how
+        long it took: the diagnosis reads it for every failing check, and a slow /metrics
+        (the fault it may be naming) would make each pay for it again."""
+        newest = self.memo.get("metrics_reading")
+        max_age = max(1.0, self.settings.scrape_interval_s)
+        if isinstance(newest, MetricsReading) and time.monotonic() - newest.at < max_age:
+            return newest
+        began = time.monotonic()
+        try:
+            reading = MetricsReading(self.backend_metrics(), None, time.monotonic() - began)
+        except httpx.TransportError as exc:
+            reading = MetricsReading(None, exc, time.monotonic() - began)
+        self.memo["metrics_reading"] = reading
+        return reading
 
     def close(self) -> None:
         """Release the clients."""

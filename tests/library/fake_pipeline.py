@@ -17,7 +17,7 @@ import httpx
 from scanium_e2e.clients.alloy import RemoteWriteCounters, ScrapeTarget, parse_scrape_targets
 from scanium_e2e.clients.query import Sample
 from scanium_e2e.contract import ScrapeSpec
-from scanium_e2e.pipeline import Pipeline, RemoteWriteWatch
+from scanium_e2e.pipeline import MetricsReading, Pipeline, RemoteWriteWatch, ScrapeWatch
 
 BACKEND_URL = "http://127.0.0.1:18080"
 METRICS = "# TYPE up gauge\nup 1\n# TYPE scanium_assistant_requests_total counter\n"
@@ -28,7 +28,9 @@ def string(value: str) -> dict[str, Any]:
     return {"type": "string", "value": value}
 
 
-def target_json(health: str, last_error: str = "", job: str = "scanium-backend") -> dict[str, Any]:
+def target_json(
+    health: str, last_error: str = "", job: str = "scanium-backend", last_scrape: str = ""
+) -> dict[str, Any]:
     """One target block of a `prometheus.scrape` component, as Alloy encodes it."""
     labels = {"type": "object", "value": [{"key": "job", "value": string(job)}]}
     return {
@@ -39,6 +41,7 @@ def target_json(health: str, last_error: str = "", job: str = "scanium-backend")
             {"name": "health", "type": "attr", "value": string(health)},
             {"name": "labels", "type": "attr", "value": labels},
             {"name": "last_error", "type": "attr", "value": string(last_error)},
+            {"name": "last_scrape", "type": "attr", "value": string(last_scrape)},
         ],
     }
 
@@ -50,6 +53,8 @@ class FakeAlloy:
         default_factory=lambda: RemoteWriteCounters(sent=10, failed=0, dropped=0, retried=0)
     )
     parsed: list[ScrapeTarget] | None = None
+    # The scrape component's evaluated arguments, as Alloy encodes them.
+    arguments: list[dict[str, Any]] = field(default_factory=list)
 
     def scrape_targets(self, component_id: str) -> list[ScrapeTarget]:
         if self.parsed is not None:
@@ -60,7 +65,7 @@ class FakeAlloy:
         return self.counters
 
     def component(self, component_id: str) -> dict[str, Any]:
-        return {"debugInfo": self.targets}
+        return {"debugInfo": self.targets, "arguments": self.arguments}
 
 
 @dataclass
@@ -96,6 +101,13 @@ def fake_pipeline(
     def backend_metrics() -> httpx.Response:
         return httpx.Response(metrics_status, text=metrics_text)
 
+    def recent_backend_metrics() -> MetricsReading:
+        # Whatever `backend_metrics` the test gives the pipeline, read now.
+        try:
+            return MetricsReading(pipeline.backend_metrics(), None, 0.0)
+        except httpx.TransportError as exc:
+            return MetricsReading(None, exc, 0.0)
+
     endpoints = SimpleNamespace(backend_url=BACKEND_URL, scrape_target="scanium-backend:8080")
     stack = SimpleNamespace(
         started_here=started_here, endpoints=endpoints, logs=lambda service, **kw: ""
@@ -109,7 +121,10 @@ def fake_pipeline(
         store_name=store.name,
         started_at=datetime(2026, 11, 26, 10, tzinfo=UTC),
         backend_metrics=backend_metrics,
+        recent_backend_metrics=recent_backend_metrics,
         settings=SimpleNamespace(scrape_interval_s=1.0),
         remote_write_watch=RemoteWriteWatch(),
+        scrape_watch=ScrapeWatch(),
+        memo={},
     )
     return cast(Pipeline, pipeline)

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 import httpx
 import pytest
-from fake_pipeline import FakeAlloy, FakeStore, fake_pipeline, target_json
+from fake_pipeline import BACKEND_URL, FakeAlloy, FakeStore, fake_pipeline, string, target_json
 
 from scanium_e2e.checks.waits import pipeline_hard_error
 from scanium_e2e.clients.alloy import RemoteWriteCounters, ScrapeTarget
-from scanium_e2e.findings import Kind
+from scanium_e2e.findings import Finding, Kind
 from scanium_e2e.polling import HardError
 from scanium_e2e.verdict.diagnose import (
     HopReport,
@@ -39,6 +40,54 @@ def test_an_http_status_from_alloy_is_a_hard_error() -> None:
 def test_a_connection_error_is_waited_out() -> None:
     # The backend may be restarting: no status, no hard error.
     pipeline_hard_error(fake_pipeline(alloy=FakeAlloy([target_json("down", REFUSED)])))
+
+
+TIMED_OUT = 'Get "http://scanium-backend:8080/metrics": context deadline exceeded'
+
+
+def test_a_failure_without_status_is_final_once_it_repeats_on_consecutive_scrapes() -> None:
+    """A /metrics slower than the scrape timeout: the same error on two scrapes in a row
+    after the run began is final, and says how long /metrics takes against the timeout."""
+    alloy = FakeAlloy(arguments=[{"name": "scrape_timeout", "type": "attr", "value": string("1s")}])
+    pipeline = fake_pipeline(alloy=alloy)
+    first = target_json("down", TIMED_OUT, last_scrape="2026-11-26T10:00:05Z")
+    second = target_json("down", TIMED_OUT, last_scrape="2026-11-26T10:00:06Z")
+    alloy.targets = [first]
+    pipeline_hard_error(pipeline)  # one failed scrape: it may pass
+    alloy.targets = [second]
+    with pytest.raises(HardError) as raised:
+        pipeline_hard_error(pipeline)
+    finding = raised.value.reason
+    assert isinstance(finding, Finding) and (finding.hop, finding.kind) == (2, Kind.SCRAPE_FAILED)
+    assert re.fullmatch(
+        re.escape(
+            "prometheus.scrape.backend: Alloy's scrape of scanium-backend:8080/metrics failed: "
+            f"{TIMED_OUT}, on 2 consecutive scrapes; GET {BACKEND_URL}/metrics answers HTTP "
+            "200 in "
+        )
+        + r"\d+\.\d s, the scrape timeout is 1 s",
+        str(raised.value),
+    ), str(raised.value)
+
+
+def test_a_success_between_two_failures_starts_the_count_again() -> None:
+    alloy = FakeAlloy()
+    pipeline = fake_pipeline(alloy=alloy)
+    for health, error, moment in (
+        ("down", REFUSED, "10:00:05"),
+        ("up", "", "10:00:06"),
+        ("down", REFUSED, "10:00:07"),
+    ):
+        alloy.targets = [target_json(health, error, last_scrape=f"2026-11-26T{moment}Z")]
+        pipeline_hard_error(pipeline)
+
+
+def test_failed_scrapes_before_the_run_began_do_not_count() -> None:
+    alloy = FakeAlloy()
+    pipeline = fake_pipeline(alloy=alloy)
+    for moment in ("09:59:58", "09:59:59"):  # the pipeline's checks began at 10:00:00
+        alloy.targets = [target_json("down", REFUSED, last_scrape=f"2026-11-26T{moment}Z")]
+        pipeline_hard_error(pipeline)
 
 
 def test_the_decision_is_on_the_status_field_not_the_text() -> None:

@@ -26,6 +26,7 @@ from scanium_e2e.verdict.diagnose import (
     diagnose,
     hop_mimir_ingestion,
     hop_remote_write,
+    repeated_scrape_failure,
     scrape_failure,
     scrape_target_name,
     wrong_job,
@@ -33,6 +34,10 @@ from scanium_e2e.verdict.diagnose import (
 from scanium_e2e.verdict.otlp_diagnose import diagnose_otlp
 
 T = TypeVar("T")
+
+# Consecutive scrapes failing the same way that make a failure without an HTTP status
+# final: a passing fault (a restart) is followed by a success, a standing one repeats.
+REPEATED_SCRAPES = 2
 
 
 def fail_with_diagnosis(
@@ -109,8 +114,10 @@ def poll_check(
 def pipeline_hard_error(pipeline: Pipeline, targets: list[ScrapeTarget] | None = None) -> None:
     """Raise HardError when a hop reports a fault that waiting will not cure.
 
-    - Alloy's scrape got an HTTP error status (403, 404, 500) from the target; connection
-      errors are not hard (the backend may be restarting);
+    - Alloy's scrape got an HTTP error status (403, 404, 500) from the target, or failed the
+      same way without one (a timeout, a refused connection) on `REPEATED_SCRAPES`
+      consecutive scrapes since the run's checks began (one alone may pass: the backend may
+      be restarting);
     - Alloy scrapes the target fine, but under another job name than the contract's;
     - Alloy's remote write failed or dropped samples, or the store discarded some (only in
       a stack we started: a shared store's counters hold other tenants' history).
@@ -125,6 +132,15 @@ def pipeline_hard_error(pipeline: Pipeline, targets: list[ScrapeTarget] | None =
     for target in targets:
         if not target.up and target.http_status is not None:
             failure = scrape_failure(target, name, component)
+            raise HardError(failure.render(), failure)
+    since = pipeline.started_at.timestamp()
+    for target in targets:
+        began = target.last_scrape_at
+        if began is None or began < since:
+            continue  # before this run's checks began (the backend may have been starting)
+        scrapes = pipeline.scrape_watch.note(began, "" if target.up else target.last_error)
+        if scrapes >= REPEATED_SCRAPES:
+            failure = repeated_scrape_failure(pipeline, target, component, scrapes)
             raise HardError(failure.render(), failure)
     mismatch = wrong_job(targets, pipeline.contract.scrape.job, name, component)
     if mismatch is not None:

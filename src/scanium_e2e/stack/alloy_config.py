@@ -183,8 +183,9 @@ def writer_url(component: AlloyComponent) -> str:
     return str(first.get("url", ""))
 
 
-def _seconds(value: Any, default: float) -> float:
-    # Alloy shows a duration as Go prints it ("5s", "1m30s") and omits a default one.
+def seconds_of(value: Any, default: float) -> float:
+    """A duration argument in seconds (Alloy shows one as Go prints it, "5s", "1m30s", and
+    omits a default one: `default` then)."""
     if not value:
         return default
     try:
@@ -277,7 +278,7 @@ def discover(
         metrics_path=str(chosen.arguments.get("metrics_path") or "/metrics"),
         remote_write=writer,
         remote_write_url=url,
-        scrape_interval_s=_seconds(chosen.arguments.get("scrape_interval"), 60.0),
+        scrape_interval_s=seconds_of(chosen.arguments.get("scrape_interval"), 60.0),
         not_in_stack=tuple(sorted(set(by_id) - verified)),
         chosen_because=because,
     )

@@ -13,18 +13,20 @@ a verdict, and code can decide on the finding's kind instead of on its words.
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
 import httpx
 
-from scanium_e2e.clients.alloy import RemoteWriteCounters, ScrapeTarget
+from scanium_e2e.clients.alloy import RemoteWriteCounters, ScrapeTarget, decode_arguments
 from scanium_e2e.clients.query import utc_now
 from scanium_e2e.errors import EndpointError
 from scanium_e2e.findings import HOP_NAMES, Finding, Kind
 from scanium_e2e.metrics_text import parse_samples
 from scanium_e2e.pipeline import Pipeline
 from scanium_e2e.polling import TransientError
+from scanium_e2e.stack.alloy_config import seconds_of
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,38 @@ def scrape_failure(target: ScrapeTarget, target_name: str, component: str = "") 
     )
 
 
+def repeated_scrape_failure(
+    pipeline: Pipeline, target: ScrapeTarget, component: str, scrapes: int
+) -> Finding:
+    """A scrape that failed the same way (without an HTTP status: a timeout, a refused
+    connection) on `scrapes` consecutive scrapes: final, with what hop 1 sees of it: how
+    long the backend's /metrics takes to answer, against the scrape timeout Alloy runs."""
+    failure = scrape_failure(target, scrape_target_name(pipeline), component)
+    # Timed once a run: every wait that meets the failure says the same of it.
+    seen = pipeline.memo.get("metrics_answer")
+    if not isinstance(seen, str):
+        seen = pipeline.memo["metrics_answer"] = _metrics_answer(pipeline, component)
+    return replace(failure, detail=f"{failure.detail}, on {scrapes} consecutive scrapes; {seen}")
+
+
+def _metrics_answer(pipeline: Pipeline, component: str) -> str:
+    """How long the backend's /metrics takes to answer here, and Alloy's scrape timeout."""
+    url = pipeline.endpoints.backend_url + pipeline.contract.scrape.metrics_path
+    reading = pipeline.recent_backend_metrics()
+    if reading.response is not None:
+        answered = (
+            f"GET {url} answers HTTP {reading.response.status_code} in {reading.took_s:.1f} s"
+        )
+    else:
+        answered = f"GET {url} failed after {reading.took_s:.1f} s ({reading.error})"
+    try:
+        arguments = decode_arguments(pipeline.alloy.component(component))
+    except (TransientError, EndpointError):
+        return answered
+    limit = seconds_of(arguments.get("scrape_timeout"), 10.0)
+    return f"{answered}, the scrape timeout is {limit:g} s"
+
+
 def wrong_job(
     targets: list[ScrapeTarget], job: str, target_name: str, component: str = ""
 ) -> Finding | None:
@@ -135,10 +169,10 @@ def wrong_job(
 def hop_backend_metrics(pipeline: Pipeline, metric: str | None) -> HopReport:
     """Hop 1: the backend's /metrics over plain HTTP, as a scraper sees it."""
     url = pipeline.endpoints.backend_url + pipeline.contract.scrape.metrics_path
-    try:
-        response = pipeline.backend_metrics()
-    except httpx.TransportError as exc:
-        return _hop(1, "broken", Finding(Kind.UNREACHABLE, subject=url, detail=str(exc)))
+    reading = pipeline.recent_backend_metrics()
+    response = reading.response
+    if response is None:
+        return _hop(1, "broken", Finding(Kind.UNREACHABLE, subject=url, detail=str(reading.error)))
     if response.status_code != 200:
         status = Finding(
             Kind.HTTP_STATUS,
@@ -331,9 +365,18 @@ def last_log_line(
 def diagnose(
     pipeline: Pipeline, *, metric: str | None = None, query: str | None = None
 ) -> Diagnosis:
-    """Inspect every hop and return the reports in pipeline order."""
-    remote_write = hop_remote_write(pipeline)
-    ingestion = hop_mimir_ingestion(pipeline, remote_write)
+    """Inspect every hop and return the reports in pipeline order.
+
+    The backend's /metrics is read beside the other hops (a slow one, the very fault a
+    timed-out scrape names, would otherwise hold up the whole diagnosis).
+    """
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="hop-1") as pool:
+        backend = pool.submit(hop_backend_metrics, pipeline, metric)
+        remote_write = hop_remote_write(pipeline)
+        ingestion = hop_mimir_ingestion(pipeline, remote_write)
+        scrape = hop_alloy_scrape(pipeline)
+        query_report = hop_query(pipeline, query)
+        backend_report = backend.result()
     if ingestion.status == "broken" and remote_write.status == "broken":
         # Samples the store refused fail in Alloy too: the cause is the store's.
         cause = f" ({pipeline.store_name} refused them: see hop 4)"
@@ -342,15 +385,7 @@ def diagnose(
             status="consequence",
             finding=replace(remote_write.finding, detail=remote_write.finding.detail + cause),
         )
-    return Diagnosis(
-        hops=(
-            hop_backend_metrics(pipeline, metric),
-            hop_alloy_scrape(pipeline),
-            remote_write,
-            ingestion,
-            hop_query(pipeline, query),
-        )
-    )
+    return Diagnosis(hops=(backend_report, scrape, remote_write, ingestion, query_report))
 
 
 def component_json(pipeline: Pipeline) -> str:
