@@ -746,6 +746,22 @@ VARIANTS: tuple[Variant, ...] = (
         ),
     ),
 )
+# Scanium's own cache label: after the first cache hit every request says cache_hit="true".
+# In the harness (exact counts) and as a deviation (external mode, where the split must only
+# reach the plan's: it used to wait out the data deadline there).
+CUMULATIVE_CACHE_LABEL = Variant(
+    name="cumulative-cache-label",
+    breaks="the cache label is cumulative: after the first cache hit every request is counted "
+    'cache_hit="true" (Scanium\'s)',
+    kills={CACHE_HIT: MISCOUNTED_HITS},
+    backend_patches=(
+        Patch(
+            "metrics.py",
+            '"true" if cache_hit else "false"',
+            '"true" if cache_hit or self._cache_hits else "false"',
+        ),
+    ),
+)
 # Deviations real backends have, each a variant the whole suite runs against (in external
 # mode, e2e/test_deviations.py): exactly the checks of the deviation must fail, naming it,
 # and a contract that accepts it must pass with "accepted by contract" lines.
@@ -803,6 +819,7 @@ DEVIATIONS: tuple[Variant, ...] = (
         },
         backend_patches=(FAILURES_AS_SUCCESS, *NO_ERROR_COUNTER),
     ),
+    CUMULATIVE_CACHE_LABEL,
 )
 
 
@@ -816,4 +833,4 @@ UNMUTABLE = {
     "config that makes it log a planted secret; none is built yet",
 }
 # The harness runs these: the shipped variants plus the deviation real backends have.
-HARNESS: tuple[Variant, ...] = (*VARIANTS, DEVIATIONS[0])
+HARNESS: tuple[Variant, ...] = (*VARIANTS, DEVIATIONS[0], CUMULATIVE_CACHE_LABEL)

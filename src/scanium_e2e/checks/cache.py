@@ -82,21 +82,26 @@ def wait_for_cache_split(pipeline: Pipeline, run: TrafficRun) -> Counts:
         if not increase:
             raise_if_never_arrives(pipeline, metric)
             return increase, False
-        if not exact:
-            return increase, True
         final = scraped_after(pipeline, metric, ended, at)
         if final:
             # Re-read: samples stamped before `at` may have arrived since the first read.
             increase = read_increase(at)
         if not judged(increase) and scraped_after(pipeline, metric, settled_at, at):
+            # Counters only grow: on a scrape holding the last answers, a split that is not
+            # the plan's will not become it (against a deployment too: its own requests,
+            # whatever others add, are labelled otherwise than the plan says).
+            pattern = split_pattern(run, cache, increase)
             wrong = Finding(
                 Kind.CACHE_HITS_MISCOUNTED,
                 subject=metric,
                 seen=describe_counts(increase),
-                expected=describe_counts(expected_split(cache, repeats, increase)),
+                expected=describe_counts(expected_split(cache, repeats, increase))
+                if exact
+                else f"at least {repeats:g} under {cache.hit} and {sent - repeats:g} under "
+                f"{cache.miss}",
                 detail=f": the plan repeated its first request {repeats:g} times, each to be "
                 f"answered from the cache ({cache.label}={cache.hit}), and sent no other "
-                "repeat",
+                "repeat" + (f"; {pattern}" if pattern else ""),
                 hop=5,
             )
             raise HardError(wrong.render(), wrong)
@@ -116,6 +121,40 @@ def wait_for_cache_split(pipeline: Pipeline, run: TrafficRun) -> Counts:
         query=pipeline.selector(metric, **{label: cache.hit}),
     )
     return result.value[0] if result.value else {}
+
+
+def split_pattern(run: TrafficRun, cache: CacheSpec, increase: Counts) -> str:
+    """The shape a wrong split has, when it has one the ledger can tell ("" otherwise):
+    no hit counted; every request counted as a hit; or a cumulative label, every request
+    answered after the first cache hit counted as a hit (the ledger's answer times bound
+    how many those are: the requests sent after the first hit was answered, at least, and
+    those answered after it was sent, at most)."""
+    hits = increase.get((cache.hit,), 0.0)
+    total = sum(increase.values())
+    if not hits:
+        return f"no request is counted under {cache.label}={cache.hit}"
+    if hits == total:
+        return f"every request is counted under {cache.label}={cache.hit}"
+    counted = [
+        entry
+        for entry in run.ledger.entries
+        if entry.kind in ("success", "cache_repeat", "provider_error")
+    ]
+    repeats = [entry for entry in counted if entry.kind == "cache_repeat" and entry.from_cache]
+    if not repeats:
+        return ""
+    first = min(repeats, key=lambda entry: entry.sent_at + entry.latency_ms / 1000)
+    first_answered = first.sent_at + first.latency_ms / 1000
+    after = [entry for entry in counted if entry is not first]
+    least = 1 + sum(entry.sent_at >= first_answered for entry in after)
+    most = 1 + sum(entry.sent_at + entry.latency_ms / 1000 >= first.sent_at for entry in after)
+    if least <= hits <= most and hits > len(repeats):
+        return (
+            f"the pattern of a cumulative label: every request answered after the first "
+            f"cache hit counted under {cache.label}={cache.hit} ({hits:g}; the ledger puts "
+            f"{least} to {most} requests there from the first hit on)"
+        )
+    return ""
 
 
 def counted_requests(pipeline: Pipeline, run: TrafficRun) -> float:
