@@ -191,6 +191,9 @@ def test_panel_has_data(
                 f"{', '.join(sorted(unplanned))} has nothing to show"
             )
         findings = tuple(f for verdict in replayed.for_panel(panel) for f in verdict.findings)
+        if panel in replayed.undecided and replayed.deadline is not None:
+            # The replay reached its deadline with this panel's verdict not final: undecided.
+            raise CheckFailed(failure, (replayed.deadline, *findings))
         cause = otlp_cause() if pushed else None
         if cause is not None:
             # A panel over what the backend pushes, empty because the OTLP road is broken

@@ -113,6 +113,13 @@ def test_variant_is_killed_precisely(
     assert result.verdict == KILLED, table([result.as_dict()], [], CATALOG.unmutable)
 
 
+def test_no_wait_of_any_variant_reaches_its_deadline(results: dict[str, VariantResult]) -> None:
+    """Finality: every wait of the suite ends when its answer is final, so no variant's
+    run has a test whose wait reached the data deadline (reported `undecided`)."""
+    reached = {name: r.deadline_reached for name, r in results.items() if r.deadline_reached}
+    assert not reached, reached
+
+
 def test_every_suite_test_is_some_variant_s_kill(results: dict[str, VariantResult]) -> None:
     """No test of the suite is left that no variant kills, except those that cannot be
     (across the whole catalog: a shard runs only some variants, but every variant's

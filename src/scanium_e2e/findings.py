@@ -120,6 +120,8 @@ class Kind(StrEnum):
     OTLP_NAME_DIFFERS = "otlp-name-differs"
     OTLP_NEVER_PUSHED = "otlp-never-pushed"
     OTLP_RESOURCE_DIFFERS = "otlp-resource-differs"
+    # a wait that reached its deadline before its answer was final: no finding, undecided
+    UNDECIDED = "undecided"
 
 
 # (hop, kind) first, then (None, kind): a kind reads differently at some hops.
@@ -241,6 +243,8 @@ _TEMPLATES: dict[tuple[int | None, Kind], str] = {
     "store holds {seen} from its exports after the traffic{detail}",
     (None, Kind.OTLP_RESOURCE_DIFFERS): "the backend's OTLP series carry {seen}, not "
     "{expected}{detail}",
+    (None, Kind.UNDECIDED): "undecided after {seen} s: {subject} was not reached, and nothing "
+    "seen made the answer final (last seen: {detail})",
 }
 
 

@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from scanium_e2e.errors import ConfigurationError
+from scanium_e2e.findings import Kind
 from scanium_e2e.secrets import Masker
 from scanium_e2e.settings import REPO_ROOT, Settings
 from scanium_e2e.stack.compose import ComposeStack, variant_stack
@@ -184,6 +185,8 @@ def prepared(variant: Variant) -> Iterator[tuple[list[Path], Path]]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+# The finding kind of a wait that reached its deadline (findings.Kind.UNDECIDED).
+UNDECIDED = str(Kind.UNDECIDED)
 KILLED = "killed"
 IMPRECISE = "killed, imprecise"
 SURVIVED = "survived"
@@ -216,6 +219,16 @@ class VariantResult:
         """Every test id that failed in the variant's run."""
         return sorted(self.outcome.failed)
 
+    @property
+    def deadline_reached(self) -> list[str]:
+        """The tests whose wait reached its deadline (their failure is `undecided`): a
+        variant's answer must be final long before the deadline, so any is a defect."""
+        return sorted(
+            test_id
+            for test_id, refs in self.outcome.findings.items()
+            if any(ref.kind == UNDECIDED for ref in refs)
+        )
+
     def as_dict(self) -> dict[str, object]:
         """The row, as data (`--json`, and what `merge` reads back)."""
         return {
@@ -228,6 +241,7 @@ class VariantResult:
             "pytest_exit": self.outcome.code,
             "missed": self.missed,
             "collateral": {i: self.outcome.failed[i] for i in self.collateral},
+            "deadline_reached": self.deadline_reached,
             # Each failed test's first line: what a person reads for the kill.
             "first_lines": dict(sorted(self.outcome.failed.items())),
         }
@@ -353,6 +367,9 @@ def table(rows: Sequence[Row], suite_ids: Iterable[str], unmutable: Mapping[str,
             lines.append(f"    missed {test_id}: {seen[:300]}")
         for test_id, failure in _texts(row, "collateral").items():
             lines.append(f"    collateral {test_id}: {failure[:200]}")
+        reached = _strings(row, "deadline_reached")
+        if reached:
+            lines.append(f"    a wait reached its deadline (undecided): {', '.join(reached)}")
     expected = [test_id for row in rows for test_id in _strings(row, "expected")]
     rest = unkilled(expected, suite_ids, unmutable)
     lines.append(f"suite tests no variant kills: {len(rest) or 'none'}")

@@ -31,6 +31,7 @@ from scanium_e2e.pipeline import Pipeline
 from scanium_e2e.secrets import Masker
 from scanium_e2e.session.artifacts import write_dashboard_artifact
 from scanium_e2e.traffic.run import TrafficRun
+from scanium_e2e.verdict.diagnose import Diagnosis
 
 DASHBOARD = parse_dashboard(
     {"title": "D", "panels": [{"id": 1, "title": "Requests", "type": "stat"}]}, source="d.json"
@@ -57,16 +58,18 @@ def canned_pipeline(
 
     monkeypatch.setattr(dashboard_checks, "load_dashboard", lambda path: dashboard)
     monkeypatch.setattr(dashboard_checks, "check_dashboard", canned)
-    monkeypatch.setattr(
-        waits, "fail_with_diagnosis", lambda pipeline, headline, **kw: CheckFailed(headline)
-    )
+    # No hop to diagnose in a canned replay.
+    monkeypatch.setattr(waits, "diagnosis_of", lambda *args: Diagnosis(hops=()))
     settings = SimpleNamespace(
         scrape_interval_s=15.0, data_timeout_s=0.6, poll_interval_s=0.1, dashboard_vars={}
     )
     pipeline = cast(
         Pipeline,
         SimpleNamespace(
-            settings=settings, contract=SimpleNamespace(allow_empty_panels=()), store=None
+            settings=settings,
+            contract=SimpleNamespace(allow_empty_panels=()),
+            store=None,
+            masker=Masker(),
         ),
     )
     ledger = SimpleNamespace(started_at=datetime(2026, 11, 26, 10, tzinfo=UTC).timestamp())
@@ -100,7 +103,7 @@ def test_other_findings_wait_even_when_their_text_says_never_seen(
     )
     message, replays = replay(monkeypatch, result_with(other))
     assert replays > 1
-    assert "every panel of 'D' has data" in message
+    assert message.startswith("undecided after 1 s: every panel of 'D' has data was not reached")
 
 
 TWO = parse_dashboard(
@@ -175,11 +178,18 @@ def test_at_the_deadline_each_panel_fails_with_its_own_reason(
         monkeypatch, [two(verdict(ERRORS, DATA), verdict(REQUESTS, EMPTY, FEW))]
     )
     assert replays > 1
-    assert not replay.ok and "every panel of 'Two' has data: not reached" in replay.failure
+    # The deadline is no finding: the replay, and the panel whose verdict was not final
+    # (too few samples may still fill), are undecided, with the last verdict as evidence.
+    assert not replay.ok and replay.failure.startswith(
+        "undecided after 1 s: every panel of 'Two' has data was not reached"
+    )
+    assert replay.deadline is not None and replay.undecided == {REQUESTS}
     assert replay.panel_failure(ERRORS) == ""
     mine = replay.panel_failure(REQUESTS)
-    first, *rest = mine.splitlines()
-    assert first == f"panel 2 Requests: empty: A: no series; {FEW.render()}"
+    first, second, *rest = mine.splitlines()
+    assert first.startswith("undecided after 1 s: every panel of 'Two' has data was not reached")
+    assert first.endswith("; panel #2 Requests's last verdict:")
+    assert second == f"panel 2 Requests: empty: A: no series; {FEW.render()}"
     assert rest[0] == "query A: requests" and "Errors" not in mine
 
 

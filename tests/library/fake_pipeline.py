@@ -18,6 +18,7 @@ from scanium_e2e.clients.alloy import RemoteWriteCounters, ScrapeTarget, parse_s
 from scanium_e2e.clients.query import Sample
 from scanium_e2e.contract import ScrapeSpec
 from scanium_e2e.pipeline import MetricsReading, Pipeline, RemoteWriteWatch, ScrapeWatch
+from scanium_e2e.secrets import Masker
 
 BACKEND_URL = "http://127.0.0.1:18080"
 METRICS = "# TYPE up gauge\nup 1\n# TYPE scanium_assistant_requests_total counter\n"
@@ -122,9 +123,10 @@ def fake_pipeline(
         started_at=datetime(2026, 11, 26, 10, tzinfo=UTC),
         backend_metrics=backend_metrics,
         recent_backend_metrics=recent_backend_metrics,
-        settings=SimpleNamespace(scrape_interval_s=1.0),
+        settings=SimpleNamespace(scrape_interval_s=1.0, data_timeout_s=60.0, poll_interval_s=0.25),
         remote_write_watch=RemoteWriteWatch(),
         scrape_watch=ScrapeWatch(),
         memo={},
+        masker=Masker(),
     )
     return cast(Pipeline, pipeline)

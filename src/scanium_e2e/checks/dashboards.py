@@ -34,7 +34,7 @@ from scanium_e2e.dashboards import (
 )
 from scanium_e2e.dashboards.scope import FINAL_AFTER_TRAFFIC
 from scanium_e2e.errors import CheckFailed
-from scanium_e2e.findings import Kind
+from scanium_e2e.findings import Finding, Kind
 from scanium_e2e.pipeline import Pipeline
 from scanium_e2e.polling import HardError
 from scanium_e2e.progress import is_main, phase
@@ -68,6 +68,10 @@ class DashboardReplay:
     failure: str = ""
     attempts: int = 0
     elapsed_s: float = 0.0
+    # When the replay reached its deadline: its `undecided` finding, and the panels whose
+    # last verdict was still not final then (each is undecided, never a finding).
+    deadline: Finding | None = None
+    undecided: frozenset[Panel] = frozenset()
 
     @property
     def ok(self) -> bool:
@@ -114,6 +118,10 @@ class DashboardReplay:
         failing = [_own_failure(verdict) for verdict in verdicts if verdict.failed]
         if not failing:
             return ""
+        if panel in self.undecided and self.deadline is not None:
+            failing[0] = (
+                f"{self.deadline.render()}; panel {panel.key}'s last verdict:\n{failing[0]}"
+            )
         waited = (
             f"(the dashboard was replayed {self.attempts} time(s) over {self.elapsed_s:.1f}s; "
             f"the whole table of {self.dashboard.title!r} is printed once, in the summary)"
@@ -182,6 +190,7 @@ def settle_dashboard(
         return f"{len(result.failed)} failing panel(s)\n{format_report(result)}"
 
     failure = ""
+    deadline: Finding | None = None
     try:
         poll_check(
             pipeline,
@@ -192,12 +201,24 @@ def settle_dashboard(
         )
     except CheckFailed as exc:
         failure = str(exc)
+        deadline = next(
+            (f for f in exc.findings if isinstance(f, Finding) and f.kind == Kind.UNDECIDED),
+            None,
+        )
+    last = replays[-1] if replays else None
+    unsettled = frozenset(
+        verdict.panel
+        for verdict in (last.failed if last is not None and deadline is not None else [])
+        if not settled_empty(verdict, traffic_final=final)
+    )
     replay = DashboardReplay(
         dashboard,
-        replays[-1] if replays else None,
+        last,
         failure,
         attempts=len(replays),
         elapsed_s=time.monotonic() - started,
+        deadline=deadline,
+        undecided=unsettled,
     )
     phase(replay.progress_line(), main=is_main(pipeline))
     return replay

@@ -12,7 +12,7 @@ from typing import TypeVar
 
 from scanium_e2e.clients.alloy import ScrapeTarget
 from scanium_e2e.errors import CheckFailed, EndpointError
-from scanium_e2e.findings import OTLP, Finding
+from scanium_e2e.findings import OTLP, Finding, Kind
 from scanium_e2e.pipeline import Pipeline
 from scanium_e2e.polling import (
     HardError,
@@ -23,6 +23,7 @@ from scanium_e2e.polling import (
     poll,
 )
 from scanium_e2e.verdict.diagnose import (
+    Diagnosis,
     diagnose,
     hop_mimir_ingestion,
     hop_remote_write,
@@ -38,6 +39,19 @@ T = TypeVar("T")
 # Consecutive scrapes failing the same way that make a failure without an HTTP status
 # final: a passing fault (a restart) is followed by a success, a standing one repeats.
 REPEATED_SCRAPES = 2
+
+
+def diagnosis_of(
+    pipeline: Pipeline,
+    metric: str | None,
+    query: str | None,
+    road: str,
+    traffic_ended: float | None,
+) -> Diagnosis:
+    """The hop-by-hop diagnosis of `road` (the scraped one, or OTLP)."""
+    if road == OTLP:
+        return diagnose_otlp(pipeline, query=query, traffic_ended=traffic_ended)
+    return diagnose(pipeline, metric=metric, query=query)
 
 
 def fail_with_diagnosis(
@@ -56,11 +70,7 @@ def fail_with_diagnosis(
     Its findings are the first broken hop's and `reason`, the hard error's own finding
     (they differ when a later hop saw the consequence of an earlier one's fault).
     """
-    diagnosis = (
-        diagnose_otlp(pipeline, query=query, traffic_ended=traffic_ended)
-        if road == OTLP
-        else diagnose(pipeline, metric=metric, query=query)
-    )
+    diagnosis = diagnosis_of(pipeline, metric, query, road, traffic_ended)
     findings: list[Finding] = []
     if diagnosis.first_broken is not None:
         findings.append(diagnosis.first_broken.finding)
@@ -98,17 +108,53 @@ def poll_check(
             interval_s=pipeline.settings.poll_interval_s,
             describe=describe,
         )
-    except (PollTimeout, PollAborted) as exc:
-        reason = exc.reason if isinstance(exc, PollAborted) else None
+    except PollTimeout as exc:
+        raise undecided(
+            pipeline, exc, metric=metric, query=query, road=road, traffic_ended=traffic_ended
+        ) from None
+    except PollAborted as exc:
         raise fail_with_diagnosis(
             pipeline,
             str(exc),
             metric=metric,
             query=query,
-            reason=reason,
+            reason=exc.reason,
             road=road,
             traffic_ended=traffic_ended,
         ) from None
+
+
+def undecided(
+    pipeline: Pipeline,
+    timeout: PollTimeout,
+    *,
+    metric: str | None = None,
+    query: str | None = None,
+    road: str = "",
+    traffic_ended: float | None = None,
+) -> CheckFailed:
+    """A wait that reached its deadline: undecided, never a finding. Its one finding says
+    so (kind `undecided`, what was awaited, for how long, the last observation); the hop
+    ladder follows as evidence, its broken hops not findings (none was final, or the wait
+    would have ended on it)."""
+    # The sentence keeps the last observation's first line; the rest (a dashboard's table)
+    # follows it in the message.
+    first, _, rest = timeout.result.last_seen.partition("\n")
+    finding = Finding(
+        Kind.UNDECIDED,
+        subject=timeout.what,
+        seen=f"{timeout.result.elapsed_s:.0f}",
+        detail=first,
+        road=road,
+    )
+    diagnosis = diagnosis_of(pipeline, metric, query, road, traffic_ended)
+    rendered = pipeline.masker.mask("\n".join("  " + hop.line() for hop in diagnosis.hops))
+    body = f"{finding.render()}\n{rest}\n{rendered}" if rest else f"{finding.render()}\n{rendered}"
+    return CheckFailed(
+        pipeline.masker.mask(body.rstrip("\n")),
+        (finding,),
+        ladder=tuple(rendered.splitlines()),
+    )
 
 
 def pipeline_hard_error(pipeline: Pipeline, targets: list[ScrapeTarget] | None = None) -> None:

@@ -13,10 +13,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from scanium_e2e.findings import Kind
 from scanium_e2e.verdict.causes import CauseGroup, ladder_of
 
 PASSED = "passed"
 FAILED = "failed"
+# A cause whose wait reached its deadline (findings.Kind.UNDECIDED).
+UNDECIDED = str(Kind.UNDECIDED)
 XFAILED = "xfailed"
 SKIPPED = "skipped"
 
@@ -69,6 +72,13 @@ class Verdict:
         return self.failed == 0
 
     @property
+    def undecided(self) -> list[str]:
+        """The failed tests whose wait reached its deadline: undecided, not a finding."""
+        return [
+            test for group in self.causes if group.cause.kind == UNDECIDED for test in group.tests
+        ]
+
+    @property
     def panels_with_data(self) -> int:
         """Panels whose test passed: each had data over the run's window."""
         return sum(1 for panel in self.panels if panel.outcome == PASSED)
@@ -113,6 +123,11 @@ class Verdict:
                 f"{self.tally()}"
             )
             lines.extend(group.line() for group in self.causes)
+            if self.undecided:
+                lines.append(
+                    f"{len(self.undecided)} of them undecided: their wait reached its "
+                    "deadline before its answer was final (no finding was made)"
+                )
             _, ladder = ladder_of(self.causes)
             if ladder:
                 lines.append("the hop ladder, once:")
@@ -148,6 +163,7 @@ class Verdict:
                 for group in self.causes
             ],
             "ladder": {"cause": whose, "lines": [line.rstrip() for line in ladder]},
+            "undecided": self.undecided,
             "deviations": list(self.deviations),
             "accepted": list(self.accepted),
             "not_part_of_this_stack": list(self.outside),
