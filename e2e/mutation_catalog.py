@@ -42,6 +42,10 @@ OTLP_TOKENS = "e2e.test_otlp::test_llm_tokens_equal_the_ledger"
 RATE_LIMIT_GAUGES = "e2e.test_otlp::test_rate_limit_gauges_show_the_latest_headers"
 SPAN_CALLS = "e2e.test_otlp::test_span_calls_equal_the_ledger"
 SPAN_DURATIONS = "e2e.test_otlp::test_span_durations_are_counted_in_the_contract_buckets"
+# The HTTP layer against the ledger (e2e/test_http.py).
+HTTP_REQUESTS = "e2e.test_http::test_http_requests_equal_the_ledger"
+HTTP_DURATIONS = "e2e.test_http::test_http_durations_equal_the_ledger"
+HTTP_COUNTS = (HTTP_REQUESTS, HTTP_DURATIONS)
 
 
 def labels(family: str) -> str:
@@ -128,7 +132,7 @@ OTLP_NOTHING_TO_JUDGE: Kill = (None, "depends-on")
 STORE_READERS = (
     UP, ALLOY_TARGET, REQUESTS, CACHE_HIT, HIT_RATE, LATENCY, BUCKETS, LATENCY_PLACED, P95,
     TOKEN_SUMS, TOKEN_COUNTS, TOKEN_BUCKETS, TOKEN_JOURNAL, ERRORS, ERROR_LABELS, LABEL_LEAKS,
-    SERIES_BUDGET, *PANELS_ALL, *map(labels, FAMILIES), *map(values, VOCABULARY),
+    SERIES_BUDGET, *PANELS_ALL, *map(labels, FAMILIES), *map(values, VOCABULARY), *HTTP_COUNTS,
 )  # fmt: skip
 
 
@@ -242,6 +246,8 @@ VARIANTS: tuple[Variant, ...] = (
         kills={
             **every((LABEL_LEAKS, METRICS_LEAKS, BACKEND_LOG_LEAKS), LEAKED),
             values("route"): OUTSIDE_VOCABULARY,
+            # The HTTP counts group by route: they name the route's defect as their cause.
+            **every(HTTP_COUNTS, DEPENDS_ON_LABELS),
         },
         backend_patches=(
             Patch(
@@ -258,12 +264,41 @@ VARIANTS: tuple[Variant, ...] = (
         kills={
             **every((LABEL_LEAKS, METRICS_LEAKS, BACKEND_LOG_LEAKS), LEAKED),
             values("route"): OUTSIDE_VOCABULARY,
+            # The HTTP counts group by route: they name the route's defect as their cause.
+            **every(HTTP_COUNTS, DEPENDS_ON_LABELS),
         },
         backend_patches=(
             Patch(
                 "http_observer.py",
                 "route = route_template(self._routes, scope)",
                 "route = scope['path'] + '?' + scope['query_string'].decode()",
+            ),
+        ),
+    ),
+    Variant(
+        name="http-status-wrong",
+        breaks="the HTTP metrics label every answer status_code=200, whatever it was",
+        kills=every(HTTP_COUNTS, (1, "http-status-differs")),
+        backend_patches=(
+            Patch(
+                "http_observer.py",
+                "self._metrics.record_http_request(method, route, status, duration_ms)",
+                "self._metrics.record_http_request(method, route, 200, duration_ms)",
+            ),
+        ),
+    ),
+    Variant(
+        name="http-route-per-path",
+        breaks="the HTTP metrics label a path no route serves with the path itself",
+        # Every path a scanner sends becomes a series; the vocabulary's route pattern admits
+        # paths, so only the count against the ledger's paths shows it.
+        kills=every(HTTP_COUNTS, (1, "route-per-path")),
+        backend_patches=(
+            Patch(
+                "http_observer.py",
+                "route = route_template(self._routes, scope)",
+                "route = route_template(self._routes, scope)\n"
+                "        route = scope['path'] if route == UNMATCHED_ROUTE else route",
             ),
         ),
     ),

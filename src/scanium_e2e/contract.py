@@ -172,6 +172,28 @@ class AlertExpectations:
 
 ALERT_SCENARIOS: Final[tuple[str, ...]] = ("healthy", "incident")
 
+
+@dataclass(frozen=True)
+class HttpRoute:
+    """How the backend labels one kind of the ledger's requests in its HTTP metrics."""
+
+    method: str
+    route: str
+
+
+@dataclass(frozen=True)
+class HttpSpec:
+    """The HTTP layer against the ledger (the `http_requests`/`http_duration` families):
+    the method and route template the backend labels each of the ledger's requests with
+    (`chat`: every chat request; `unknown`: every request to a path no route serves, one
+    value for all of them), and the routes others request (scrapes, probes) whose counts
+    are not the ledger's."""
+
+    chat: HttpRoute
+    unknown: HttpRoute
+    others: tuple[str, ...] = ()
+
+
 # The OTLP families the suite counts against the ledger (`otlp.metrics`), and the span
 # metrics (`otlp.spans`): roles as the checks name them.
 OTLP_METRIC_ROLES: Final[tuple[str, ...]] = (
@@ -263,6 +285,8 @@ class Contract:
     alerts: AlertExpectations = field(default_factory=AlertExpectations)
     # The OTLP road, when the backend pushes one (None: it exposes /metrics only).
     otlp: OtlpSpec | None = None
+    # The HTTP layer counted against the ledger (None: judged for its labels only).
+    http: HttpSpec | None = None
     source: str = ""
 
     @property
@@ -617,6 +641,21 @@ class _Otlp(_Schema):
     vocabulary: dict[str, _LabelRule] = {}
 
 
+class _HttpRoute(_Schema):
+    method: _Text
+    route: _Text
+
+
+class _HttpRoutes(_Schema):
+    chat: _HttpRoute
+    unknown: _HttpRoute
+
+
+class _Http(_Schema):
+    routes: _HttpRoutes
+    others: _Names = []
+
+
 class _ContractFile(_Schema):
     description: object = None
     scrape: _Scrape = _Scrape()
@@ -633,6 +672,7 @@ class _ContractFile(_Schema):
     cache: _Cache = _Cache()
     alerts: _Alerts = _Alerts()
     otlp: Annotated[_Otlp | None, _not_null("must be an object.")] = None
+    http: Annotated[_Http | None, _not_null("must be an object.")] = None
 
     @model_validator(mode="after")
     def _one_failure_accounting(self) -> _ContractFile:
@@ -797,6 +837,13 @@ def parse_contract(data: Any, source: str = "contract") -> Contract:
             allowed_on_healthy=dict(parsed.alerts.allowed_on_healthy),
         ),
         otlp=_build_otlp(parsed.otlp) if parsed.otlp is not None else None,
+        http=HttpSpec(
+            chat=HttpRoute(parsed.http.routes.chat.method, parsed.http.routes.chat.route),
+            unknown=HttpRoute(parsed.http.routes.unknown.method, parsed.http.routes.unknown.route),
+            others=tuple(parsed.http.others),
+        )
+        if parsed.http is not None
+        else None,
         source=source,
     )
 

@@ -8,6 +8,7 @@ checks: traffic never imports it, and it never imports the checks.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
@@ -24,7 +25,12 @@ COUNT_ROLES: Final[tuple[str, ...]] = (
     "tokens_count",
     "errors",
     "errors_by_type",
+    "http_requests",
+    "http_duration_count",
 )
+# The HTTP layer's counts (contract `http`): every answer by method, route and status.
+HTTP_ROLES: Final[tuple[str, ...]] = ("http_requests", "http_duration_count")
+HTTP_LABELS: Final[tuple[str, ...]] = ("method", "route", "status_code")
 ERROR_ROLES: Final[tuple[str, ...]] = ("errors", "errors_by_type")
 # The OTLP road's counts (contract `otlp`): the LLM calls, their durations and tokens as the
 # backend pushes them, and the span metrics of its chat requests.
@@ -62,8 +68,48 @@ def metric_queries(contract: Contract) -> dict[str, tuple[str, tuple[str, ...]]]
         "latency_buckets": (contract.latency.name + "_bucket", ("provider", "status", "le")),
         "latency_sum": (contract.latency.name + "_sum", ("provider", "status")),
         "tokens_buckets": (contract.tokens.name + "_bucket", ("provider", "token_type", "le")),
+        **http_queries(contract),
         **otlp_queries(contract),
     }
+
+
+def http_queries(contract: Contract) -> dict[str, tuple[str, tuple[str, ...]]]:
+    """Role -> (series name, grouping labels) of the HTTP counts, when the contract has
+    the HTTP layer (`http`) and its two families."""
+    families = contract.families
+    if contract.http is None or not {"http_requests", "http_duration"} <= set(families):
+        return {}
+    return {
+        "http_requests": (families["http_requests"].name, HTTP_LABELS),
+        "http_duration_count": (families["http_duration"].name + "_count", HTTP_LABELS),
+    }
+
+
+def query_filters(contract: Contract) -> dict[str, str]:
+    """Role -> label matchers its query adds beyond this run's scope: the HTTP counts leave
+    out the routes others request (scrapes, probes), whose counts are not the ledger's."""
+    if contract.http is None or not contract.http.others:
+        return {}
+    others = "|".join(re.escape(route) for route in contract.http.others)
+    return dict.fromkeys(http_queries(contract), f'route!~"{others}"')
+
+
+def planned_http(ledger: Ledger, contract: Contract) -> dict[str, Counts]:
+    """What the traffic adds to each HTTP count: every answer the ledger got, by the method
+    and route template the contract says the backend labels its kind with, and the status
+    that came back (each 429 answered before a retry too)."""
+    if not http_queries(contract):
+        return {}
+    assert contract.http is not None
+    counts: Counts = {}
+    for entry in ledger.entries:
+        route = contract.http.unknown if entry.kind == "unknown_route" else contract.http.chat
+        answers = [str(entry.http_status)] if entry.http_status is not None else []
+        for status in [*answers, *["429"] * entry.retries]:
+            key = (route.method, route.route, status)
+            counts[key] = counts.get(key, 0.0) + 1
+    ordered = dict(sorted(counts.items()))
+    return {"http_requests": ordered, "http_duration_count": dict(ordered)}
 
 
 def otlp_queries(contract: Contract) -> dict[str, tuple[str, tuple[str, ...]]]:
@@ -200,6 +246,7 @@ def planned_counts(ledger: Ledger, contract: Contract) -> dict[str, Counts]:
         "tokens_count": tokens_count,
         "errors": {(provider,): float(len(errors))} if errors and accounting.error_counter else {},
         "errors_by_type": by_type,
+        **planned_http(ledger, contract),
         **planned_otlp(ledger, contract),
     }
 
@@ -230,6 +277,7 @@ _SHOWN: Final[tuple[tuple[str, ...], ...]] = (
     ("requests", "latency_count"),
     ("tokens_sum", "tokens_count"),
     ("errors_by_type",),
+    ("http_requests", "http_duration_count"),
 )
 
 
@@ -239,7 +287,7 @@ def expected_increases(ledger: Ledger, contract: Contract) -> list[ExpectedIncre
     queries = metric_queries(contract)
     increases = []
     for roles in _SHOWN:
-        for key in planned[roles[0]]:
+        for key in planned.get(roles[0], {}):
             for role in roles:
                 metric, by = queries[role]
                 counts: Mapping[tuple[str, ...], float] = planned[role]

@@ -65,6 +65,8 @@ class Kind(StrEnum):
     # deviations of the backend's accounting from the contract (hard: waiting cures none)
     FAILURES_COUNTED_AS_SUCCESS = "failures-counted-as-success"
     COUNT_MOVED = "count-moved"
+    ROUTE_PER_PATH = "route-per-path"
+    HTTP_STATUS_DIFFERS = "http-status-differs"
     METRIC_NEVER_CREATED = "metric-never-created"
     # why a query is empty (explain.py, dashboard replay)
     UNREADABLE_EXPRESSION = "unreadable-expression"
@@ -155,6 +157,11 @@ _TEMPLATES: dict[tuple[int | None, Kind], str] = {
     "{seen} in `{subject}`, where the contract puts them under {expected}",
     (None, Kind.COUNT_MOVED): "`{subject}` counted {detail} under {seen} that the plan puts "
     "under {expected}",
+    (None, Kind.ROUTE_PER_PATH): "`{subject}` labels each unknown path with the path itself "
+    "({seen}) where the contract's route for a path no route serves is {expected}: every "
+    "path a client or scanner sends becomes a series of its own{detail}",
+    (None, Kind.HTTP_STATUS_DIFFERS): "`{subject}` labels answers with statuses they did not "
+    "have: the ledger's answers were {expected}; the counter has {seen}",
     (None, Kind.METRIC_NEVER_CREATED): "{subject} was never created: {detail} has no sample of "
     "it, while its siblings {seen} are there",
     (None, Kind.UNREADABLE_EXPRESSION): "could not read the expression to explain it ({detail})",

@@ -30,6 +30,7 @@ SUITE_FILES = (
     "e2e/test_latency.py",
     "e2e/test_tokens.py",
     "e2e/test_errors.py",
+    "e2e/test_http.py",
     "e2e/test_labels.py",
     "e2e/test_no_secrets.py",
     "e2e/test_dashboards.py",

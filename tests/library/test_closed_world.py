@@ -333,14 +333,15 @@ def test_planned_error_labels_come_from_the_contracts_faults() -> None:
 
     entries = [
         SimpleNamespace(kind="success", fault=None, planned_input_tokens=1,
-                        planned_output_tokens=1, retries=0),
+                        planned_output_tokens=1, retries=0, http_status=200),
         SimpleNamespace(kind="cache_repeat", fault=None, planned_input_tokens=None,
-                        planned_output_tokens=None, retries=0),
+                        planned_output_tokens=None, retries=0, http_status=200),
         *(SimpleNamespace(kind="provider_error", fault=fault, planned_input_tokens=None,
-                          planned_output_tokens=None, error_type="?", code="?", retries=0)
+                          planned_output_tokens=None, error_type="?", code="?", retries=0,
+                          http_status=200)
           for fault in ("429", "500", "503", "malformed")),
-        SimpleNamespace(kind="validation_error", fault=None, retries=0),
-        SimpleNamespace(kind="unauthorized", fault=None, retries=1),
+        SimpleNamespace(kind="validation_error", fault=None, retries=0, http_status=400),
+        SimpleNamespace(kind="unauthorized", fault=None, retries=1, http_status=401),
     ]  # fmt: skip
     ledger = SimpleNamespace(provider="openai", entries=entries)
     planned = planned_counts(ledger, CONTRACT)  # type: ignore[arg-type]
@@ -368,3 +369,14 @@ def test_planned_error_labels_come_from_the_contracts_faults() -> None:
         (chat, "STATUS_CODE_ERROR"): 4.0,
         (chat, "STATUS_CODE_UNSET"): 3.0,
     }
+    # The HTTP layer: every answer by the status it came back with, a 429 before a retry too.
+    assert (
+        planned["http_requests"]
+        == planned["http_duration_count"]
+        == {
+            ("POST", "/v1/assist/chat", "200"): 6.0,
+            ("POST", "/v1/assist/chat", "400"): 1.0,
+            ("POST", "/v1/assist/chat", "401"): 1.0,
+            ("POST", "/v1/assist/chat", "429"): 1.0,
+        }
+    )

@@ -131,6 +131,11 @@ def test_failure_accounting_is_parsed_strictly() -> None:
         (("otlp", "metrics", "tokens", "lables"), ["x"],
          "my.json: unknown field `otlp.metrics.tokens.lables`"),
         (("otlp",), None, "my.json: `otlp` must be an object."),
+        (("http",), None, "my.json: `http` must be an object."),
+        (("http", "routes", "chat"), {"method": "POST"},
+         "my.json: `http.routes.chat.route` is missing."),
+        (("http", "routes", "unknown", "path"), "x", "my.json: unknown field "
+         "`http.routes.unknown.path`"),
     ],
 )  # fmt: skip
 def test_each_problem_is_one_sentence_naming_its_key_path(
@@ -201,3 +206,14 @@ def test_a_contract_without_otlp_has_no_road() -> None:
     data = default_data()
     del data["otlp"]
     assert parse_contract(data).otlp is None
+
+
+def test_the_http_layer_names_each_kinds_route_and_the_routes_of_others() -> None:
+    http = parse_contract(default_data()).http
+    assert http is not None
+    assert (http.chat.method, http.chat.route) == ("POST", "/v1/assist/chat")
+    assert (http.unknown.method, http.unknown.route) == ("GET", "unmatched")
+    assert "/metrics" in http.others and "/health" in http.others
+    data = default_data()
+    del data["http"]
+    assert parse_contract(data).http is None

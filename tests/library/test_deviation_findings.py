@@ -88,6 +88,7 @@ class _Ledger:
                     "planned_input_tokens": 1,
                     "planned_output_tokens": 1,
                     "retries": 0,
+                    "http_status": 200,
                 },
             )
             for _ in range(successes)
@@ -101,6 +102,7 @@ class _Ledger:
                     "planned_input_tokens": None,
                     "planned_output_tokens": None,
                     "retries": 0,
+                    "http_status": 200,
                 },
             )
             for _ in range(faults)

@@ -69,6 +69,10 @@ def test_the_printout_names_the_contracts_series_in_order() -> None:
          'reason_code="PROVIDER_SERVER_ERROR"}', 1.0),
         ('scanium_assistant_errors_total{provider="openai",error_type="provider_error",'
          'reason_code="PROVIDER_UNAVAILABLE"}', 1.0),
+        ('scanium_http_requests_total{method="POST",route="/v1/assist/chat",status_code="200"}',
+         6.0),
+        ('scanium_http_request_duration_ms_count{method="POST",route="/v1/assist/chat",'
+         'status_code="200"}', 6.0),
     ]  # fmt: skip
 
 
@@ -83,6 +87,8 @@ def test_another_contract_gets_its_own_names_statuses_and_accounting() -> None:
         status_error="failed",
         token_types=("input",),
         faults={},
+        # Without an `http` section the HTTP families are judged for their labels only.
+        http=None,
     )
     selectors = [line.selector for line in expected_increases(ledger(), other)]
     assert selectors[:4] == [

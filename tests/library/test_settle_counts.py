@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from types import SimpleNamespace
 from typing import Any, cast
@@ -12,14 +13,20 @@ from scanium_e2e.checks import counts
 from scanium_e2e.checks.counts import settle_counts, wait_for_planned
 from scanium_e2e.checks.expectations import COUNT_ROLES, ERROR_ROLES
 from scanium_e2e.checks.settlement import CountSettlement
+from scanium_e2e.contract import FailureAccounting, load_contract
 from scanium_e2e.errors import CheckFailed
 from scanium_e2e.findings import Finding, Kind
 from scanium_e2e.pipeline import Pipeline
+from scanium_e2e.settings import REPO_ROOT
 from scanium_e2e.traffic.run import Counts, TrafficRun
+
+CONTRACT = load_contract(REPO_ROOT / "fixtures" / "contract.json")
 
 
 def fake_pipeline(*, errors_recorded: bool = True) -> Pipeline:
-    contract = SimpleNamespace(errors_recorded=errors_recorded)
+    accounting = FailureAccounting(recorded_as="error", error_counter=errors_recorded)
+    contract = dataclasses.replace(CONTRACT, failures=accounting)
+    assert contract.errors_recorded is errors_recorded
     return cast(Pipeline, SimpleNamespace(contract=contract))
 
 

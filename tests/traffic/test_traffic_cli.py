@@ -170,6 +170,19 @@ def test_the_expected_increases_follow_the_contract_in_use(
         '    3  acme_llm_tokens_count{provider="openai",token_type="output"}',
         '  495  acme_llm_tokens_sum{provider="openai",token_type="total"}',
         '    3  acme_llm_tokens_count{provider="openai",token_type="total"}',
+        # The HTTP layer: each answer by the status it came back with; the three unknown
+        # paths under the one unmatched route.
+        *(
+            f"    {n}  scanium_http_{family}"
+            f'{{method="{method}",route="{route}",status_code="{status}"}}'
+            for method, route, status, n in (
+                ("GET", "unmatched", "404", 3),
+                ("POST", "/v1/assist/chat", "200", 4),
+                ("POST", "/v1/assist/chat", "400", 2),
+                ("POST", "/v1/assist/chat", "401", 1),
+            )
+            for family in ("requests_total", "request_duration_ms_count")
+        ),
     ]
     assert "scanium_assistant" not in out
     written = json.loads(ledger_file.read_text())["expected"]

@@ -13,7 +13,7 @@ from traffic_harness import API_KEY, Served, closed_port_url, parse_metrics, sum
 from scanium_e2e.checks.histograms import token_expectations
 from scanium_e2e.contract import load_contract
 from scanium_e2e.errors import ConfigurationError
-from scanium_e2e.expectations import COUNT_ROLES, metric_queries, planned_counts
+from scanium_e2e.expectations import COUNT_ROLES, HTTP_ROLES, metric_queries, planned_counts
 from scanium_e2e.settings import REPO_ROOT
 from scanium_e2e.traffic import (
     Ledger,
@@ -74,14 +74,26 @@ def test_planned_counts_are_exact_and_match_the_backend_metrics(backend: Served)
         ("openai", "provider_error", "PROVIDER_SERVER_ERROR"): 1.0,
         ("openai", "provider_error", "PROVIDER_UNAVAILABLE"): 1.0,
     }
+    assert planned["http_requests"] == {
+        # Provider errors are answered 200 with an assistantError, as Scanium does.
+        ("POST", "/v1/assist/chat", "200"): 8.0,
+        ("POST", "/v1/assist/chat", "400"): 4.0,
+        ("POST", "/v1/assist/chat", "401"): 2.0,
+        ("GET", "unmatched", "404"): 1.0,
+    }
     assert ledger.backend_provider == "openai"
 
-    # The same numbers, read from what the backend itself exposes, role by role.
+    # The same numbers, read from what the backend itself exposes, role by role (the HTTP
+    # counts without the routes others request: the readiness probe's /health).
     samples = parse_metrics(backend.metrics())
     queries = metric_queries(CONTRACT)
+    assert CONTRACT.http is not None
     for role in COUNT_ROLES:
         metric, by = queries[role]
-        assert sum_where(samples, metric, by) == planned[role], role
+        observed = sum_where(samples, metric, by)
+        if role in HTTP_ROLES:
+            observed = {k: v for k, v in observed.items() if k[1] not in CONTRACT.http.others}
+        assert observed == planned[role], role
     buckets = cumulative_token_buckets(ledger)
     assert len(buckets) == 3 * 8  # three token types, seven bounds and +Inf
     for (provider, token_type, upper), n in buckets.items():

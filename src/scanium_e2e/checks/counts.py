@@ -23,10 +23,13 @@ from scanium_e2e.checks.deviations import (
 from scanium_e2e.checks.expectations import (
     COUNT_ROLES,
     ERROR_ROLES,
+    HTTP_ROLES,
     OTLP_FAMILY_OF,
     count_queries,
     planned_counts,
+    query_filters,
 )
+from scanium_e2e.checks.http import http_explainer
 from scanium_e2e.checks.settlement import CountSettlement
 from scanium_e2e.checks.waits import delivery_hard_error, pipeline_hard_error, poll_check
 from scanium_e2e.clients.query import utc_now
@@ -41,9 +44,15 @@ from scanium_e2e.verdict.diagnose import hop_backend_metrics
 from scanium_e2e.verdict.otlp_diagnose import family_finding, otlp_state, road_cause
 
 
-def sum_by(pipeline: Pipeline, metric: str, by: tuple[str, ...], **labels: str) -> str:
-    """`sum by (a, b) (metric{scope})` for this run."""
-    return f"sum by ({', '.join(by)}) ({pipeline.selector(metric, **labels)})"
+def sum_by(
+    pipeline: Pipeline, metric: str, by: tuple[str, ...], matchers: str = "", **labels: str
+) -> str:
+    """`sum by (a, b) (metric{scope})` for this run (`matchers`, PromQL text such as
+    `route!~"/metrics"`, added to the scope)."""
+    selector = pipeline.selector(metric, **labels)
+    if matchers:
+        selector = f"{selector[:-1]},{matchers}}}"
+    return f"sum by ({', '.join(by)}) ({selector})"
 
 
 def read_counts(
@@ -169,11 +178,15 @@ def wait_for_counts(
     note_deviation: Callable[[Finding], None] | None = None,
     traffic_ended: float | None = None,
     otlp_family: str = "",
+    matchers: str = "",
+    explain: Callable[[Counts], Finding | None] | None = None,
 ) -> Counts:
     """Poll until the increase of `sum by (by) (metric)` since `baseline` equals `expected`.
 
     `otlp_family` (a role of the contract's `otlp.families`): `metric` comes by the OTLP
-    road, whose finality and hops are its own.
+    road, whose finality and hops are its own. `matchers` narrow the query (the HTTP counts
+    leave out the routes others request). `explain` names a wrong increase in the terms of
+    its family (checks/http.py), final once a scrape after the traffic is in the store.
 
     With `exact` false (a shared deployment, where others add traffic too) the increase
     need only reach `expected`. In our own stack a count above expectation can never come
@@ -194,6 +207,8 @@ def wait_for_counts(
         note_deviation=note_deviation,
         traffic_ended=traffic_ended,
         otlp_family=otlp_family,
+        matchers=matchers,
+        explain=explain,
     )
     return wait.run()
 
@@ -218,6 +233,10 @@ class CountWait:
     traffic_ended: float | None = None
     # The OTLP family `metric` belongs to ("": it is scraped).
     otlp_family: str = ""
+    # PromQL matchers the query adds beyond this run's scope.
+    matchers: str = ""
+    # Names a wrong increase in its family's terms (None: moved or short counts only).
+    explain: Callable[[Counts], Finding | None] | None = None
     # `sum by (by) (metric)` for this run.
     query: str = field(init=False)
     # Whether a match can be trusted: re-read from samples scraped after the traffic ended
@@ -227,7 +246,7 @@ class CountWait:
     deviation: Finding | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
-        self.query = sum_by(self.pipeline, self.metric, self.by)
+        self.query = sum_by(self.pipeline, self.metric, self.by, self.matchers)
         self.final = not self.exact
 
     def run(self) -> Counts:
@@ -298,7 +317,7 @@ class CountWait:
         increase = self.read_increase(at)
         increase = self._judge_final(increase, at)
         increase = self._raise_if_moved(increase, at)
-        self._raise_if_unexplained(increase)
+        self._raise_if_unexplained(increase, at)
         increase = self._raise_if_short(increase, at)
         if not self.holds(increase):
             self._raise_if_never_arrives()
@@ -318,6 +337,16 @@ class CountWait:
         return increase
 
     def _raise_if_moved(self, increase: Counts, at: datetime) -> Counts:
+        explain = self.explain
+        if (
+            explain is not None
+            and explain(increase) is not None
+            and scraped_after(self.pipeline, self.metric, self.after_traffic, at)
+        ):
+            increase = self.read_increase(at)
+            found = explain(increase)
+            if found is not None:
+                raise self._deviates(found)
         moved = moved_count(self.expected, increase, self.by, exact=self.exact)
         if moved is not None and scraped_after(self.pipeline, self.metric, self.after_traffic, at):
             increase = self.read_increase(at)
@@ -326,10 +355,15 @@ class CountWait:
                 raise self._deviates(moved_finding(moved, self.metric, self.pipeline.contract))
         return increase
 
-    def _raise_if_unexplained(self, increase: Counts) -> None:
+    def _raise_if_unexplained(self, increase: Counts, at: datetime) -> None:
         expected = self.expected
         overshoot = any(increase.get(key, 0.0) > expected.get(key, 0.0) for key in increase)
         if self.exact and overshoot and not could_still_move(expected, increase):
+            if self.explain is not None and not scraped_after(
+                self.pipeline, self.metric, self.after_traffic, at
+            ):
+                # Named in its family's terms once a scrape after the traffic is in.
+                return
             # Counters only grow: a count above the ledger, or under labels the ledger
             # cannot explain (a missing or renamed label), will never come right.
             unexplained = Finding(
@@ -499,8 +533,9 @@ def wait_for_successes(
 
 def count_baselines(pipeline: Pipeline) -> dict[str, Counts]:
     """Mimir's counts for every role right now: subtracted later to get increases."""
+    filters = query_filters(pipeline.contract)
     return {
-        role: read_counts(pipeline, sum_by(pipeline, metric, by), by)
+        role: read_counts(pipeline, sum_by(pipeline, metric, by, filters.get(role, "")), by)
         for role, (metric, by) in count_queries(pipeline).items()
     }
 
@@ -524,7 +559,10 @@ def settle_counts(
     """
     if roles is None:
         recorded = pipeline.contract.errors_recorded
-        roles = [role for role in COUNT_ROLES if recorded or role not in ERROR_ROLES]
+        known = count_queries(pipeline)
+        roles = [
+            role for role in COUNT_ROLES if role in known and (recorded or role not in ERROR_ROLES)
+        ]
     cancel = threading.Event()
 
     def settle(role: str) -> float:
@@ -579,6 +617,12 @@ def _wait_for_planned(
         # A deployment's LLM is real: it ignores the stub's usage markers, so the planned
         # token amounts cannot be predicted; each token type need only grow.
         expected = dict.fromkeys(expected, 1.0)
+    exact = not pipeline.settings.external_mode
+    explain = (
+        http_explainer(metric, expected, run.ledger, pipeline.contract, exact=exact)
+        if role in HTTP_ROLES
+        else None
+    )
     return wait_for_counts(
         pipeline,
         what=role.replace("_", " "),
@@ -586,11 +630,13 @@ def _wait_for_planned(
         by=by,
         expected=expected,
         baseline=run.baseline.get(role, {}),
-        exact=not pipeline.settings.external_mode,
+        exact=exact,
         cancel=cancel,
         note_deviation=settlement.note_deviation,
         traffic_ended=run.ledger.finished_at,
         otlp_family=OTLP_FAMILY_OF.get(role, ""),
+        matchers=query_filters(pipeline.contract).get(role, ""),
+        explain=explain,
     )
 
 

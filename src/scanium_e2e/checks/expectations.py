@@ -12,10 +12,13 @@ from scanium_e2e.contract import Contract
 from scanium_e2e.expectations import (
     COUNT_ROLES,
     ERROR_ROLES,
+    HTTP_LABELS,
+    HTTP_ROLES,
     OTLP_COUNT_ROLES,
     OTLP_FAMILY_OF,
     metric_queries,
     planned_counts,
+    query_filters,
 )
 from scanium_e2e.pipeline import Pipeline
 from scanium_e2e.traffic import Ledger
@@ -23,11 +26,14 @@ from scanium_e2e.traffic import Ledger
 __all__ = [
     "COUNT_ROLES",
     "ERROR_ROLES",
+    "HTTP_LABELS",
+    "HTTP_ROLES",
     "OTLP_COUNT_ROLES",
     "OTLP_FAMILY_OF",
     "accepted_accounting",
     "count_queries",
     "planned_counts",
+    "query_filters",
 ]
 
 

@@ -118,8 +118,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--unknown-route",
         metavar="N",
         type=_count,
-        default=1,
-        help="GETs to an unknown route (default 1)",
+        default=3,
+        help="GETs to unknown paths, each its own (default 3)",
     )
     parser.add_argument(
         "--provider", default="openai", help="provider label the metrics must carry"

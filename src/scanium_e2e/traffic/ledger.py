@@ -59,6 +59,9 @@ class LedgerEntry:
     stub_delay_ms: int = 0
     # The remaining (requests, tokens) the stub's answer was told to state in its headers.
     planned_rate_limits: tuple[int, int] | None = None
+    # The request's method and path (never its query string).
+    method: str = ""
+    path: str = ""
 
     def describe_answer(self) -> str:
         """`200`, `200 assistantError provider_error/X`, `400 VALIDATION_ERROR`, ..."""

@@ -49,7 +49,8 @@ class TrafficPlan:
     faults: tuple[str, ...] = ("500",)
     validation_errors: int = 4
     unauthorized: int = 1
-    unknown_route: int = 1
+    # Each to a path of its own: the backend must label them all as one unmatched route.
+    unknown_route: int = 3
     input_tokens: int = 120
     output_tokens: int = 45
     # Latency the stub LLM adds (`[[stub:delay_ms=N]]`), in milliseconds: the i-th success

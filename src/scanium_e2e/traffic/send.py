@@ -425,6 +425,8 @@ class _Run:
             canaries=request.canaries,
             stub_delay_ms=request.delay_ms,
             planned_rate_limits=request.rate_limits,
+            method=request.method,
+            path=request.path,
         )
         with self._lock:
             self._ledger.record(entry)

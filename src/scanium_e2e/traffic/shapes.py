@@ -19,7 +19,9 @@ from scanium_e2e.traffic.plan import Kind, TrafficPlan
 
 CHAT_PATH: Final = "/v1/assist/chat"
 HEALTH_PATH: Final = "/health"
-# A route no backend serves; constant, so a backend that labels raw paths shows the query.
+# A route no backend serves. The plan's unknown-route requests go to numbered paths under
+# it (`-1`, `-2`, ...): one label value for all of them (the contract's unmatched route) is a
+# template; one per path is the raw path. The canary request goes to it with a query.
 UNKNOWN_ROUTE_PATH: Final = "/v1/assist/e2e-no-such-route"
 MAX_MESSAGE_CHARS: Final = 2000
 MAX_ITEMS: Final = 10
@@ -281,7 +283,7 @@ class _Builder:
             canaries=names,
         )
 
-    def unknown_route(self, seq: int, *, canary: bool = False) -> OutboundRequest:
+    def unknown_route(self, seq: int, index: int = 0, *, canary: bool = False) -> OutboundRequest:
         nonce = self.nonce()
         params = {"nonce": nonce, "run": self._plan.run_id}
         names: tuple[str, ...] = ()
@@ -295,7 +297,7 @@ class _Builder:
             case="canary_query" if names else "get",
             nonce=nonce,
             method="GET",
-            path=UNKNOWN_ROUTE_PATH,
+            path=UNKNOWN_ROUTE_PATH if canary else f"{UNKNOWN_ROUTE_PATH}-{index + 1}",
             params=params,
             # No API key: an unknown route needs none, and the key should travel no further.
             headers=self.headers(nonce, api_key=None),
@@ -330,7 +332,7 @@ def build_requests(plan: TrafficPlan, canaries: Canaries | None = None) -> list[
         [builder.provider_error(0, i) for i in range(plan.provider_errors)],
         [builder.validation_error(0, i) for i in range(plan.validation_errors)],
         [builder.unauthorized(0, i) for i in range(plan.unauthorized)],
-        [builder.unknown_route(0) for _ in range(plan.unknown_route)],
+        [builder.unknown_route(0, i) for i in range(plan.unknown_route)],
     ]
     if canaries is not None:
         groups.append(
