@@ -8,6 +8,7 @@ folder whose path it prints, then removes the stack unless --keep-stack.
 from __future__ import annotations
 
 import dataclasses
+import json
 import tempfile
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -34,11 +35,13 @@ from scanium_e2e.external_run import ExternalRun
 from scanium_e2e.mutation import load_catalog, prepared
 from scanium_e2e.pipeline import Pipeline
 from scanium_e2e.pytest_plugin import (
+    RATE_LIMITS_PROPERTY,
     announce,
     record_accepted,
     record_artifacts,
     record_deviations,
     record_proved,
+    record_rate_limits,
     record_section,
     session_masker,
     settings_of,
@@ -354,11 +357,19 @@ def pipeline(
 
 
 @pytest.fixture(scope="session")
-def sent_traffic(pipeline: Pipeline, settings: Settings, masker: Masker) -> TrafficRun:
+def sent_traffic(
+    pipeline: Pipeline,
+    settings: Settings,
+    masker: Masker,
+    request: pytest.FixtureRequest,
+    record_testsuite_property: Callable[[str, object], None],
+) -> TrafficRun:
     """The session's traffic, sent: the ledger of what went out and what came back.
 
     Tests of the answers, and of leaks in /metrics and logs, need only this: they still
-    run when the pipeline is cut after the backend (`TrafficRun.gate_failure`).
+    run when the pipeline is cut after the backend (`TrafficRun.gate_failure`). The HTTP
+    429s it met are part of the verdict (terminal, JSON, Markdown) and of the JUnit
+    report's properties.
     """
     if not settings.send_traffic:
         pytest.skip("--no-traffic: checks that compare the store with a ledger need traffic")
@@ -371,6 +382,11 @@ def sent_traffic(pipeline: Pipeline, settings: Settings, masker: Masker) -> Traf
         )
     for value in run.ledger.planted():
         masker.add_canary(value)
+    limits = run.ledger.rate_limit_summary()
+    if limits is not None:
+        note = masker.mask(run.ledger.rate_limit_note())
+        record_rate_limits(request.config, note, limits)
+        record_testsuite_property(RATE_LIMITS_PROPERTY, masker.mask(json.dumps(limits)))
     return run
 
 

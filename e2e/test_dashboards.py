@@ -191,7 +191,7 @@ def test_panel_has_data(
                 f"{', '.join(sorted(unplanned))} has nothing to show"
             )
         findings = tuple(f for verdict in replayed.for_panel(panel) for f in verdict.findings)
-        if panel in replayed.undecided and replayed.deadline is not None:
+        if replayed.deadline is not None and replayed.is_undecided(panel):
             # The replay reached its deadline with this panel's verdict not final: undecided.
             raise CheckFailed(failure, (replayed.deadline, *findings))
         cause = otlp_cause() if pushed else None

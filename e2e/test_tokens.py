@@ -3,7 +3,6 @@ _sum equals the stub LLM's deterministic usage for the requests sent."""
 
 from __future__ import annotations
 
-import httpx
 import pytest
 
 from scanium_e2e.checks.counts import wait_for_planned, wait_until_settled
@@ -67,7 +66,7 @@ def test_token_sums_equal_what_the_llm_reported(
     if not pipeline.endpoints.stub_url:
         pytest.skip("this check needs the stub LLM's journal: only a started stack has one")
     counts = wait_for_planned(pipeline, settlement, "tokens_sum")
-    journal = httpx.get(pipeline.endpoints.stub_url + "/_stub/requests", timeout=5.0).json()
+    journal = pipeline.stub_journal() or []
     run_id = traffic.ledger.run_id
     usage = [
         entry["usage"]

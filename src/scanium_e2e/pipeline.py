@@ -10,8 +10,10 @@ from __future__ import annotations
 import dataclasses
 import threading
 import time
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import httpx
 
@@ -110,6 +112,9 @@ class Pipeline:
     scrape_watch: ScrapeWatch = field(default_factory=ScrapeWatch, compare=False)
     # What is read once per run and kept (the OTLP road's route through Alloy).
     memo: dict[str, object] = field(default_factory=dict, compare=False, repr=False)
+    _metrics_lock: threading.Lock = field(
+        default_factory=threading.Lock, init=False, compare=False, repr=False
+    )
 
     @classmethod
     def connect(
@@ -218,18 +223,48 @@ class Pipeline:
     def recent_backend_metrics(self) -> MetricsReading:
         """The backend's /metrics read within the last scrape interval (or now), with how
         long it took: the diagnosis reads it for every failing check, and a slow /metrics
-        (the fault it may be naming) would make each pay for it again."""
-        newest = self.memo.get("metrics_reading")
+        (the fault it may be naming) would make each pay for it again. A reading under way
+        (`prefetch_backend_metrics`) is awaited, not repeated."""
         max_age = max(1.0, self.settings.scrape_interval_s)
-        if isinstance(newest, MetricsReading) and time.monotonic() - newest.at < max_age:
-            return newest
+        with self._metrics_lock:
+            newest = self.memo.get("metrics_reading")
+            if isinstance(newest, Future):
+                pending, owner = newest, False
+            elif isinstance(newest, MetricsReading) and time.monotonic() - newest.at < max_age:
+                return newest
+            else:
+                pending, owner = Future(), True
+                self.memo["metrics_reading"] = pending
+        if not owner:
+            reading: MetricsReading = pending.result()
+            return reading
         began = time.monotonic()
         try:
             reading = MetricsReading(self.backend_metrics(), None, time.monotonic() - began)
         except httpx.TransportError as exc:
             reading = MetricsReading(None, exc, time.monotonic() - began)
-        self.memo["metrics_reading"] = reading
+        with self._metrics_lock:
+            self.memo["metrics_reading"] = reading
+        pending.set_result(reading)
         return reading
+
+    def prefetch_backend_metrics(self) -> None:
+        """Start reading /metrics in the background (a scrape just failed without an HTTP
+        status: the diagnosis will time /metrics once the failure repeats)."""
+        threading.Thread(
+            target=self.recent_backend_metrics, name="metrics-prefetch", daemon=True
+        ).start()
+
+    def stub_journal(self) -> list[dict[str, Any]] | None:
+        """Every request the stub LLM received and what it answered (its `/_stub/requests`),
+        or None when the suite did not start the LLM (a deployment's LLM keeps no journal
+        we can read)."""
+        if not self.endpoints.stub_url:
+            return None
+        response = httpx.get(self.endpoints.stub_url + "/_stub/requests", timeout=5.0)
+        response.raise_for_status()
+        entries = response.json()
+        return [entry for entry in entries if isinstance(entry, dict)]
 
     def close(self) -> None:
         """Release the clients."""

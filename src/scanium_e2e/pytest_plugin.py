@@ -44,12 +44,15 @@ from scanium_e2e.verdict.summary import (
     XFAILED,
     PanelOutcome,
     Proved,
+    RateLimits,
     Verdict,
     uncovered,
 )
 from scanium_e2e.verdict.writers import append_markdown, write_json
 
 MASKER_KEY = pytest.StashKey[Masker]()
+# The JUnit report's testsuite property holding the rate limits the traffic met (JSON).
+RATE_LIMITS_PROPERTY = "scanium-e2e.rate-limits"
 
 
 def session_masker(config: pytest.Config) -> Masker:
@@ -75,6 +78,7 @@ class _Session:
     outside: list[str] = field(default_factory=list)
     unjudged: list[str] = field(default_factory=list)
     proved: Proved | None = None
+    rate_limits: RateLimits | None = None
     artifacts: str = ""
     progress: logging.Handler | None = None
     exitstatus: int = 0
@@ -279,6 +283,11 @@ def record_proved(config: pytest.Config, **established: Any) -> None:
     state.proved = dataclasses.replace(state.proved or Proved(), **established)
 
 
+def record_rate_limits(config: pytest.Config, note: str, data: dict[str, Any]) -> None:
+    """Remember the HTTP 429s the session's traffic met, for the verdict."""
+    _session(config).rate_limits = RateLimits(note, data)
+
+
 def record_artifacts(config: pytest.Config, folder: Path) -> None:
     """Remember where the failure artifacts were written."""
     _session(config).artifacts = str(folder)
@@ -411,6 +420,7 @@ def build_verdict(config: pytest.Config, stats: dict[str, list[object]]) -> Verd
         unjudged=list(gathered.unjudged),
         panels=list(gathered.panels.values()),
         proved=gathered.proved,
+        rate_limits=gathered.rate_limits,
         artifacts=gathered.artifacts,
     )
 

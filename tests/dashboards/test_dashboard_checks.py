@@ -183,7 +183,7 @@ def test_at_the_deadline_each_panel_fails_with_its_own_reason(
     assert not replay.ok and replay.failure.startswith(
         "undecided after 1 s: every panel of 'Two' has data was not reached"
     )
-    assert replay.deadline is not None and replay.undecided == {REQUESTS}
+    assert replay.deadline is not None and replay.undecided == {REQUESTS.path}
     assert replay.panel_failure(ERRORS) == ""
     mine = replay.panel_failure(REQUESTS)
     first, second, *rest = mine.splitlines()

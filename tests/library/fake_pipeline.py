@@ -123,6 +123,7 @@ def fake_pipeline(
         started_at=datetime(2026, 11, 26, 10, tzinfo=UTC),
         backend_metrics=backend_metrics,
         recent_backend_metrics=recent_backend_metrics,
+        prefetch_backend_metrics=lambda: None,
         settings=SimpleNamespace(scrape_interval_s=1.0, data_timeout_s=60.0, poll_interval_s=0.25),
         remote_write_watch=RemoteWriteWatch(),
         scrape_watch=ScrapeWatch(),

@@ -35,7 +35,7 @@ def successes_only(n: int, **overrides: object) -> TrafficPlan:
 
 
 def rate_limited_first(
-    times: int, retry_after: str = "1", headers: dict[str, str] | None = None
+    times: int, retry_after: str | None = "1", headers: dict[str, str] | None = None
 ) -> ASGIApp:
     """Answers the first `times` chat requests 429 RATE_LIMITED, then 200."""
     calls = 0
@@ -47,7 +47,10 @@ def rate_limited_first(
             return JSONResponse(
                 {"error": {"code": "RATE_LIMITED", "message": "Too many requests"}},
                 status_code=429,
-                headers={"Retry-After": retry_after, **(headers or {})},
+                headers={
+                    **({"Retry-After": retry_after} if retry_after is not None else {}),
+                    **(headers or {}),
+                },
             )
         return JSONResponse(chat_success_body())
 
@@ -85,17 +88,33 @@ def test_rate_limits_are_named_with_the_wait(serve: Serve) -> None:
     server = serve(rate_limited_first(1))
     ledger = send_traffic(server.url, successes_only(1))
     assert ledger.rate_limits == {'RATE_LIMITED "Too many requests"': 1}
-    assert ledger.rate_limited_requests == 1
+    assert ledger.rate_limited_seqs == [0]
     note = ledger.rate_limit_note()
-    assert note.startswith('rate limited: 1 answer HTTP 429 on 1 request (RATE_LIMITED "Too')
-    assert note.endswith("s waited on Retry-After") and note in ledger.summary()
+    assert note.startswith('rate limited: 1 answer HTTP 429 on 1 request (#0; RATE_LIMITED "Too')
+    assert "; Retry-After on 1; 1.0 s waited before retrying" in note and note in ledger.summary()
+    assert ledger.rate_limit_summary() == {
+        "answers_429": 1,
+        "requests": [0],
+        "limits": {'RATE_LIMITED "Too many requests"': 1},
+        "retry_after_answers": 1,
+        "waited_s": 1.0,
+    }
 
     policy = serve(rate_limited_first(2, headers={"RateLimit-Policy": "20;w=60;name=user"}))
     limited = send_traffic(policy.url, successes_only(1))
     assert limited.rate_limits == {"ratelimit-policy: 20;w=60;name=user": 2}
     assert "2 answers HTTP 429 on 1 request" in limited.rate_limit_note()
     unlimited = send_traffic(serve(rate_limited_first(0)).url, successes_only(1))
-    assert unlimited.rate_limit_note() == ""
+    assert unlimited.rate_limit_note() == "" and unlimited.rate_limit_summary() is None
+
+
+def test_a_429_without_retry_after_is_not_said_to_have_one(serve: Serve) -> None:
+    server = serve(rate_limited_first(1, retry_after=None))
+    ledger = send_traffic(server.url, successes_only(1))
+    assert ledger.retry_after_answers == 0
+    note = ledger.rate_limit_note()
+    assert "no Retry-After (the waits are the sender's backoff)" in note
+    assert "waited on Retry-After" not in note
 
 
 def test_overlapping_pauses_count_once_against_the_budget() -> None:

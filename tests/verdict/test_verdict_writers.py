@@ -8,7 +8,7 @@ from pathlib import Path
 from scanium_e2e.errors import CheckFailed
 from scanium_e2e.findings import Finding, Kind
 from scanium_e2e.verdict.causes import Failure, cause_of, group_causes
-from scanium_e2e.verdict.summary import PanelOutcome, Proved, Verdict, uncovered
+from scanium_e2e.verdict.summary import PanelOutcome, Proved, RateLimits, Verdict, uncovered
 from scanium_e2e.verdict.writers import append_markdown, markdown, write_json
 
 FORBIDDEN = Finding(Kind.HTTP_STATUS, subject="http://b/metrics", seen="403", detail="x", hop=1)
@@ -104,3 +104,23 @@ def test_a_check_this_run_could_not_judge_is_said_everywhere(tmp_path: Path) -> 
     assert data["not_judged_on_this_run"] == [line]
     said = markdown(verdict)
     assert "### Not judged on this run (not checked)\n\n- alert rule `P95` holds" in said
+
+
+def test_the_rate_limits_the_traffic_met_are_in_every_form_of_the_verdict(tmp_path: Path) -> None:
+    note = (
+        "rate limited: 3 answers HTTP 429 on 2 requests (#4, #7); no Retry-After (the waits "
+        "are the sender's backoff); 3.0 s waited before retrying"
+    )
+    data = {"answers_429": 3, "requests": [4, 7], "limits": {}, "retry_after_answers": 0,
+            "waited_s": 3.0}  # fmt: skip
+    verdict = Verdict(counts={"passed": 4}, seconds=9.0, rate_limits=RateLimits(note, data))
+    assert verdict.lines() == ["4 passed in 9.0 s", note]
+    written = json.loads(write_json(verdict, tmp_path / "v.json").read_text())
+    assert written["rate_limits"] == data
+    assert f"**Rate limits:** {note}" in markdown(verdict)
+    assert (
+        json.loads(write_json(Verdict(counts={}, seconds=1.0), tmp_path / "w.json").read_text())[
+            "rate_limits"
+        ]
+        is None
+    )

@@ -71,7 +71,8 @@ class DashboardReplay:
     # When the replay reached its deadline: its `undecided` finding, and the panels whose
     # last verdict was still not final then (each is undecided, never a finding).
     deadline: Finding | None = None
-    undecided: frozenset[Panel] = frozenset()
+    # (by their path in the dashboard JSON: a panel holds dicts, so it is not hashable).
+    undecided: frozenset[str] = frozenset()
 
     @property
     def ok(self) -> bool:
@@ -104,6 +105,10 @@ class DashboardReplay:
             return []
         return [verdict for verdict in self.result.panels if verdict.panel == panel]
 
+    def is_undecided(self, panel: Panel) -> bool:
+        """Whether the replay reached its deadline with `panel`'s verdict not final."""
+        return self.deadline is not None and panel.path in self.undecided
+
     def panel_failure(self, panel: Panel) -> str:
         """Why `panel` fails, about this panel alone; "" when it passed.
 
@@ -118,7 +123,7 @@ class DashboardReplay:
         failing = [_own_failure(verdict) for verdict in verdicts if verdict.failed]
         if not failing:
             return ""
-        if panel in self.undecided and self.deadline is not None:
+        if self.deadline is not None and self.is_undecided(panel):
             failing[0] = (
                 f"{self.deadline.render()}; panel {panel.key}'s last verdict:\n{failing[0]}"
             )
@@ -207,7 +212,7 @@ def settle_dashboard(
         )
     last = replays[-1] if replays else None
     unsettled = frozenset(
-        verdict.panel
+        verdict.panel.path
         for verdict in (last.failed if last is not None and deadline is not None else [])
         if not settled_empty(verdict, traffic_final=final)
     )

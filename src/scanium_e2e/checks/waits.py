@@ -185,6 +185,9 @@ def pipeline_hard_error(pipeline: Pipeline, targets: list[ScrapeTarget] | None =
         if began is None or began < since:
             continue  # before this run's checks began (the backend may have been starting)
         scrapes = pipeline.scrape_watch.note(began, "" if target.up else target.last_error)
+        if scrapes == 1 and REPEATED_SCRAPES > 1:
+            # The diagnosis times /metrics if the failure repeats: start reading it now.
+            pipeline.prefetch_backend_metrics()
         if scrapes >= REPEATED_SCRAPES:
             failure = repeated_scrape_failure(pipeline, target, component, scrapes)
             raise HardError(failure.render(), failure)

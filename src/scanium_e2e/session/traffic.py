@@ -55,6 +55,7 @@ def merge_ledgers(first: Ledger, second: Ledger) -> Ledger:
         surprises=[*first.surprises, *second.surprises],
         canaries=first.canaries or second.canaries,
         retry_wait_s=first.retry_wait_s + second.retry_wait_s,
+        retry_after_answers=first.retry_after_answers + second.retry_after_answers,
         rate_limits={
             limit: first.rate_limits.get(limit, 0) + second.rate_limits.get(limit, 0)
             for limit in {**first.rate_limits, **second.rate_limits}

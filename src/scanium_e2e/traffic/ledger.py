@@ -31,6 +31,13 @@ EXPECTED_ANSWER: Final[Mapping[str, tuple[int, str | None]]] = {
 }
 
 
+# Request positions a rate-limit note names; the rest are counted.
+_SHOWN_SEQS: Final = 6
+# What an answer to a request with a fresh nonce says when it claims the response cache:
+# the claim only (the LLM's journal, where there is one, says whether it was asked).
+FROM_CACHE_CLAIMED: Final = "the answer says fromCache despite the request's unique nonce"
+
+
 @dataclass(frozen=True)
 class LedgerEntry:
     """One request as sent and as answered (after any 429 retries)."""
@@ -88,7 +95,7 @@ class LedgerEntry:
         if self.kind == "success":
             if self.http_status == 200 and not self.assistant_error:
                 if self.from_cache:
-                    return f"{label}: answered from the response cache despite its unique nonce"
+                    return f"{label}: {FROM_CACHE_CLAIMED}"
                 return None
             return f"{label}: expected 200 with a reply, got {got}"
         if self.kind == "cache_repeat":
@@ -154,28 +161,56 @@ class Ledger:
     # Every HTTP 429 answer, by the limit it names (a RateLimit-Policy header, else the
     # answer's code and message), masked: which limit held the run, and how often.
     rate_limits: dict[str, int] = field(default_factory=dict)
+    # The HTTP 429 answers that carried a Retry-After header the sender could read.
+    retry_after_answers: int = 0
 
-    def note_rate_limit(self, limit: str) -> None:
-        """Count one HTTP 429 answer under the limit it names."""
+    def note_rate_limit(self, limit: str, *, retry_after: bool = False) -> None:
+        """Count one HTTP 429 answer under the limit it names (and whether it said when to
+        retry)."""
         self.rate_limits[limit] = self.rate_limits.get(limit, 0) + 1
+        self.retry_after_answers += retry_after
 
     @property
-    def rate_limited_requests(self) -> int:
-        """Requests that got at least one HTTP 429 (retried, or answered 429 in the end)."""
-        return sum(1 for entry in self.entries if entry.retries or entry.http_status == 429)
+    def rate_limited_seqs(self) -> list[int]:
+        """The plan positions of the requests that got at least one HTTP 429."""
+        return [entry.seq for entry in self.entries if entry.retries or entry.http_status == 429]
+
+    def rate_limit_summary(self) -> dict[str, Any] | None:
+        """The rate limits as data (the verdict JSON), or None when none held the run."""
+        answers = sum(self.rate_limits.values())
+        if not answers and not self.rate_limited_seqs:
+            return None
+        return {
+            "answers_429": answers,
+            "requests": self.rate_limited_seqs,
+            "limits": dict(sorted(self.rate_limits.items())),
+            "retry_after_answers": self.retry_after_answers,
+            "waited_s": round(self.retry_wait_s, 1),
+        }
 
     def rate_limit_note(self) -> str:
-        """`rate limited: 7 answers HTTP 429 on 3 requests (...); 12.0 s waited on
-        Retry-After`, or "" when no request was rate limited."""
-        answers = sum(self.rate_limits.values())
-        if not answers and not self.rate_limited_requests:
+        """`rate limited: 7 answers HTTP 429 on 3 requests (#2, #5, #9; limit x7); Retry-After
+        on 7 of 7; 12.0 s waited before retrying`, or "" when no request was rate limited."""
+        summary = self.rate_limit_summary()
+        if summary is None:
             return ""
-        said = "; ".join(f"{limit} x{n}" for limit, n in sorted(self.rate_limits.items()))
+        answers, seqs = summary["answers_429"], summary["requests"]
+        shown = ", ".join(f"#{seq}" for seq in seqs[:_SHOWN_SEQS])
+        if len(seqs) > _SHOWN_SEQS:
+            shown += f" and {len(seqs) - _SHOWN_SEQS} more"
+        said = "; ".join(f"{limit} x{n}" for limit, n in summary["limits"].items())
+        told = self.retry_after_answers
+        if not told:
+            header = "no Retry-After (the waits are the sender's backoff)"
+        elif told == answers:
+            header = f"Retry-After on {'all ' if answers > 1 else ''}{answers}"
+        else:
+            header = f"Retry-After on {told} of {answers} (the rest waited the sender's backoff)"
         return (
             f"rate limited: {answers} answer{'s' if answers != 1 else ''} HTTP 429 on "
-            f"{self.rate_limited_requests} request{'s' if self.rate_limited_requests != 1 else ''}"
-            + (f" ({said})" if said else "")
-            + f"; {self.retry_wait_s:.1f} s waited on Retry-After"
+            f"{len(seqs)} request{'s' if len(seqs) != 1 else ''} ({shown}"
+            + (f"; {said}" if said else "")
+            + f"); {header}; {self.retry_wait_s:.1f} s waited before retrying"
         )
 
     def __repr__(self) -> str:
@@ -274,6 +309,7 @@ class Ledger:
             "backend_provider": self.backend_provider,
             "retry_wait_s": self.retry_wait_s,
             "rate_limits": dict(self.rate_limits),
+            "retry_after_answers": self.retry_after_answers,
             "entries": [entry.to_json() for entry in self.entries],
             "surprises": list(self.surprises),
             "canaries": self.canaries.named() if self.canaries is not None else None,
@@ -300,6 +336,7 @@ class Ledger:
                 backend_provider=data.get("backend_provider"),
                 retry_wait_s=float(data.get("retry_wait_s", 0.0)),
                 rate_limits={str(k): int(v) for k, v in dict(data.get("rate_limits", {})).items()},
+                retry_after_answers=int(data.get("retry_after_answers", 0)),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise ConfigurationError(f"malformed ledger: {type(exc).__name__} {exc}.") from None

@@ -330,11 +330,14 @@ class _Run:
                 return
             latency_ms = (time.perf_counter() - started) * 1000
             answer = _read_answer(response)
+            told = retry_after_seconds(response.headers.get("retry-after"))
             if response.status_code == 429:
                 with self._lock:
-                    self._ledger.note_rate_limit(self._limit_of(response, answer))
+                    self._ledger.note_rate_limit(
+                        self._limit_of(response, answer), retry_after=told is not None
+                    )
             if response.status_code == 429 and retries < MAX_RETRIES_PER_REQUEST:
-                wait = retry_after_seconds(response.headers.get("retry-after"))
+                wait = told
                 if wait is None:
                     wait = min(MAX_BACKOFF_S, 2.0**retries)
                 wait = max(wait, MIN_RETRY_WAIT_S)

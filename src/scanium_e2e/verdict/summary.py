@@ -43,6 +43,16 @@ class Proved:
     otlp_counts: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class RateLimits:
+    """The HTTP 429s the traffic met: the sentence (`Ledger.rate_limit_note`) and its data
+    (`Ledger.rate_limit_summary`: how many, on which requests, the limits named, how many
+    said Retry-After, the seconds waited)."""
+
+    note: str
+    data: dict[str, Any]
+
+
 @dataclass
 class Verdict:
     """Everything the end of a run says, as data."""
@@ -59,6 +69,7 @@ class Verdict:
     unjudged: list[str] = field(default_factory=list)
     panels: list[PanelOutcome] = field(default_factory=list)
     proved: Proved | None = None
+    rate_limits: RateLimits | None = None
     artifacts: str = ""
 
     @property
@@ -132,6 +143,8 @@ class Verdict:
             if ladder:
                 lines.append("the hop ladder, once:")
                 lines.extend(line.rstrip() for line in ladder)
+        if self.rate_limits is not None:
+            lines.append(self.rate_limits.note)
         if self.deviations:
             lines.append("deviations from the contract: " + "; ".join(self.deviations))
         if self.outside:
@@ -164,6 +177,7 @@ class Verdict:
             ],
             "ladder": {"cause": whose, "lines": [line.rstrip() for line in ladder]},
             "undecided": self.undecided,
+            "rate_limits": None if self.rate_limits is None else dict(self.rate_limits.data),
             "deviations": list(self.deviations),
             "accepted": list(self.accepted),
             "not_part_of_this_stack": list(self.outside),

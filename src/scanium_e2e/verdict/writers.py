@@ -50,6 +50,8 @@ def markdown(verdict: Verdict) -> str:
         ladder = next((group.ladder for group in verdict.causes if group.ladder), ())
         if ladder:
             lines += ["```", *(line.strip() for line in ladder), "```", ""]
+    if verdict.rate_limits is not None:
+        lines += ["**Rate limits:** " + _cell(verdict.rate_limits.note), ""]
     if verdict.deviations:
         lines += ["**Deviations from the contract:** " + _cell("; ".join(verdict.deviations)), ""]
     if verdict.panels:
