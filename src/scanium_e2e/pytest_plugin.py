@@ -432,8 +432,9 @@ def _write_verdict(config: pytest.Config, verdict: Verdict) -> list[str]:
     except ScaniumE2EError:
         return []  # bad input ended the run; its paragraph is the verdict
     written: list[str] = []
+    mask = session_masker(config).mask
     if settings.verdict_json is not None:
-        written.append(f"verdict JSON: {write_json(verdict, settings.verdict_json)}")
+        written.append(f"verdict JSON: {write_json(verdict, settings.verdict_json, mask)}")
     if settings.summary_md is not None:
-        written.append(f"job summary: {append_markdown(verdict, settings.summary_md)}")
+        written.append(f"job summary: {append_markdown(verdict, settings.summary_md, mask)}")
     return written

@@ -126,6 +126,27 @@ SECRET_SHAPES: dict[str, re.Pattern[str]] = {
 }
 
 
+# How each shape is masked in output: the whole match, but the URL scheme of credentials
+# in a URL, and the key of a query parameter whose name reads like a secret or PII.
+_URL_CREDENTIALS: Final = re.compile(r"\b([a-z][a-z0-9+.-]*://)[^/\s:@\"']+:[^/\s@\"']+@")
+_SECRET_QUERY: Final = re.compile(
+    r"(?i)([?&;][a-z0-9_.-]*(?:token|key|secret|passw|pwd|auth|session|sig|credential|"
+    r"e?mail|cookie)[a-z0-9_.-]*=)[^&\s#\"'<>]*"
+)
+_MASKED_WHOLE: Final = ("anthropic-key", "openai-key", "jwt", "bearer", "email")
+
+
+def mask_shapes(text: str) -> str:
+    """`text` with every value shaped like a credential, a token, an e-mail address, or a
+    query value under a secret-looking key replaced: the policy every output follows,
+    whatever the value and wherever it came from (a Masker adds the run's known secrets)."""
+    text = _URL_CREDENTIALS.sub(r"\1" + MASK + "@", text)
+    text = _SECRET_QUERY.sub(r"\1" + MASK, text)
+    for shape in _MASKED_WHOLE:
+        text = SECRET_SHAPES[shape].sub(MASK, text)
+    return text
+
+
 @dataclass(frozen=True)
 class SecretShapeMatch:
     """Where a secret-shaped string was found."""
@@ -176,16 +197,14 @@ class Masker:
         self.secrets.add_canary(value)
 
     def mask(self, text: str) -> str:
-        """`text` with every known secret, every fragment of one, and every key or bearer
-        shape replaced."""
+        """`text` with every known secret, every fragment of one, and every value shaped
+        like a secret (`mask_shapes`) replaced."""
         # Longest first, so a secret that contains another is masked whole.
         for secret in sorted(self.secrets.values, key=len, reverse=True):
             text = text.replace(secret, MASK)
         for start, end in reversed(self.secrets.fragments(text)):
             text = text[:start] + MASK + text[end:]
-        for shape in ("anthropic-key", "openai-key", "jwt", "bearer"):
-            text = SECRET_SHAPES[shape].sub(MASK, text)
-        return text
+        return mask_shapes(text)
 
     def __contains__(self, value: str) -> bool:
         return value in self.secrets

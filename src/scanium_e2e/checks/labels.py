@@ -39,7 +39,7 @@ from scanium_e2e.findings import Finding, Kind
 from scanium_e2e.metrics_text import TextSample, parse_samples
 from scanium_e2e.pipeline import Pipeline
 from scanium_e2e.polling import TransientError
-from scanium_e2e.secrets import MASK, SECRET_SHAPES, Masker
+from scanium_e2e.secrets import MASK, Masker
 from scanium_e2e.stack.alloy_config import AlloyComponent, live_components, pipeline_labels
 
 # The default policy's bounds: a label value is an identifier, not text.
@@ -77,10 +77,8 @@ def family_of(name: str, families: Mapping[str, MetricSpec]) -> str | None:
 def masked_value(value: str, masker: Masker) -> str:
     """A label value as a failure may show it: known secrets, secret shapes and query
     values masked, cut to 48 characters (it may hold anything a user typed)."""
-    shown = masker.mask(value)
-    for pattern in SECRET_SHAPES.values():
-        shown = pattern.sub(MASK, shown)
-    shown = _QUERY_VALUE.sub(r"\1" + MASK, shown)
+    # The masking policy, and every query value besides: a label is no place for one.
+    shown = _QUERY_VALUE.sub(r"\1" + MASK, masker.mask(value))
     if len(shown) > 48:
         shown = shown[:45] + "..."
     return shown

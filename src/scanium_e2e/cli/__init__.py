@@ -8,9 +8,11 @@ paragraph on stderr and exit code 2; they never surface as a traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import sys
 from collections.abc import Sequence
+from typing import Any, TextIO
 
 from scanium_e2e.errors import (
     EXIT_BAD_INPUT,
@@ -21,6 +23,7 @@ from scanium_e2e.errors import (
     EXIT_USAGE,
     ScaniumE2EError,
 )
+from scanium_e2e.secrets import mask_shapes
 
 __all__ = [
     "EXIT_BAD_INPUT",
@@ -51,15 +54,35 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class MaskedStream:
+    """A text stream whose every write follows the masking policy (`mask_shapes`): what a
+    command prints may quote a store's label values or a dashboard's variables, which can
+    hold anything a client sent."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        self._stream.write(mask_shapes(text))
+        return len(text)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI; returns the process exit code."""
+    """Run the CLI; returns the process exit code. Everything it prints is masked."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    try:
-        return int(args.run(args))
-    except ScaniumE2EError as exc:
-        print(f"scanium-e2e {args.command}: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except KeyboardInterrupt:
-        print(f"scanium-e2e {args.command}: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+    with (
+        contextlib.redirect_stdout(MaskedStream(sys.stdout)),
+        contextlib.redirect_stderr(MaskedStream(sys.stderr)),
+    ):
+        try:
+            return int(args.run(args))
+        except ScaniumE2EError as exc:
+            print(f"scanium-e2e {args.command}: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        except KeyboardInterrupt:
+            print(f"scanium-e2e {args.command}: interrupted", file=sys.stderr)
+            return EXIT_INTERRUPTED

@@ -1,23 +1,28 @@
 """The verdict for machines: JSON (`--verdict-json`) and a Markdown job summary
 (`--summary-md`, or the file GitHub Actions names in GITHUB_STEP_SUMMARY).
 
-Both are written from the same `Verdict` the terminal shows, already masked.
+Both are written from the same `Verdict` the terminal shows, and masked as they are
+written (the session's Masker, else the masking policy of `secrets.mask_shapes`).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
+from scanium_e2e.secrets import mask_shapes
 from scanium_e2e.verdict.summary import PASSED, Verdict
 
 _SHOWN = {PASSED: "data", "failed": "FAILED", "xfailed": "accepted by contract"}
 
 
-def write_json(verdict: Verdict, path: Path) -> Path:
-    """Write the verdict as JSON to `path` (folders created); returns the path."""
+def write_json(
+    verdict: Verdict, path: Path, mask: Callable[[str], str] = mask_shapes
+) -> Path:
+    """Write the verdict as JSON to `path` (folders created), masked; returns the path."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(verdict.as_json(), indent=2) + "\n", encoding="utf-8")
+    path.write_text(mask(json.dumps(verdict.as_json(), indent=2)) + "\n", encoding="utf-8")
     return path
 
 
@@ -71,9 +76,12 @@ def markdown(verdict: Verdict) -> str:
     return "\n".join(lines)
 
 
-def append_markdown(verdict: Verdict, path: Path) -> Path:
-    """Append the job summary to `path` (GitHub Actions gathers each step's appends)."""
+def append_markdown(
+    verdict: Verdict, path: Path, mask: Callable[[str], str] = mask_shapes
+) -> Path:
+    """Append the job summary to `path`, masked (GitHub Actions gathers each step's
+    appends)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("a", encoding="utf-8") as handle:
-        handle.write(markdown(verdict) + "\n")
+        handle.write(mask(markdown(verdict)) + "\n")
     return path
