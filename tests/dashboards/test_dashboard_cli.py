@@ -198,3 +198,37 @@ def test_bad_flags_exit_2(bad: list[str], capsys: pytest.CaptureFixture[str]) ->
         main(["dashboards", str(FIXTURE), "--mimir-url", "http://x", *bad])
     assert caught.value.code == 2
     assert "Traceback" not in capsys.readouterr().err
+
+
+def logs_and_traces_dashboard(folder: Path, title: str) -> Path:
+    """A dashboard made only of Loki and Tempo panels: nothing in it can be replayed."""
+    path = folder / f"{title}.json"
+    panels = [
+        {"id": 1, "title": "Logs", "type": "logs",
+         "datasource": {"type": "loki", "uid": "loki"},
+         "targets": [{"refId": "A", "expr": '{app="scanium"}'}]},
+        {"id": 2, "title": "Traces", "type": "traces",
+         "datasource": {"type": "tempo", "uid": "tempo"},
+         "targets": [{"refId": "A", "query": "{}"}]},
+    ]  # fmt: skip
+    path.write_text(json.dumps({"title": title, "uid": title, "panels": panels}))
+    return path
+
+
+def test_a_dashboard_with_nothing_checked_says_so_never_ok(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    only_logs = [str(logs_and_traces_dashboard(tmp_path, name)) for name in ("logs", "traces")]
+    code = run_with(FakeMimir(contract_series()), *only_logs, "--mimir-url", "http://x", *WINDOW)
+    out = capsys.readouterr().out
+    assert code == 5
+    assert "result: 2 panels: 2 skipped -> nothing checked" in out and "-> OK" not in out
+    assert "nothing checked in 2 ('logs', 'traces'): every panel was skipped" in out
+    # Beside a dashboard that was checked, the command passes; the empty one still says so.
+    code = run_with(
+        FakeMimir(contract_series()), str(FIXTURE), only_logs[0], "--mimir-url", "http://x",
+        *WINDOW, "--format", "json",
+    )  # fmt: skip
+    document = json.loads(capsys.readouterr().out)
+    assert code == 0 and document["nothing_checked"] == ["logs"]
+    assert [d["checked"] for d in document["dashboards"]] == [True, False]

@@ -32,6 +32,8 @@ from scanium_e2e.verdict.empty_query import QueryClient
 
 EXIT_OK = 0
 EXIT_PANELS_FAILED = 1
+# No panel of any dashboard could be replayed (only text, Loki or Tempo panels): no verdict.
+EXIT_NOTHING_CHECKED = 5
 DEFAULT_SINCE_S = 15 * 60
 
 
@@ -85,7 +87,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
             "their *.json files) against Mimir over a time window, expanding template "
             "variables and macros as Grafana does, and explain empty panels. Exit 0: every "
             "panel has data or is allowed empty; 1: a panel is empty or errors; 2: bad input "
-            "or Mimir unreachable."
+            "or Mimir unreachable; 5: nothing checked (every panel of every dashboard was "
+            "skipped: text, Loki, Tempo)."
         ),
     )
     parser.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="dashboard JSON")
@@ -226,14 +229,22 @@ def run(args: argparse.Namespace, client: QueryClient | None = None) -> int:
         print(f"warning: --allow-empty {key!r} matches no panel", file=sys.stderr)
     failed = sum(len(r.failed) for r in results)
     panels = sum(len(r.panels) for r in results)
+    unchecked = [r.dashboard.title or r.dashboard.source for r in results if not r.checked]
     if args.format == "json":
         document = {
             "dashboards": [dashboard_record(result) for result in results],
             "panels": panels,
             "failing": failed,
+            "nothing_checked": unchecked,
         }
         print(json.dumps(document, indent=2))
     else:
         span = format_duration((end - start).total_seconds())
-        print(f"{len(results)} dashboard(s), {panels} panels over {span}: {failed} failing")
-    return EXIT_PANELS_FAILED if failed else EXIT_OK
+        line = f"{len(results)} dashboard(s), {panels} panels over {span}: {failed} failing"
+        if unchecked:
+            shown = ", ".join(repr(title) for title in unchecked)
+            line += f"; nothing checked in {len(unchecked)} ({shown}): every panel was skipped"
+        print(line)
+    if failed:
+        return EXIT_PANELS_FAILED
+    return EXIT_NOTHING_CHECKED if len(unchecked) == len(results) else EXIT_OK

@@ -109,6 +109,12 @@ class DashboardResult:
         """True when every panel has data, is allowed empty, or was skipped."""
         return not self.failed
 
+    @property
+    def checked(self) -> bool:
+        """True when at least one panel was replayed: a dashboard whose every panel was
+        skipped (text, Loki, Tempo) checked nothing, which is no pass."""
+        return any(panel.status != SKIPPED for panel in self.panels)
+
     def for_panel(self, key: str | int) -> list[PanelResult]:
         """The results of the panel with this id or title (several for a repeat)."""
         return [

@@ -123,6 +123,7 @@ def dashboard_record(result: DashboardResult) -> dict[str, Any]:
         "scrape_interval_s": result.scrape_interval_s,
         "variables": {name: list(v.values) for name, v in result.variables.values.items()},
         "ok": result.ok,
+        "checked": result.checked,
         "summary": summary(result),
         "notes": list(dict.fromkeys(result.notes)),
         "panels": [panel_record(panel) for panel in result.panels],
@@ -156,10 +157,11 @@ def panel_record(panel: PanelResult) -> dict[str, Any]:
 
 
 def summary(result: DashboardResult) -> str:
-    """`9 panels: 7 data, 1 allowed-empty, 1 empty -> FAIL`."""
+    """`9 panels: 7 data, 1 allowed-empty, 1 empty -> FAIL` (`-> nothing checked` when
+    every panel was skipped: no verdict, never OK)."""
     counts = Counter(p.status for p in result.panels)
     parts = ", ".join(f"{counts[s]} {s}" for s in _ORDER if counts[s])
-    verdict = "OK" if result.ok else "FAIL"
+    verdict = "FAIL" if not result.ok else "OK" if result.checked else "nothing checked"
     return f"{len(result.panels)} panels: {parts or 'none'} -> {verdict}"
 
 
