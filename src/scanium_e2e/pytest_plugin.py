@@ -196,9 +196,14 @@ def pytest_make_collect_report(
         _session(collector.config).failures.append(Failure(report.nodeid, "collect", cause))
 
 
+VERDICT_PLUGIN = "scanium-e2e-verdict"
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """Options that need no stack are judged before anything runs: a bad `--shard` is a
     usage error (one paragraph, exit 4)."""
+    if not config.pluginmanager.has_plugin(VERDICT_PLUGIN):
+        config.pluginmanager.register(VerdictLast(), VERDICT_PLUGIN)
     text = config.getoption("--shard", default=None)
     if text:
         try:
@@ -371,9 +376,8 @@ def record_deviations(config: pytest.Config, sentences: list[str]) -> None:
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """Recorded sections, accepted deviations, `mutation harness: killed N/M`, and last the
-    verdict: each cause once with the tests it explains and the hop ladder once, or the
-    one line of what a green run proved; also written as JSON and Markdown when asked."""
+    """Recorded sections, accepted deviations, `mutation harness: killed N/M`; the verdict
+    comes last, after pytest's short test summary (`VerdictLast`)."""
     config = terminalreporter.config
     masker = session_masker(config)
     for title, text in config.stash.get(SECTIONS_KEY, {}).items():
@@ -392,13 +396,27 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         for line in lines:
             terminalreporter.write_line(line)
         terminalreporter.write_line(f"mutation harness: killed {killed}/{len(lines)}")
-    if _session(config).exitstatus not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
-        return  # bad input, a stack that never started, an interruption: its paragraph says it
-    verdict = build_verdict(config, terminalreporter.stats)
-    written = _write_verdict(config, verdict)
-    terminalreporter.section("verdict")
-    for line in [*verdict.lines(), *written]:
-        terminalreporter.write_line(masker.mask(line))
+
+
+class VerdictLast:
+    """Prints the verdict after pytest's own short test summary: with many failures on one
+    cause, pytest's summary repeats it once per test, cut to the terminal's width, and the
+    last screen must name the cause instead (registered by `pytest_configure`)."""
+
+    @pytest.hookimpl(hookwrapper=True, tryfirst=True)
+    def pytest_terminal_summary(
+        self, terminalreporter: pytest.TerminalReporter
+    ) -> Generator[None, None, None]:
+        yield
+        config = terminalreporter.config
+        if _session(config).exitstatus not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+            return  # bad input, a stack that never started, an interruption: said already
+        masker = session_masker(config)
+        verdict = build_verdict(config, terminalreporter.stats)
+        written = _write_verdict(config, verdict)
+        terminalreporter.section("verdict")
+        for line in [*verdict.lines(), *written]:
+            terminalreporter.write_line(masker.mask(line))
 
 
 def build_verdict(config: pytest.Config, stats: dict[str, list[object]]) -> Verdict:

@@ -95,7 +95,8 @@ def test_junit_messages_are_the_sentences(run: pytest.RunResult, pytester: pytes
 def test_the_verdict_groups_the_failures_by_cause(run: pytest.RunResult) -> None:
     lines = run.stdout.lines
     start = next(i for i, line in enumerate(lines) if "= verdict =" in line)
-    end = next(i for i, line in enumerate(lines) if "short test summary" in line)
+    # The verdict is last: pytest's closing tally line follows it.
+    end = next(i for i, line in enumerate(lines) if i > start and line.startswith("==="))
     section = lines[start + 1 : end]
     assert section[0].startswith("3 failed on 2 distinct causes; 1 failed, 2 errors in ")
     assert section[1].startswith("[2 tests] hop 1 (backend /metrics): GET ")
@@ -115,3 +116,13 @@ def test_a_file_that_cannot_be_collected_is_a_cause(pytester: pytest.Pytester) -
             "[[]1 test: test_broken.py[]] collecting test_broken.py failed: SyntaxError: *",
         ]
     )
+
+
+def test_the_last_screen_is_the_verdict_naming_the_cause(run: pytest.RunResult) -> None:
+    """pytest's short summary repeats each failure's sentence; the verdict, grouped by
+    cause, comes after it: the end of the output names the cause."""
+    lines = run.stdout.lines
+    summary = max(i for i, line in enumerate(lines) if "short test summary info" in line)
+    verdict = max(i for i, line in enumerate(lines) if "= verdict =" in line)
+    assert verdict > summary
+    assert any("403" in line for line in lines[verdict:])
