@@ -17,9 +17,7 @@ from scanium_e2e.verdict.summary import PASSED, Verdict
 _SHOWN = {PASSED: "data", "failed": "FAILED", "xfailed": "accepted by contract"}
 
 
-def write_json(
-    verdict: Verdict, path: Path, mask: Callable[[str], str] = mask_shapes
-) -> Path:
+def write_json(verdict: Verdict, path: Path, mask: Callable[[str], str] = mask_shapes) -> Path:
     """Write the verdict as JSON to `path` (folders created), masked; returns the path."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(mask(json.dumps(verdict.as_json(), indent=2)) + "\n", encoding="utf-8")
@@ -76,9 +74,7 @@ def markdown(verdict: Verdict) -> str:
     return "\n".join(lines)
 
 
-def append_markdown(
-    verdict: Verdict, path: Path, mask: Callable[[str], str] = mask_shapes
-) -> Path:
+def append_markdown(verdict: Verdict, path: Path, mask: Callable[[str], str] = mask_shapes) -> Path:
     """Append the job summary to `path`, masked (GitHub Actions gathers each step's
     appends)."""
     path.parent.mkdir(parents=True, exist_ok=True)
