@@ -303,6 +303,22 @@ VARIANTS: tuple[Variant, ...] = (
         ),
     ),
     Variant(
+        name="requests-counter-reset",
+        breaks="the requests counter is re-created during the traffic (as a restart would): "
+        "the store shows it going down",
+        kills={REQUESTS: (5, "count-short")},
+        backend_patches=(
+            Patch(
+                "metrics.py",
+                "        self.assistant_errors.labels(provider, error_type, reason_code).inc()\n",
+                "        self.assistant_errors.labels(provider, error_type, reason_code).inc()\n"
+                "        self._errors_seen = getattr(self, '_errors_seen', 0) + 1\n"
+                "        if self._errors_seen == 2:  # the first LLM failure of wave 2\n"
+                "            self.assistant_requests.clear()\n",
+            ),
+        ),
+    ),
+    Variant(
         name="alloy-job-label",
         breaks="Alloy scrapes the backend under another job name",
         kills=every(PIPELINE_CUT, (2, "wrong-job")),

@@ -254,6 +254,22 @@ def test_a_short_total_names_its_shape() -> None:
     assert "token_type=total" in sentence and "1.2 s or more after the traffic" in sentence
 
 
+def test_a_shortfall_with_a_counter_reset_says_so_first() -> None:
+    by = ("provider", "status")
+    expected: Counts = {("openai", "success"): 10.0}
+    increase: Counts = {("openai", "success"): 4.0}
+    sentence = short_finding("requests", expected, increase, by, 0.8, resets=1).render()
+    assert sentence.startswith("`requests` rose by (openai, success)=4, short of the ledger's")
+    assert "; the store shows the counter going down 1 time since the traffic began (a reset" in (
+        sentence
+    )
+    assert "going down" not in short_finding("requests", expected, increase, by, 0.8).render()
+    # Shapes read from an increase a reset cut short would be coincidences: not said.
+    coincidence: Counts = {("openai", "success"): 4.0, ("openai", "error"): 4.0}
+    said = short_finding("requests", coincidence, {("openai", "success"): 4.0}, by, 0.8, resets=1)
+    assert "no series with" not in said.render()
+
+
 def test_a_missing_status_is_named_as_never_observed() -> None:
     by = ("provider", "status")
     expected: Counts = {("openai", "success"): 10.0, ("openai", "error"): 4.0}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import cast
 
@@ -27,8 +27,15 @@ class ScriptedStore:
     def __init__(self, counts: Counts, stamps: list[float]) -> None:
         self.counts = counts
         self.stamps = stamps
+        self.queries = []
+
+    resets: float | None = None
+    queries: list[str]
 
     def instant(self, query: str, at: datetime | None = None) -> list[Sample]:
+        self.queries.append(query)
+        if query.startswith("sum(resets("):
+            return [] if self.resets is None else [Sample({}, self.resets)]
         if query.startswith("min(timestamp("):
             stamp = self.stamps.pop(0) if len(self.stamps) > 1 else self.stamps[0]
             return [Sample({}, stamp)]
@@ -45,7 +52,9 @@ def fake_pipeline(store: ScriptedStore) -> Pipeline:
             selector=lambda metric, **labels: f'{metric}{{job="scanium-backend"}}',
             store=store,
             store_name="Cortex",
-            settings=SimpleNamespace(data_timeout_s=5.0, poll_interval_s=0.01),
+            settings=SimpleNamespace(
+                data_timeout_s=5.0, poll_interval_s=0.01, scrape_interval_s=1.0
+            ),
             masker=SimpleNamespace(mask=lambda text: text),
             contract=SimpleNamespace(status_error="error", status_success="success"),
         ),
@@ -93,3 +102,14 @@ def test_a_moved_count_is_noted_and_named_first(monkeypatch: pytest.MonkeyPatch)
     assert found == [wait.deviation]
     assert failed.value.findings == (wait.deviation,)
     assert str(failed.value).startswith(wait.deviation.render() + ".\n")
+
+
+def test_a_shortfall_reads_the_counter_resets_since_the_traffic_began() -> None:
+    store = ScriptedStore({("openai", "success"): 1.0}, stamps=[TRAFFIC_ENDED + 1])
+    store.resets = 2.0
+    wait = count_wait(store, {("openai", "success"): 3.0}, [])
+    assert wait._resets(datetime.fromtimestamp(TRAFFIC_ENDED + 10, UTC)) == 0  # no start known
+    wait.traffic_started = TRAFFIC_ENDED - 10
+    assert wait._resets(datetime.fromtimestamp(TRAFFIC_ENDED + 10, UTC)) == 2
+    # From the traffic's start, two scrape intervals earlier, to the verdict's moment.
+    assert store.queries[-1] == f'sum(resets({METRIC}{{job="scanium-backend"}}[22s]))'

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import math
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -47,12 +48,20 @@ from scanium_e2e.verdict.otlp_diagnose import family_finding, otlp_state, road_c
 def sum_by(
     pipeline: Pipeline, metric: str, by: tuple[str, ...], matchers: str = "", **labels: str
 ) -> str:
-    """`sum by (a, b) (metric{scope})` for this run (`matchers`, PromQL text such as
-    `route!~"/metrics"`, added to the scope)."""
+    """`sum by (a, b) (metric{scope})` for this run (`matchers` added, see `scoped`)."""
+    return f"sum by ({', '.join(by)}) ({scoped(pipeline, metric, matchers, **labels)})"
+
+
+def scoped(pipeline: Pipeline, metric: str, matchers: str = "", **labels: str) -> str:
+    """`metric{scope}` for this run, with `matchers` (PromQL text such as
+    `route!~"/metrics"`) added."""
     selector = pipeline.selector(metric, **labels)
-    if matchers:
-        selector = f"{selector[:-1]},{matchers}}}"
-    return f"sum by ({', '.join(by)}) ({selector})"
+    return f"{selector[:-1]},{matchers}}}" if matchers else selector
+
+
+def sum_of_resets(pipeline: Pipeline, metric: str, window_s: int, matchers: str = "") -> str:
+    """`sum(resets(metric{scope}[window]))`: how often this run's series went down."""
+    return f"sum(resets({scoped(pipeline, metric, matchers)}[{window_s}s]))"
 
 
 def read_counts(
@@ -180,6 +189,7 @@ def wait_for_counts(
     otlp_family: str = "",
     matchers: str = "",
     explain: Callable[[Counts], Finding | None] | None = None,
+    traffic_started: float | None = None,
 ) -> Counts:
     """Poll until the increase of `sum by (by) (metric)` since `baseline` equals `expected`.
 
@@ -209,6 +219,7 @@ def wait_for_counts(
         otlp_family=otlp_family,
         matchers=matchers,
         explain=explain,
+        traffic_started=traffic_started,
     )
     return wait.run()
 
@@ -237,6 +248,8 @@ class CountWait:
     matchers: str = ""
     # Names a wrong increase in its family's terms (None: moved or short counts only).
     explain: Callable[[Counts], Finding | None] | None = None
+    # When the traffic began (epoch): a shortfall looks for counter resets since then.
+    traffic_started: float | None = None
     # `sum by (by) (metric)` for this run.
     query: str = field(init=False)
     # Whether a match can be trusted: re-read from samples scraped after the traffic ended
@@ -392,10 +405,24 @@ class CountWait:
             if after is not None:
                 increase = self.read_increase(at)
                 if short_keys(self.expected, increase):
+                    resets = self._resets(at)
                     raise self._deviates(
-                        short_finding(self.metric, self.expected, increase, self.by, after, how)
+                        short_finding(
+                            self.metric, self.expected, increase, self.by, after, how, resets
+                        )
                     )
         return increase
+
+    def _resets(self, at: datetime) -> int:
+        """How often the counter went down since the traffic began (0: never, or no start
+        known), read by PromQL's `resets()` over that window."""
+        if self.traffic_started is None:
+            return 0
+        margin = 2 * max(1.0, self.pipeline.settings.scrape_interval_s)
+        window = max(1, math.ceil(at.timestamp() - self.traffic_started + margin))
+        query = sum_of_resets(self.pipeline, self.metric, window, self.matchers)
+        result = self.pipeline.store.instant(query, at)
+        return int(result[0].value) if result else 0
 
     def _raise_if_never_arrives(self) -> None:
         try:
@@ -637,6 +664,7 @@ def _wait_for_planned(
         otlp_family=OTLP_FAMILY_OF.get(role, ""),
         matchers=query_filters(pipeline.contract).get(role, ""),
         explain=explain,
+        traffic_started=run.ledger.started_at,
     )
 
 

@@ -190,13 +190,17 @@ def short_finding(
     by: Sequence[str],
     after_s: float,
     how: str = "scraped",
+    resets: int = 0,
 ) -> Finding:
     """The final shortfall of `metric`, its shape named where it is recognisable:
 
     - a label value with no series at all ("no series with status=error": those requests
       were never observed);
     - a count that rose by exactly what the plan puts under a sibling value (token_type
-      total rose by the input tokens: the backend observes the input count as the total).
+      total rose by the input tokens: the backend observes the input count as the total);
+    - a counter that went down while the traffic was answered (`resets`, read by PromQL's
+      `resets()`): the backend restarted or re-created it, and what it had counted before
+      is lost to the increase.
     """
     keys = short_keys(expected, increase)
     shapes: list[str] = []
@@ -215,6 +219,14 @@ def short_finding(
                     f"value as {by[position]}={key[position]}"
                 )
                 break
+    if resets:
+        # The increase lost what was counted before the reset: the shapes read from it
+        # (a sibling's amount, a missing value) would be coincidences.
+        shapes = [
+            f"the store shows the counter going down {resets} time{'s' if resets != 1 else ''} "
+            "since the traffic began (a reset: the backend restarted or re-created it), so "
+            "what it had counted before is missing from the increase"
+        ]
     wanted = {key: expected[key] for key in keys}
     got = {key: increase.get(key, 0.0) for key in keys}
     return Finding(
