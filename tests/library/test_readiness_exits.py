@@ -6,6 +6,7 @@ from __future__ import annotations
 import http.server
 import socket
 import threading
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -26,13 +27,15 @@ def closed_port() -> str:
         return f"http://127.0.0.1:{sock.getsockname()[1]}"
 
 
-@pytest.fixture
-def backend_without_metrics() -> Iterator[str]:
-    """A real HTTP server answering /health 200 and everything else 404."""
+def serve(metrics_delay_s: float = 0.0, metrics_status: int = 404) -> Iterator[str]:
+    """A real HTTP server answering /health 200, and /metrics `metrics_status` after
+    `metrics_delay_s`."""
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_GET(self) -> None:
-            self.send_response(200 if self.path == "/health" else 404)
+            if self.path != "/health":
+                time.sleep(metrics_delay_s)
+            self.send_response(200 if self.path == "/health" else metrics_status)
             self.end_headers()
             self.wfile.write(b"ok")
 
@@ -47,6 +50,16 @@ def backend_without_metrics() -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture
+def backend_without_metrics() -> Iterator[str]:
+    yield from serve()
+
+
+@pytest.fixture
+def backend_with_slow_metrics() -> Iterator[str]:
+    yield from serve(metrics_delay_s=3.5, metrics_status=200)
 
 
 def test_a_failing_probe_of_an_exited_service_is_a_hard_error() -> None:
@@ -85,3 +98,10 @@ def test_a_backend_that_answers_health_but_has_no_metrics_is_named(
     with pytest.raises(HardError) as raised:
         _metrics_served(backend_without_metrics)()
     assert "has no /metrics" in str(raised.value) and "HTTP 404" in str(raised.value)
+
+
+def test_a_slow_metrics_is_ready_for_the_checks_to_name(backend_with_slow_metrics: str) -> None:
+    """A /metrics slower than the scrape timeout is served: the stack is ready and the
+    checks time it (a probe with a 3 s read timeout never saw it ready); only a 404 is no
+    backend."""
+    assert _metrics_served(backend_with_slow_metrics)().startswith("HTTP 200")

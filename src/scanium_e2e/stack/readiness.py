@@ -69,14 +69,19 @@ def _watched(name: str, probe: Callable[[], str], exited: ExitWatch | None) -> C
 def _metrics_served(url: str) -> Callable[[], str]:
     """/health answers, and /metrics exists: an image without it is no backend for us.
 
-    Any answer but 404 will do here (the seed incident's 403 is for the checks to name).
+    Any answer but 404 will do here (the seed incident's 403 is for the checks to name), and
+    so will an answer still being computed after a second: a route that does not exist is
+    answered at once, and a slow /metrics (slower than Alloy's scrape timeout, say) is for
+    the checks to time and name, not a stack that never becomes ready.
     """
     health = _http_ok(url + "/health")
 
     def probe() -> str:
         seen = health()
         try:
-            response = httpx.get(url + "/metrics", timeout=3.0)
+            response = httpx.get(url + "/metrics", timeout=httpx.Timeout(3.0, read=1.0))
+        except httpx.ReadTimeout:
+            return seen
         except httpx.TransportError as exc:
             raise TransientError(f"{url}/metrics unreachable ({exc!s})") from None
         if response.status_code == 404:
