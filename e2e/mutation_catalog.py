@@ -171,6 +171,7 @@ LEAKED: Kill = (None, "secret-leaked")
 VARIANTS: tuple[Variant, ...] = (
     Variant(
         name="seed-bug",
+        failure_class="scrape",
         breaks="/metrics not exempt from HTTPS enforcement (the seed incident)",
         # The leak scan of /metrics cannot read it either: the same 403, the same hop.
         kills={
@@ -180,6 +181,7 @@ VARIANTS: tuple[Variant, ...] = (
     ),
     Variant(
         name="no-tokens",
+        failure_class="dashboard-empty",
         breaks="token metrics not recorded",
         kills={
             **every((TOKEN_SUMS, TOKEN_COUNTS, TOKEN_JOURNAL, labels("tokens")), NEVER_CREATED),
@@ -197,6 +199,7 @@ VARIANTS: tuple[Variant, ...] = (
     ),
     Variant(
         name="wrong-metric-name",
+        failure_class="dashboard-empty",
         breaks="requests counter exposed under a wrong name",
         kills={
             # (its values are still judged, on the renamed series: they are right)
@@ -221,6 +224,7 @@ VARIANTS: tuple[Variant, ...] = (
     ),
     Variant(
         name="no-provider-label",
+        failure_class="accounting",
         breaks="requests counter without its provider label",
         # The count grouped by provider names the missing label as its cause.
         kills={
@@ -241,6 +245,7 @@ VARIANTS: tuple[Variant, ...] = (
     ),
     Variant(
         name="api-key-in-label",
+        failure_class="leak",
         breaks="the caller's API key leaks into the route label",
         # The route label is also in the backend's request log line; and no longer a template.
         kills={
@@ -260,6 +265,7 @@ VARIANTS: tuple[Variant, ...] = (
     ),
     Variant(
         name="raw-url-route",
+        failure_class="leak",
         breaks="the raw URL (path and query) as the route label",
         kills={
             **every((LABEL_LEAKS, METRICS_LEAKS, BACKEND_LOG_LEAKS), LEAKED),
@@ -277,6 +283,7 @@ VARIANTS: tuple[Variant, ...] = (
     ),
     Variant(
         name="http-status-wrong",
+        failure_class="accounting",
         breaks="the HTTP metrics label every answer status_code=200, whatever it was",
         kills=every(HTTP_COUNTS, (1, "http-status-differs")),
         backend_patches=(
@@ -289,6 +296,7 @@ VARIANTS: tuple[Variant, ...] = (
     ),
     Variant(
         name="http-route-per-path",
+        failure_class="accounting",
         breaks="the HTTP metrics label a path no route serves with the path itself",
         # Every path a scanner sends becomes a series; the vocabulary's route pattern admits
         # paths, so only the count against the ledger's paths shows it.
@@ -304,6 +312,7 @@ VARIANTS: tuple[Variant, ...] = (
     ),
     Variant(
         name="requests-counter-reset",
+        failure_class="accounting",
         breaks="the requests counter is re-created during the traffic (as a restart would): "
         "the store shows it going down",
         kills={REQUESTS: (5, "count-short")},
@@ -320,12 +329,14 @@ VARIANTS: tuple[Variant, ...] = (
     ),
     Variant(
         name="alloy-job-label",
+        failure_class="scrape",
         breaks="Alloy scrapes the backend under another job name",
         kills=every(PIPELINE_CUT, (2, "wrong-job")),
         overrides={"SCANIUM_E2E_SCRAPE_JOB": "backend-renamed"},
     ),
     Variant(
         name="slow-metrics",
+        failure_class="scrape",
         breaks="the backend's /metrics answers in 2.5 s, slower than Alloy's scrape timeout "
         "(1 s in the test stack)",
         # Final once two scrapes in a row failed the same way, not at the data deadline.
@@ -342,6 +353,7 @@ VARIANTS: tuple[Variant, ...] = (
     ),
     Variant(
         name="remote-write-url",
+        failure_class="remote-write",
         breaks="Alloy's remote_write points at a wrong URL",
         # The OTLP road writes through the same remote write: its tests name the same hop.
         kills={
@@ -352,6 +364,7 @@ VARIANTS: tuple[Variant, ...] = (
     ),
     Variant(
         name="store-rejects",
+        failure_class="store-rejects",
         breaks="the store rejects samples (per-tenant series limit of 1)",
         kills={
             **every((*PIPELINE_CUT, *OTLP_READERS), (4, "samples-discarded")),
@@ -361,6 +374,7 @@ VARIANTS: tuple[Variant, ...] = (
     ),
     Variant(
         name="buckets-differ",
+        failure_class="accounting",
         breaks="the latency histogram's buckets differ from the contract's",
         kills={BUCKETS: (5, "buckets-differ")},
         backend_patches=(
@@ -373,6 +387,7 @@ VARIANTS: tuple[Variant, ...] = (
     ),
     Variant(
         name="latency-in-seconds",
+        failure_class="accounting",
         breaks="latency observed in seconds where the contract says milliseconds",
         # Counts, bounds and p95 all hold: only where each observation lands shows it.
         kills={LATENCY_PLACED: (5, "observations-misplaced")},
@@ -386,6 +401,7 @@ VARIANTS: tuple[Variant, ...] = (
     ),
     Variant(
         name="token-buckets-differ",
+        failure_class="accounting",
         breaks="the token histogram's buckets differ from the contract's",
         kills={TOKEN_BUCKETS: (5, "buckets-differ")},
         backend_patches=(
@@ -398,6 +414,7 @@ VARIANTS: tuple[Variant, ...] = (
     ),
     Variant(
         name="no-cache-hit-label",
+        failure_class="accounting",
         breaks="the requests counter lacks the contract's cache_hit label",
         # Counted by cache_hit, every request sits under cache_hit="" instead of "false".
         kills={
@@ -419,6 +436,7 @@ VARIANTS: tuple[Variant, ...] = (
     ),
     Variant(
         name="cache-hit-inverted",
+        failure_class="accounting",
         breaks="cache_hit says the opposite of whether the answer came from the cache",
         kills={CACHE_HIT: MISCOUNTED_HITS},
         backend_patches=(
@@ -431,6 +449,7 @@ VARIANTS: tuple[Variant, ...] = (
     ),
     Variant(
         name="https-off",
+        failure_class="http-policy",
         breaks="chat is allowed over plain HTTP (HTTPS enforcement off)",
         kills={CHAT_REFUSED: (1, "https-not-enforced")},
         backend_patches=(
@@ -443,6 +462,7 @@ VARIANTS: tuple[Variant, ...] = (
     ),
     Variant(
         name="secret-in-log",
+        failure_class="leak",
         breaks="the backend writes the caller's API key to its log",
         kills={BACKEND_LOG_LEAKS: LEAKED},
         backend_patches=(
@@ -457,12 +477,14 @@ VARIANTS: tuple[Variant, ...] = (
     ),
     Variant(
         name="probes-need-https",
+        failure_class="http-policy",
         breaks="/healthz and /readyz demand HTTPS (a probe over plain HTTP gets 403)",
         kills=every((exempt("/healthz"), exempt("/readyz")), (1, "http-status")),
         overrides={"SCANIUM_E2E_BACKEND_EXEMPT_PATHS": "/health,/metrics"},
     ),
     Variant(
         name="validation-422",
+        failure_class="http-policy",
         breaks="an invalid chat body is answered 422 instead of the contract's 400",
         kills={ANSWERED: (1, "answer-not-planned")},
         backend_patches=(
@@ -475,6 +497,7 @@ VARIANTS: tuple[Variant, ...] = (
     ),
     Variant(
         name="auth-off",
+        failure_class="http-policy",
         breaks="the backend accepts any API key",
         # The requests the plan sends with a wrong key are served: besides the probe and the
         # answers, every exact count of the assistant holds more than the ledger explains
@@ -501,6 +524,7 @@ VARIANTS: tuple[Variant, ...] = (
     ),
     Variant(
         name="per-request-label",
+        failure_class="leak",
         breaks="the token histogram carries a label unique to each request (unbounded)",
         kills={
             SERIES_BUDGET: (5, "series-over-budget"),
@@ -537,6 +561,7 @@ VARIANTS: tuple[Variant, ...] = (
     ),
     Variant(
         name="dashboard-grouping",
+        failure_class="dashboard-query",
         breaks="a dashboard panel groups by a label its metric does not carry (model)",
         # The panel still shows a line (one series without `model`): only the grouping check
         # sees that the breakdown its title promises is not there.
@@ -550,6 +575,7 @@ VARIANTS: tuple[Variant, ...] = (
     # Closed-world classes: each passed the suite before it judged every label, value and path.
     Variant(
         name="key-fragment-label",
+        failure_class="leak",
         breaks="the requests counter has an extra label holding the first 8 characters of "
         "the caller's API key",
         # sum by (...) hides the label from every count: only the closed world sees it.
@@ -585,6 +611,7 @@ VARIANTS: tuple[Variant, ...] = (
     ),
     Variant(
         name="provider-text-label",
+        failure_class="leak",
         breaks="the errors counter has an extra label holding the provider's raw error text",
         # The stub's error text quotes a planted canary: the label carries it to the store.
         kills={
@@ -619,6 +646,7 @@ VARIANTS: tuple[Variant, ...] = (
     ),
     Variant(
         name="frozen-hit-rate",
+        failure_class="accounting",
         breaks="the cache-hit-rate gauge is never updated (stays 0 after cache hits)",
         kills={HIT_RATE: (5, "gauge-wrong")},
         backend_patches=(
@@ -631,12 +659,14 @@ VARIANTS: tuple[Variant, ...] = (
     ),
     Variant(
         name="hits-labelled-false",
+        failure_class="accounting",
         breaks='requests answered from the cache are counted cache_hit="false"',
         kills={CACHE_HIT: MISCOUNTED_HITS},
         backend_patches=(Patch("metrics.py", '"true" if cache_hit else "false"', '"false"'),),
     ),
     Variant(
         name="total-observes-input",
+        failure_class="accounting",
         breaks="token_type=total observes the input tokens instead of input + output",
         # Final as soon as a complete scrape after the traffic is in the store, not at 60 s.
         kills=every((TOKEN_SUMS, TOKEN_JOURNAL), (5, "count-short")),
@@ -650,6 +680,7 @@ VARIANTS: tuple[Variant, ...] = (
     ),
     Variant(
         name="error-latency-unobserved",
+        failure_class="accounting",
         breaks="failed requests are not observed in the latency histogram",
         kills={LATENCY: (5, "count-short")},
         backend_patches=(
@@ -664,6 +695,7 @@ VARIANTS: tuple[Variant, ...] = (
     # The OTLP road's failure classes: what a backend pushes, and how Alloy carries it.
     Variant(
         name="otlp-delta",
+        failure_class="accounting",
         breaks="the backend exports delta temporality, whose sums and histograms Alloy's "
         "otelcol.exporter.prometheus drops with only a debug log",
         kills={
@@ -684,6 +716,7 @@ VARIANTS: tuple[Variant, ...] = (
     ),
     Variant(
         name="otlp-unit-changed",
+        failure_class="accounting",
         breaks="the LLM-call duration is recorded with unit ms, so the exporter stores it "
         "under another name",
         kills={
@@ -700,6 +733,7 @@ VARIANTS: tuple[Variant, ...] = (
     ),
     Variant(
         name="otlp-endpoint-mismatch",
+        failure_class="otlp-road",
         breaks="the backend exports to a port no OTLP receiver listens on (4318, the "
         "receiver is on 4319)",
         kills={
@@ -713,6 +747,7 @@ VARIANTS: tuple[Variant, ...] = (
     ),
     Variant(
         name="otlp-metrics-unwired",
+        failure_class="otlp-road",
         breaks="the OTLP receiver's output wires traces only: the backend's metrics go nowhere",
         kills={
             **every(
@@ -740,6 +775,7 @@ VARIANTS: tuple[Variant, ...] = (
     ),
     Variant(
         name="otlp-resource-missing",
+        failure_class="otlp-road",
         breaks="the backend's OTLP resource has no service.name or service.instance.id, so "
         "its series carry another job and no instance",
         kills={
@@ -756,6 +792,7 @@ VARIANTS: tuple[Variant, ...] = (
     ),
     Variant(
         name="otlp-secret-attribute",
+        failure_class="leak",
         breaks="the backend's OTLP resource carries the first 8 characters of its API key "
         "as an attribute (target_info shows it)",
         kills={
@@ -773,6 +810,7 @@ VARIANTS: tuple[Variant, ...] = (
     ),
     Variant(
         name="otlp-dashboard-instrument-name",
+        failure_class="dashboard-query",
         breaks="a panel queries the rate-limit gauge by its instrument's name and a provider "
         "label (Scanium's own Remaining Requests panel), not as the store holds it",
         # The finding names the series the store holds: ..._ratio, without `provider`.
@@ -785,6 +823,7 @@ VARIANTS: tuple[Variant, ...] = (
     ),
     Variant(
         name="failure-counted-twice",
+        failure_class="accounting",
         breaks="a request whose LLM call failed is counted twice in the requests counter",
         # The cache split is judged against the counter's own total: only the count fails.
         kills={REQUESTS: (5, "counts-unexplained")},
@@ -802,6 +841,7 @@ VARIANTS: tuple[Variant, ...] = (
 # reach the plan's: it used to wait out the data deadline there).
 CUMULATIVE_CACHE_LABEL = Variant(
     name="cumulative-cache-label",
+    failure_class="accounting",
     breaks="the cache label is cumulative: after the first cache hit every request is counted "
     'cache_hit="true" (Scanium\'s)',
     kills={CACHE_HIT: MISCOUNTED_HITS},
@@ -841,12 +881,14 @@ NO_ERROR_COUNTER = (
 DEVIATIONS: tuple[Variant, ...] = (
     Variant(
         name="failures-as-success",
+        failure_class="accounting",
         breaks="an LLM failure is answered with a 200 fallback and counted as status=success",
         kills=every((REQUESTS, LATENCY), (5, "failures-counted-as-success")),
         backend_patches=(FAILURES_AS_SUCCESS,),
     ),
     Variant(
         name="no-error-counter",
+        failure_class="accounting",
         breaks="scanium_assistant_errors_total is never created",
         kills=every(
             (ERRORS, ERROR_LABELS, panel("3-Error Rate"), panel("9-Errors by Type")),
@@ -857,6 +899,7 @@ DEVIATIONS: tuple[Variant, ...] = (
     # The one users meet: both at once (a 200 fallback counted as a success, no counter).
     Variant(
         name="success-no-errors",
+        failure_class="accounting",
         breaks=(
             "an LLM failure is answered with a 200 fallback, counted as status=success, "
             "and scanium_assistant_errors_total is never created"

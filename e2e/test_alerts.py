@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 import pytest
 
-from scanium_e2e.alerts.judge import ScenarioVerdict
+from scanium_e2e.alerts.judge import ScenarioVerdict, tell_apart
 from scanium_e2e.alerts.routing import describe_receivers
 from scanium_e2e.alerts.session import (
     NOISY,
@@ -95,10 +95,16 @@ def test_no_alert_rule_holds_on_the_healthy_pipeline(
 
 
 @pytest.mark.late
-def test_a_rule_notices_the_seed_incident(incident_outcome: IncidentOutcome) -> None:
-    """With /metrics answering 403 to Alloy (up is 0), some alerting rule is active."""
+def test_a_rule_notices_the_seed_incident(
+    incident_outcome: IncidentOutcome, healthy_verdicts: dict[str, ScenarioVerdict]
+) -> None:
+    """With /metrics answering 403 to Alloy (up is 0), some alerting rule is active that
+    is not active on the healthy pipeline: a rule that holds on both is noise, not
+    coverage."""
     verdict = incident_outcome.verdicts[RULES]
-    _fail_on(verdict)
+    findings = tell_apart(verdict, healthy_verdicts[RULES])
+    if findings:
+        raise CheckFailed("\n".join(f.render() for f in findings), findings=tuple(findings))
     assert verdict.noticed, "no finding, yet no rule noticed the incident"
 
 

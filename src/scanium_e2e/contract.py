@@ -168,9 +168,39 @@ class AlertExpectations:
 
     must_fire: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     allowed_on_healthy: Mapping[str, str] = field(default_factory=dict)
+    # The failure classes (FAILURE_CLASSES) some rule must notice, and those that need not
+    # page, each with why: every class is one or the other (alerts/coverage.py).
+    must_page: tuple[str, ...] = ()
+    need_not_page: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.must_page and not self.need_not_page:
+            object.__setattr__(self, "must_page", DEFAULT_MUST_PAGE)
 
 
 ALERT_SCENARIOS: Final[tuple[str, ...]] = ("healthy", "incident")
+# The classes of failure the mutation harness produces, each a kind of broken pipeline an
+# alert rule may notice (alerts/coverage.py judges which rules tell each apart from health).
+FAILURE_CLASSES: Final[Mapping[str, str]] = {
+    "scrape": "the backend's scrape fails or is lost (/metrics refused or too slow, the "
+    "scrape under another job)",
+    "remote-write": "Alloy's remote write to the store fails",
+    "store-rejects": "the store refuses the pipeline's samples",
+    "dashboard-empty": "a metric the dashboards query is never written: its panels show No data",
+    "otlp-road": "nothing the backend pushes over OTLP reaches the store",
+    "accounting": "the metrics flow but count, label or bucket wrong",
+    "leak": "a secret or an unbounded value in labels, /metrics or logs",
+    "http-policy": "the backend's HTTP policy differs from the contract (HTTPS, "
+    "authentication, validation, probes)",
+    "dashboard-query": "a dashboard's query is wrong while its data is there",
+}
+# Without a `pages` section: the seed incident's kind and the hops after it must page.
+DEFAULT_MUST_PAGE: Final[tuple[str, ...]] = (
+    "scrape",
+    "remote-write",
+    "store-rejects",
+    "dashboard-empty",
+)
 
 
 @dataclass(frozen=True)
@@ -576,11 +606,37 @@ class _Dashboards(_Schema):
     ] = {}
 
 
+def _among_classes(value: list[str]) -> list[str]:
+    unknown = [name for name in value if name not in FAILURE_CLASSES]
+    if unknown:
+        raise _problem(
+            f"names {unknown[0]!r}, no failure class; use " + ", ".join(FAILURE_CLASSES) + "."
+        )
+    return value
+
+
+class _Pages(_Schema):
+    must: Annotated[_Names, AfterValidator(_among_classes)] = list(DEFAULT_MUST_PAGE)
+    need_not: Annotated[
+        dict[str, _Reason],
+        _says("maps failure classes to a non-empty reason."),
+        _keys_among(FAILURE_CLASSES),
+    ] = {}
+
+    @model_validator(mode="after")
+    def _one_or_the_other(self) -> _Pages:
+        both = sorted(set(self.must) & set(self.need_not))
+        if both:
+            raise _problem(f"lists {both[0]!r} in both `must` and `need_not`: choose one.")
+        return self
+
+
 class _Alerts(_Schema):
     must_fire: Annotated[dict[str, _Names], _keys_among(ALERT_SCENARIOS)] = {}
     allowed_on_healthy: Annotated[
         dict[str, _Reason], _says("maps rule names to a non-empty reason.")
     ] = {}
+    pages: _Pages = _Pages()
 
 
 class _OtlpMetric(_Schema):
@@ -835,6 +891,8 @@ def parse_contract(data: Any, source: str = "contract") -> Contract:
                 scenario: tuple(names) for scenario, names in parsed.alerts.must_fire.items()
             },
             allowed_on_healthy=dict(parsed.alerts.allowed_on_healthy),
+            must_page=tuple(parsed.alerts.pages.must),
+            need_not_page=dict(parsed.alerts.pages.need_not),
         ),
         otlp=_build_otlp(parsed.otlp) if parsed.otlp is not None else None,
         http=HttpSpec(

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-# Exit codes, documented in README ("Exit codes"). The CLI's:
+# Exit codes, documented in README ("Exit codes"): the one table every command and
+# `pytest e2e/` take theirs from. The CLI's:
 EXIT_OK = 0
-EXIT_CHECK_FAILED = 1
+EXIT_CHECK_FAILED = 1  # a check failed: surprises, an empty panel, a rule holds, a class unnoticed
 EXIT_USAGE = 2
+EXIT_NOTHING_CHECKED = 5  # `scanium-e2e dashboards`: every panel skipped, no verdict
 EXIT_INTERRUPTED = 130
 # `pytest e2e/` keeps pytest's own codes (0 pass, 1 failed, 2 interrupted, 3 internal
 # error, 4 usage, 5 no tests) and ends early with these:

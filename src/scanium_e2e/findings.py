@@ -109,6 +109,8 @@ class Kind(StrEnum):
     RULE_NO_DATA_ON_HEALTHY = "rule-no-data-on-healthy"
     RULE_ERRORS = "rule-errors"
     INCIDENT_UNNOTICED = "incident-unnoticed"
+    CLASS_UNNOTICED = "class-unnoticed"
+    CLASS_WITHOUT_REASON = "class-without-reason"
     RULE_DID_NOT_FIRE = "rule-did-not-fire"
     RECORDING_EMPTY = "recording-empty"
     ALERT_NOT_ROUTED = "alert-not-routed"
@@ -220,14 +222,18 @@ _TEMPLATES: dict[tuple[int | None, Kind], str] = {
     (None, Kind.SECRET_LEAKED): "{subject}: {seen} leak(s) found",
     (None, Kind.SERIES_OVER_BUDGET): "series over budget (unbounded labels?): {detail}",
     (None, Kind.ANSWER_NOT_PLANNED): "{subject}: {seen} answer(s) other than the plan's: {detail}",
+    (None, Kind.CLASS_UNNOTICED): "failure class `{subject}`{detail} must page, but no alert "
+    "rule tells {seen}; a rule on `{expected}` would notice it",
+    (None, Kind.CLASS_WITHOUT_REASON): "failure class `{subject}`{detail} pages no one on "
+    "{seen}, and the contract gives no reason why it need not (`alerts.pages.need_not`)",
     (None, Kind.RULE_HOLDS_ON_HEALTHY): "alert rule `{subject}` holds on a healthy pipeline: "
     "`{expected}` is true for {seen}{detail}",
     (None, Kind.RULE_NO_DATA_ON_HEALTHY): "alert rule `{subject}` has no data on a healthy "
     "pipeline, so Grafana would send DatasourceNoData: `{expected}` {detail}",
     (None, Kind.RULE_ERRORS): "alert rule `{subject}` cannot be evaluated on the {seen} "
     "scenario: {detail}",
-    (None, Kind.INCIDENT_UNNOTICED): "no rule notices the seed incident: `{subject}` was 0 for "
-    "{seen} and every rule stayed inactive; a rule that would: `{expected}`{detail}",
+    (None, Kind.INCIDENT_UNNOTICED): "no rule tells the seed incident apart from health: "
+    "`{subject}` was 0 for {seen}; {detail}; a rule that would notice it: `{expected}`",
     (None, Kind.RULE_DID_NOT_FIRE): "the contract says `{subject}` must fire on the {expected} "
     "scenario; it was {seen}",
     (None, Kind.RECORDING_EMPTY): "recording rule `{subject}` produced no series after the "

@@ -77,6 +77,9 @@ class Variant:
     # A change to our Alloy config, run as ours (the suite reads no config of the user's:
     # the defect must be found at run time, as in production).
     alloy_patch: Patch | None = None
+    # The kind of broken pipeline it is (contract.FAILURE_CLASSES): which alert rules tell
+    # it apart from health is judged per class (alerts/coverage.py).
+    failure_class: str = ""
 
 
 def every(test_ids: Iterable[str], kill: Kill) -> dict[str, Kill]:
@@ -242,6 +245,8 @@ class VariantResult:
             "missed": self.missed,
             "collateral": {i: self.outcome.failed[i] for i in self.collateral},
             "deadline_reached": self.deadline_reached,
+            # The run's slowest test (a session wait counts in its first test's setup).
+            "slowest": dict([self.outcome.slowest]) if self.outcome.durations else {},
             # Each failed test's first line: what a person reads for the kill.
             "first_lines": dict(sorted(self.outcome.failed.items())),
         }
@@ -351,6 +356,13 @@ def _texts(row: Row, key: str) -> dict[str, str]:
     return {str(k): str(v) for k, v in value.items()} if isinstance(value, dict) else {}
 
 
+def _numbers(row: Row, key: str) -> dict[str, float]:
+    value = row.get(key, {})
+    if not isinstance(value, dict):
+        return {}
+    return {str(k): float(v) for k, v in value.items() if isinstance(v, int | float)}
+
+
 def table(rows: Sequence[Row], suite_ids: Iterable[str], unmutable: Mapping[str, str]) -> str:
     """The coverage table from result rows (`VariantResult.as_dict`): variant x expected x
     failed x verdict x seconds, then the suite's test ids no variant kills, then
@@ -370,6 +382,14 @@ def table(rows: Sequence[Row], suite_ids: Iterable[str], unmutable: Mapping[str,
         reached = _strings(row, "deadline_reached")
         if reached:
             lines.append(f"    a wait reached its deadline (undecided): {', '.join(reached)}")
+    slowest = [
+        (float(seconds), str(row["variant"]), test_id)
+        for row in rows
+        for test_id, seconds in _numbers(row, "slowest").items()
+    ]
+    if slowest:
+        seconds, variant, test_id = max(slowest)
+        lines.append(f"slowest test of any variant: {seconds:.1f} s ({variant}: {test_id})")
     expected = [test_id for row in rows for test_id in _strings(row, "expected")]
     rest = unkilled(expected, suite_ids, unmutable)
     lines.append(f"suite tests no variant kills: {len(rest) or 'none'}")

@@ -53,6 +53,8 @@ from scanium_e2e.verdict.writers import append_markdown, write_json
 MASKER_KEY = pytest.StashKey[Masker]()
 # The JUnit report's testsuite property holding the rate limits the traffic met (JSON).
 RATE_LIMITS_PROPERTY = "scanium-e2e.rate-limits"
+# The JUnit report's testsuite property holding the alert coverage (JSON, --mutations).
+COVERAGE_PROPERTY = "scanium-e2e.alert-coverage"
 
 
 def session_masker(config: pytest.Config) -> Masker:
@@ -79,6 +81,7 @@ class _Session:
     unjudged: list[str] = field(default_factory=list)
     proved: Proved | None = None
     rate_limits: RateLimits | None = None
+    alert_coverage: list[dict[str, object]] = field(default_factory=list)
     artifacts: str = ""
     progress: logging.Handler | None = None
     exitstatus: int = 0
@@ -293,6 +296,11 @@ def record_rate_limits(config: pytest.Config, note: str, data: dict[str, Any]) -
     _session(config).rate_limits = RateLimits(note, data)
 
 
+def record_alert_coverage(config: pytest.Config, classes: list[dict[str, object]]) -> None:
+    """Remember the alert coverage (one entry per failure class), for the verdict JSON."""
+    _session(config).alert_coverage = list(classes)
+
+
 def record_artifacts(config: pytest.Config, folder: Path) -> None:
     """Remember where the failure artifacts were written."""
     _session(config).artifacts = str(folder)
@@ -439,6 +447,7 @@ def build_verdict(config: pytest.Config, stats: dict[str, list[object]]) -> Verd
         panels=list(gathered.panels.values()),
         proved=gathered.proved,
         rate_limits=gathered.rate_limits,
+        alert_coverage=gathered.alert_coverage,
         artifacts=gathered.artifacts,
     )
 

@@ -72,6 +72,17 @@ class Outcome:
     passed: list[str] = field(default_factory=list)
     findings: dict[str, tuple[FindingRef, ...]] = field(default_factory=dict)
     messages: dict[str, str] = field(default_factory=dict)
+    # test id -> seconds JUnit gives it (setup, call and teardown: a session wait is in the
+    # setup of the first test that needs it)
+    durations: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def slowest(self) -> tuple[str, float]:
+        """(test id, seconds) of the run's slowest test ("", 0.0 without one)."""
+        if not self.durations:
+            return "", 0.0
+        test_id = max(self.durations, key=lambda key: self.durations[key])
+        return test_id, self.durations[test_id]
 
     @property
     def ids(self) -> list[str]:
@@ -106,9 +117,11 @@ def read_junit(path: Path, code: int, output: str, seconds: float) -> Outcome:
     passed: list[str] = []
     findings: dict[str, tuple[FindingRef, ...]] = {}
     messages: dict[str, str] = {}
+    durations: dict[str, float] = {}
     if path.exists():
         for case in ET.parse(path).getroot().iter("testcase"):
             test_id = f"{case.get('classname')}::{case.get('name')}"
+            durations[test_id] = float(case.get("time") or 0.0)
             bad = [e for tag in ("failure", "error") for e in case.iter(tag)]
             for element in bad:
                 # A teardown error after a failure adds a second element: keep the first.
@@ -127,7 +140,17 @@ def read_junit(path: Path, code: int, output: str, seconds: float) -> Outcome:
             if not bad and not skips:
                 passed.append(test_id)
     return Outcome(
-        code, output, failed, xfailed, skipped, seconds, texts, passed, findings, messages
+        code,
+        output,
+        failed,
+        xfailed,
+        skipped,
+        seconds,
+        texts,
+        passed,
+        findings,
+        messages,
+        durations,
     )
 
 

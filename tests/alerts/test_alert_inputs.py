@@ -145,3 +145,25 @@ def test_the_webhook_sink_starts_only_in_stacks_that_prove_routing() -> None:
     sink = compose["services"]["alert-sink"]
     assert sink["profiles"] == ["alerts"]  # the session's and the variants' stacks lack it
     assert sink["image"].startswith("${SCANIUM_E2E_STUB_IMAGE")  # an image built here
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (["--mimir-url", "http://127.0.0.1:9"], "give the rule files or folders"),
+        (["--alert-rules", str(FIXTURES / "rules")], "give --mimir-url"),
+        (
+            [str(FIXTURES / "rules"), "--mimir-url", "http://127.0.0.1:9", "--alertmanager-config",
+             str(FIXTURES / "alertmanager.yml")],
+            "never posts an alert to your store's Alertmanager",
+        ),
+        (["--coverage", "--alert-rules", str(FIXTURES / "rules"), "--only", "nope"],
+         "unknown variant 'nope'"),
+    ],
+)  # fmt: skip
+def test_the_cli_takes_pytest_s_option_names_and_says_what_is_missing(
+    argv: list[str], said: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["alerts", *argv])
+    err = capsys.readouterr().err
+    assert code == 4 and said in err and err.count("\n") == 1, err

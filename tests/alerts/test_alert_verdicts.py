@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from scanium_e2e.alerts.judge import judge_healthy, judge_incident, must_fire
+from scanium_e2e.alerts.judge import judge_healthy, judge_incident, must_fire, tell_apart
 from scanium_e2e.alerts.loading import load_rules
 from scanium_e2e.alerts.model import PROOF_LABEL, RuleState, State
 from scanium_e2e.alerts.prometheus_rules import ruler_states
@@ -97,8 +97,9 @@ def test_the_incident_unnoticed_says_how_long_and_what_would_notice(tmp_path: Pa
     )
     (finding,) = verdict.findings
     assert finding.render() == (
-        'no rule notices the seed incident: `up{job="scanium-backend"}` was 0 for 12 s and every '
-        'rule stayed inactive; a rule that would: `up{job="scanium-backend"} == 0`'
+        'no rule tells the seed incident apart from health: `up{job="scanium-backend"}` was 0 '
+        "for 12 s; 2 judged rule(s) stayed inactive; a rule that would notice it: "
+        '`up{job="scanium-backend"} == 0`'
     )
     noticed = judge_incident(
         states_of(tmp_path, ("A", State.PENDING)),
@@ -214,3 +215,29 @@ def test_a_delivery_pages_only_through_a_receiver_with_integrations() -> None:
     assert Delivery({}, ["oncall", "blackhole"], ["blackhole", "oncall"], null).paged == ["oncall"]
     assert describe_receivers(["blackhole"], null) == "blackhole (null receiver)"
     assert describe_receivers([], null) == "no receiver"
+
+
+def test_a_rule_holding_on_health_too_is_noise_not_noticing(tmp_path: Path) -> None:
+    """Scanium's `or vector(0)` Down rules hold on the incident and on the healthy pipeline:
+    they do not count as noticing it; rules that could not be judged are counted apart."""
+    incident = judge_incident(
+        states_of(
+            tmp_path, ("Down", State.PENDING), ("Quiet", State.INACTIVE), ("Loki", State.ERROR)
+        ),
+        AlertExpectations(),
+        up_query="up",
+        zero_for_s=9,
+        suggestion="up == 0",
+    )
+    assert not incident.findings  # before health is known, Down counts
+    healthy = judge_healthy(states_of(tmp_path, ("Down", State.PENDING)), AlertExpectations())
+    (finding,) = tell_apart(incident, healthy)
+    assert finding.kind is Kind.INCIDENT_UNNOTICED
+    text = finding.render()
+    assert "`Down` holds on it and on the healthy pipeline alike (noise, not coverage)" in text
+    assert "1 judged rule(s) stayed inactive" in text and "1 rule(s) could not be judged" in text
+    assert "every rule stayed inactive" not in text
+    quiet_healthy = judge_healthy(
+        states_of(tmp_path, ("Down", State.INACTIVE)), AlertExpectations()
+    )
+    assert tell_apart(incident, quiet_healthy) == []

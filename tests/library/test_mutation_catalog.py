@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from scanium_e2e.contract import FAILURE_CLASSES
 from scanium_e2e.errors import ConfigurationError
 from scanium_e2e.mutation import (
     KILLED,
@@ -97,6 +98,12 @@ def test_names_are_unique_and_each_variant_expects_a_kill() -> None:
     assert len(set(names)) == len(names)
     assert all(variant.kills for variant in CATALOG.harness)
     assert all(reason for reason in CATALOG.unmutable.values())
+
+
+def test_every_variant_names_its_failure_class() -> None:
+    """Alert coverage is judged per failure class: a variant without one is judged nowhere."""
+    for variant in (*CATALOG.harness, *CATALOG.deviations):
+        assert variant.failure_class in FAILURE_CLASSES, variant.name
 
 
 @pytest.mark.parametrize("n", [1, 2, 3, 4, 7])

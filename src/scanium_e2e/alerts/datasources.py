@@ -10,7 +10,7 @@ Tempo and other types are not part of this stack; a uid the provisioning lacks i
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from scanium_e2e.alerts.loading import RuleFileError, read_yaml
@@ -41,6 +41,8 @@ class Datasources:
 
     by_uid: Mapping[str, Datasource]
     files: tuple[Path, ...]
+    # How these files were chosen (`--datasources`, the rules' provisioning tree, ours).
+    origin: str = ""
 
     def get(self, uid: str) -> Datasource | None:
         """The data source with this uid, or None."""
@@ -50,7 +52,50 @@ class Datasources:
         """`a.yaml (uids: x, y)` for messages about a uid that resolves to nothing."""
         uids = ", ".join(sorted(self.by_uid)) or "none"
         files = ", ".join(str(path) for path in self.files) or "no file"
-        return f"{files} (uids: {uids})"
+        origin = f"; {self.origin}" if self.origin else ""
+        return f"{files} (uids: {uids}{origin})"
+
+
+# How far above a rule file its provisioning tree's `datasources/` folder may sit:
+# provisioning/alerting/rules.yaml -> provisioning/datasources/.
+_TREE_DEPTH = 3
+
+
+def provisioning_tree(rule_paths: Iterable[str | Path]) -> list[Path]:
+    """The `datasources/` folders of the Grafana provisioning trees the rule files sit in:
+    for each, the nearest `datasources/` beside it or beside one of its parent folders."""
+    found: list[Path] = []
+    for raw in rule_paths:
+        path = Path(raw).resolve()
+        start = path if path.is_dir() else path.parent
+        for folder in [start, *start.parents][:_TREE_DEPTH]:
+            candidate = folder / "datasources"
+            if candidate.is_dir():
+                if candidate not in found:
+                    found.append(candidate)
+                break
+    return found
+
+
+def datasources_for(
+    rule_paths: Iterable[str | Path], given: Iterable[str | Path] = ()
+) -> Datasources:
+    """The data sources rules resolve through: `given` (`--datasources`) wins; else the
+    `datasources/` folder of the rules' provisioning tree; else ours. The choice is said in
+    every message about a uid that resolves to nothing."""
+    chosen = list(given)
+    if chosen:
+        return replace(load_datasources(chosen), origin="from --datasources")
+    tree = provisioning_tree(rule_paths)
+    if tree:
+        return replace(
+            load_datasources(tree), origin="the datasources/ folder of the rules' provisioning tree"
+        )
+    return replace(
+        load_datasources(),
+        origin="the suite's own, as no datasources/ folder sits beside the rules (give "
+        "--datasources)",
+    )
 
 
 def load_datasources(paths: Iterable[str | Path] = (OUR_DATASOURCES,)) -> Datasources:

@@ -8,14 +8,16 @@
   quantile that holds because the machine made this run's requests slower than planned is
   "not judged on this run", naming the requests (slow_run.py); the run's latency is
   evidence in the finding otherwise.
-- Incident: at least one alerting rule must notice it (pending or firing); else a finding
-  saying how long `up` was 0 and the rule that would notice it.
+- Incident: at least one alerting rule must notice it: hold (pending or firing) on the
+  incident and not on the healthy pipeline (a rule that holds on both is noise, not
+  coverage); else a finding saying how long `up` was 0, the noise, the rules that could not
+  be judged (counted apart, never said to have stayed inactive) and the rule that would.
 - Either: the contract's `alerts.must_fire.<scenario>` names rules that must be active.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from scanium_e2e.alerts.model import RuleFormat, RuleKind, RuleState, State
@@ -29,6 +31,15 @@ from scanium_e2e.verdict.empty_query import QueryClient
 Explainer = Callable[[str], str]
 
 
+@dataclass(frozen=True)
+class IncidentFacts:
+    """What the incident's judgement saw, to say it again once health is known."""
+
+    up_query: str
+    zero_for_s: float
+    suggestion: str
+
+
 @dataclass
 class ScenarioVerdict:
     """One scenario's rule states, findings and accepted deviations."""
@@ -40,6 +51,8 @@ class ScenarioVerdict:
     notes: list[str] = field(default_factory=list)
     # Rules this run cannot judge (the machine made the healthy run slow), each a sentence.
     unjudged: list[str] = field(default_factory=list)
+    # The incident's facts (judge_incident), for `tell_apart`.
+    incident: IncidentFacts | None = None
 
     @property
     def noticed(self) -> list[RuleState]:
@@ -159,29 +172,61 @@ def judge_incident(
     up_query: str,
     zero_for_s: float,
     suggestion: str,
+    healthy_holding: Collection[str] = (),
 ) -> ScenarioVerdict:
-    """The seed incident: some alerting rule must notice it."""
+    """The seed incident: some alerting rule must notice it, holding on it and not among
+    `healthy_holding` (the rules that hold on the healthy pipeline)."""
     verdict = ScenarioVerdict("incident", list(states))
-    if not verdict.noticed:
-        blind = [s for s in states if s.state in (State.ERROR, State.NO_DATA, State.UNSUPPORTED)]
-        detail = (
-            f" ({len(blind)} rule(s) could not say: "
-            + "; ".join(f"`{s.rule.name}` {s.cell()}" for s in blind[:3])
-            + ")"
-            if blind
-            else ""
-        )
-        verdict.findings.append(
-            Finding(
-                Kind.INCIDENT_UNNOTICED,
-                subject=up_query,
-                seen=f"{zero_for_s:.0f} s",
-                expected=suggestion,
-                detail=detail,
-            )
-        )
+    verdict.incident = IncidentFacts(up_query, zero_for_s, suggestion)
+    verdict.findings.extend(_unnoticed(verdict, healthy_holding))
     verdict.findings.extend(must_fire(states, expectations, "incident"))
     return verdict
+
+
+def tell_apart(incident: ScenarioVerdict, healthy: ScenarioVerdict) -> list[Finding]:
+    """The incident's findings once the healthy verdict is known: a rule that holds on
+    both is noise, so if only such rules hold, no rule noticed the incident."""
+    holding = {state.rule.name for state in healthy.noticed}
+    others = [f for f in incident.findings if f.kind is not Kind.INCIDENT_UNNOTICED]
+    return [*_unnoticed(incident, holding), *others]
+
+
+def _unnoticed(verdict: ScenarioVerdict, healthy_holding: Collection[str]) -> list[Finding]:
+    facts = verdict.incident
+    assert facts is not None
+    noticing = [s for s in verdict.noticed if s.rule.name not in healthy_holding]
+    if noticing:
+        return []
+    noise = [s.rule.name for s in verdict.noticed]
+    blind = [
+        s for s in verdict.states if s.state in (State.ERROR, State.NO_DATA, State.UNSUPPORTED)
+    ]
+    judged = [s for s in verdict.states if s.rule.kind is RuleKind.ALERTING and s not in blind]
+    parts = []
+    if noise:
+        parts.append(
+            f"{', '.join(f'`{name}`' for name in noise)} "
+            f"{'holds' if len(noise) == 1 else 'hold'} on it and on the healthy pipeline "
+            "alike (noise, not coverage)"
+        )
+    quiet = [s for s in judged if not s.noticed]
+    if quiet:
+        parts.append(f"{len(quiet)} judged rule(s) stayed inactive")
+    if blind:
+        parts.append(
+            f"{len(blind)} rule(s) could not be judged: "
+            + "; ".join(f"`{s.rule.name}` {s.cell()}" for s in blind[:3])
+            + (f" and {len(blind) - 3} more" if len(blind) > 3 else "")
+        )
+    return [
+        Finding(
+            Kind.INCIDENT_UNNOTICED,
+            subject=facts.up_query,
+            seen=f"{facts.zero_for_s:.0f} s",
+            expected=facts.suggestion,
+            detail="; ".join(parts) or "no alerting rule is defined",
+        )
+    ]
 
 
 def must_fire(

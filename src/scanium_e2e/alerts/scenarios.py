@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from scanium_e2e.alerts.datasources import OUR_DATASOURCES, Datasources, load_datasources
+from scanium_e2e.alerts.datasources import Datasources, datasources_for
 from scanium_e2e.alerts.grafana_rules import (
     Evaluation,
     check_queries,
@@ -66,7 +66,7 @@ def load_inputs(
 ) -> AlertInputs:
     """Read and check every input; RuleFileError (bad input) names what is wrong."""
     rules = load_rules(rule_paths)
-    datasources = load_datasources(datasource_paths or (OUR_DATASOURCES,))
+    datasources = datasources_for(rule_paths, datasource_paths)
     check_queries(rules, datasources)
     routing = load_routing(alertmanager_config) if alertmanager_config else None
     return AlertInputs(rules, datasources, routing)

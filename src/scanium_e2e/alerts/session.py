@@ -55,10 +55,16 @@ from scanium_e2e.traffic.ledger import Ledger
 
 FIXTURE_RULES = REPO_ROOT / "fixtures" / "alerts" / "rules"
 NOISY_RULES = REPO_ROOT / "fixtures" / "alerts" / "proofs" / "noisy.rules.yml"
+# Rules shaped like Scanium's own (`or vector(0)` Down rules, no rule on the backend's `up`):
+# the alert coverage proof must name the classes they leave unnoticed, and their noise.
+SCANIUM_LIKE_RULES = REPO_ROOT / "fixtures" / "alerts" / "proofs" / "scanium-like.rules.yml"
 # The rules of FIXTURE_RULES that notice the seed incident; the proof drops them.
-COVERING = frozenset({"ScaniumBackendScrapeDown", "Scanium backend scrape down"})
+COVERING = frozenset(
+    {"ScaniumBackendScrapeDown", "Scanium backend scrape down", "ScaniumAssistantMetricsAbsent"}
+)
 NOISY = "ScaniumBackendDownOrZero"
 RULES, PROOF_NOISY, PROOF_UNCOVERED = "rules", "proof-noisy", "proof-uncovered"
+SCANIUM_LIKE = "proof-scanium-like"
 SINK_PORT = 8080
 
 

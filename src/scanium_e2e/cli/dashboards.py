@@ -24,16 +24,18 @@ from scanium_e2e.dashboards import (
     load_dashboards,
     unused_allowances,
 )
-from scanium_e2e.errors import ConfigurationError, EndpointError
+from scanium_e2e.errors import (
+    EXIT_CHECK_FAILED,
+    EXIT_NOTHING_CHECKED,
+    EXIT_OK,
+    ConfigurationError,
+    EndpointError,
+)
 from scanium_e2e.options import parse_var_pins
 from scanium_e2e.polling import TransientError
 from scanium_e2e.promql import PromQLSyntaxError, format_duration, parse_duration
 from scanium_e2e.verdict.empty_query import QueryClient
 
-EXIT_OK = 0
-EXIT_PANELS_FAILED = 1
-# No panel of any dashboard could be replayed (only text, Loki or Tempo panels): no verdict.
-EXIT_NOTHING_CHECKED = 5
 DEFAULT_SINCE_S = 15 * 60
 
 
@@ -246,5 +248,5 @@ def run(args: argparse.Namespace, client: QueryClient | None = None) -> int:
             line += f"; nothing checked in {len(unchecked)} ({shown}): every panel was skipped"
         print(line)
     if failed:
-        return EXIT_PANELS_FAILED
+        return EXIT_CHECK_FAILED
     return EXIT_NOTHING_CHECKED if len(unchecked) == len(results) else EXIT_OK

@@ -25,15 +25,13 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from scanium_e2e.contract import load_contract
-from scanium_e2e.errors import ConfigurationError
+from scanium_e2e.errors import EXIT_CHECK_FAILED, EXIT_OK, ConfigurationError
 from scanium_e2e.expectations import ExpectedIncrease, expected_increases
 from scanium_e2e.secrets import Masker
 from scanium_e2e.settings import REPO_ROOT
 from scanium_e2e.traffic import FAULTS, Ledger, TrafficPlan, TrafficProgress, send_traffic
 
 DEFAULT_CONTRACT = REPO_ROOT / "fixtures" / "contract.json"
-EXIT_OK = 0
-EXIT_SURPRISES = 1
 API_KEY_ENV = "SCANIUM_E2E_API_KEY"
 BEARER_TOKEN_ENV = "SCANIUM_E2E_BEARER_TOKEN"
 
@@ -273,7 +271,7 @@ def run(args: argparse.Namespace, env: Mapping[str, str] | None = None) -> int:
     if args.json_ledger is not None:
         _write_ledger(args.json_ledger, _ledger_json(ledger, contract.source, expected), plan)
         print(f"ledger written to {args.json_ledger}", file=sys.stderr)
-    return EXIT_SURPRISES if ledger.surprises else EXIT_OK
+    return EXIT_CHECK_FAILED if ledger.surprises else EXIT_OK
 
 
 def _ledger_json(

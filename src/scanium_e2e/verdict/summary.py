@@ -70,6 +70,8 @@ class Verdict:
     panels: list[PanelOutcome] = field(default_factory=list)
     proved: Proved | None = None
     rate_limits: RateLimits | None = None
+    # Which alert rules tell each failure class apart from health (--mutations).
+    alert_coverage: list[dict[str, Any]] = field(default_factory=list)
     artifacts: str = ""
 
     @property
@@ -178,6 +180,7 @@ class Verdict:
             "ladder": {"cause": whose, "lines": [line.rstrip() for line in ladder]},
             "undecided": self.undecided,
             "rate_limits": None if self.rate_limits is None else dict(self.rate_limits.data),
+            "alert_coverage": list(self.alert_coverage),
             "deviations": list(self.deviations),
             "accepted": list(self.accepted),
             "not_part_of_this_stack": list(self.outside),
