@@ -182,16 +182,16 @@ ALERT_SCENARIOS: Final[tuple[str, ...]] = ("healthy", "incident")
 # The classes of failure the mutation harness produces, each a kind of broken pipeline an
 # alert rule may notice (alerts/coverage.py judges which rules tell each apart from health).
 FAILURE_CLASSES: Final[Mapping[str, str]] = {
-    "scrape": "the backend's scrape fails or is lost (/metrics refused or too slow, the "
-    "scrape under another job)",
+    "scrape": "the backend's scrape fails or is lost: /metrics refused or too slow, the "
+    "scrape under another job",
     "remote-write": "Alloy's remote write to the store fails",
     "store-rejects": "the store refuses the pipeline's samples",
     "dashboard-empty": "a metric the dashboards query is never written: its panels show No data",
     "otlp-road": "nothing the backend pushes over OTLP reaches the store",
     "accounting": "the metrics flow but count, label or bucket wrong",
     "leak": "a secret or an unbounded value in labels, /metrics or logs",
-    "http-policy": "the backend's HTTP policy differs from the contract (HTTPS, "
-    "authentication, validation, probes)",
+    "http-policy": "the backend's HTTP policy differs from the contract: HTTPS, "
+    "authentication, validation, probes",
     "dashboard-query": "a dashboard's query is wrong while its data is there",
 }
 # Without a `pages` section: the seed incident's kind and the hops after it must page.

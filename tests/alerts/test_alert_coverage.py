@@ -49,8 +49,8 @@ def test_a_class_is_noticed_only_by_rules_that_do_not_hold_on_health(tmp_path: P
     finding = scrape.finding()
     assert finding is not None and finding.kind is Kind.CLASS_UNNOTICED
     assert finding.render() == (
-        "failure class `scrape` (the backend's scrape fails or is lost (/metrics refused or too "
-        "slow, the scrape under another job)) must page, but no alert rule tells slow-metrics "
+        "failure class `scrape` (the backend's scrape fails or is lost: /metrics refused or too "
+        "slow, the scrape under another job) must page, but no alert rule tells slow-metrics "
         "apart from health (`AlloyDown` holds on them and on the healthy stack alike: noise, not "
         'coverage); a rule on `up{job="scanium-backend"} == 0 or absent(up{job="scanium-backend"})'
         "` would notice it"
