@@ -331,14 +331,6 @@ def collection_contract(config: pytest.Config) -> Contract:
         return load_contract(Settings().contract_file)
 
 
-MUTATIONS_KEY = pytest.StashKey[list[str]]()
-
-
-def record_mutation(config: pytest.Config, line: str) -> None:
-    """Remember one variant's report line for the session's summary."""
-    config.stash.setdefault(MUTATIONS_KEY, []).append(line)
-
-
 SECTIONS_KEY = pytest.StashKey[dict[str, str]]()
 
 
@@ -384,8 +376,8 @@ def record_deviations(config: pytest.Config, sentences: list[str]) -> None:
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """Recorded sections, accepted deviations, `mutation harness: killed N/M`; the verdict
-    comes last, after pytest's short test summary (`VerdictLast`)."""
+    """Recorded sections (the mutation harness's table among them) and accepted deviations;
+    the verdict comes last, after pytest's short test summary (`VerdictLast`)."""
     config = terminalreporter.config
     masker = session_masker(config)
     for title, text in config.stash.get(SECTIONS_KEY, {}).items():
@@ -397,13 +389,6 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.section("accepted by contract")
         for line in accepted:
             terminalreporter.write_line(line)
-    lines = config.stash.get(MUTATIONS_KEY, [])
-    if lines:
-        killed = sum(1 for line in lines if line.startswith("killed"))
-        terminalreporter.section("mutation harness")
-        for line in lines:
-            terminalreporter.write_line(line)
-        terminalreporter.write_line(f"mutation harness: killed {killed}/{len(lines)}")
 
 
 class VerdictLast:
