@@ -55,10 +55,6 @@ class RemoteWriteWatch:
             return now - self._failing_since >= hold_s
 
 
-# How many scrape intervals a reading of /metrics serves the diagnosis for.
-READING_SCRAPES = 10
-
-
 @dataclass(frozen=True)
 class MetricsReading:
     """One GET of the backend's /metrics: its answer or transport error, and its seconds."""
@@ -225,12 +221,11 @@ class Pipeline:
         )
 
     def recent_backend_metrics(self) -> MetricsReading:
-        """The backend's /metrics read within the last few scrape intervals (or now), with
-        how long it took: the diagnosis reads it for every failing check (whether hop 1
-        answers, and how fast, which a few seconds do not change), and a slow /metrics (the
-        fault it may be naming) would make each pay for it again. A reading under way
+        """The backend's /metrics read within the last scrape interval (or now), with how
+        long it took: the diagnosis reads it for every failing check, and a slow /metrics
+        (the fault it may be naming) would make each pay for it again. A reading under way
         (`prefetch_backend_metrics`) is awaited, not repeated."""
-        max_age = READING_SCRAPES * max(1.0, self.settings.scrape_interval_s)
+        max_age = max(1.0, self.settings.scrape_interval_s)
         with self._metrics_lock:
             newest = self.memo.get("metrics_reading")
             if isinstance(newest, Future):
