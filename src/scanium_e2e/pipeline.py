@@ -55,14 +55,28 @@ class RemoteWriteWatch:
             return now - self._failing_since >= hold_s
 
 
+# How many scrape intervals a reading of /metrics serves the diagnosis's sentences for.
+READING_SCRAPES = 10
+
+
 @dataclass(frozen=True)
 class MetricsReading:
-    """One GET of the backend's /metrics: its answer or transport error, and its seconds."""
+    """One GET of the backend's /metrics: its answer or transport error, its seconds, when
+    it began (epoch: it holds what the backend counted by then) and ended (monotonic)."""
 
     response: httpx.Response | None
     error: httpx.TransportError | None
     took_s: float
+    began: float = 0.0
     at: float = field(default_factory=time.monotonic)
+
+
+@dataclass(frozen=True)
+class _PendingReading:
+    """A reading under way: its result, and when it began (epoch)."""
+
+    result: Future[MetricsReading]
+    began: float
 
 
 class ScrapeWatch:
@@ -220,29 +234,38 @@ class Pipeline:
             self.endpoints.backend_url + self.contract.scrape.metrics_path, timeout=5.0
         )
 
-    def recent_backend_metrics(self) -> MetricsReading:
-        """The backend's /metrics read within the last scrape interval (or now), with how
-        long it took: the diagnosis reads it for every failing check, and a slow /metrics
-        (the fault it may be naming) would make each pay for it again. A reading under way
-        (`prefetch_backend_metrics`) is awaited, not repeated."""
-        max_age = max(1.0, self.settings.scrape_interval_s)
+    def recent_backend_metrics(self, not_before: float | None = None) -> MetricsReading:
+        """The backend's /metrics read within the last few scrape intervals (or now), with
+        how long it took: the diagnosis reads it for every failing check, and a slow
+        /metrics (the fault it may be naming) would make each pay for it again. A reading
+        under way (`prefetch_backend_metrics`) is awaited, not repeated.
+
+        `not_before` (epoch): a decision on what /metrics holds (a family not exposed)
+        takes only a reading begun at or after it, e.g. after the traffic ended."""
+        max_age = READING_SCRAPES * max(1.0, self.settings.scrape_interval_s)
+        floor = not_before if not_before is not None else 0.0
         with self._metrics_lock:
             newest = self.memo.get("metrics_reading")
-            if isinstance(newest, Future):
-                pending, owner = newest, False
-            elif isinstance(newest, MetricsReading) and time.monotonic() - newest.at < max_age:
+            if isinstance(newest, _PendingReading) and newest.began >= floor:
+                pending, owner = newest.result, False
+            elif (
+                isinstance(newest, MetricsReading)
+                and time.monotonic() - newest.at < max_age
+                and newest.began >= floor
+            ):
                 return newest
             else:
                 pending, owner = Future(), True
-                self.memo["metrics_reading"] = pending
+                self.memo["metrics_reading"] = _PendingReading(pending, time.time())
         if not owner:
             reading: MetricsReading = pending.result()
             return reading
-        began = time.monotonic()
+        began, wall = time.monotonic(), time.time()
         try:
-            reading = MetricsReading(self.backend_metrics(), None, time.monotonic() - began)
+            response = self.backend_metrics()
+            reading = MetricsReading(response, None, time.monotonic() - began, wall)
         except httpx.TransportError as exc:
-            reading = MetricsReading(None, exc, time.monotonic() - began)
+            reading = MetricsReading(None, exc, time.monotonic() - began, wall)
         with self._metrics_lock:
             self.memo["metrics_reading"] = reading
         pending.set_result(reading)

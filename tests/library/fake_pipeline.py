@@ -102,7 +102,7 @@ def fake_pipeline(
     def backend_metrics() -> httpx.Response:
         return httpx.Response(metrics_status, text=metrics_text)
 
-    def recent_backend_metrics() -> MetricsReading:
+    def recent_backend_metrics(not_before: float | None = None) -> MetricsReading:
         # Whatever `backend_metrics` the test gives the pipeline, read now.
         try:
             return MetricsReading(pipeline.backend_metrics(), None, 0.0)

@@ -80,7 +80,7 @@ def wait_for_cache_split(pipeline: Pipeline, run: TrafficRun) -> Counts:
         at = utc_now()  # the split and its finality read at one moment
         increase = read_increase(at)
         if not increase:
-            raise_if_never_arrives(pipeline, metric)
+            raise_if_never_arrives(pipeline, metric, ended)
             return increase, False
         final = scraped_after(pipeline, metric, ended, at)
         if final:
@@ -190,7 +190,7 @@ def wait_for_hit_rate(pipeline: Pipeline, run: TrafficRun) -> float:
         at = utc_now()  # the gauge, its finality and the counter read at one moment
         samples = pipeline.store.instant(selector, at)
         if not samples:
-            raise_if_never_arrives(pipeline, spec.name)
+            raise_if_never_arrives(pipeline, spec.name, ended)
             return None
         # Set at every answer: final on a scrape that holds what the last answers recorded.
         if not scraped_after(pipeline, spec.name, ended + RECORDING_MARGIN_S, at):

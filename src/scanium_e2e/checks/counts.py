@@ -429,7 +429,7 @@ class CountWait:
             if self.otlp_family:
                 raise_if_otlp_never_arrives(self.pipeline, self.otlp_family, self.traffic_ended)
             else:
-                raise_if_never_arrives(self.pipeline, self.metric)
+                raise_if_never_arrives(self.pipeline, self.metric, self.traffic_ended)
         except HardError as exc:
             if isinstance(exc.reason, Finding) and exc.reason.kind in _DEVIATIONS:
                 raise self._deviates(exc.reason) from None
@@ -471,12 +471,13 @@ def raise_if_otlp_never_arrives(
         raise HardError(finding.render(), finding)
 
 
-def raise_if_never_arrives(pipeline: Pipeline, metric: str) -> None:
+def raise_if_never_arrives(pipeline: Pipeline, metric: str, traffic_ended: float | None) -> None:
     """Raise HardError when what `metric` still lacks will never arrive: a hop reports a
     fault, or the traffic is sent and the backend does not expose the family at all (never
-    created, while its siblings are there: that finding's kind is metric-never-created)."""
+    created, while its siblings are there: that finding's kind is metric-never-created),
+    read from /metrics after the traffic ended."""
     pipeline_hard_error(pipeline)
-    exposed = hop_backend_metrics(pipeline, metric)
+    exposed = hop_backend_metrics(pipeline, metric, traffic_ended if traffic_ended else time.time())
     if exposed.status != "broken":
         return
     if exposed.finding.kind == Kind.METRIC_NOT_EXPOSED:
@@ -502,8 +503,11 @@ def wait_for_successes(
     what: str,
     planned: Counts,
     baseline: Counts | None = None,
+    not_before: float | None = None,
 ) -> Counts:
-    """Poll until the requests counter shows the planned successes (the traffic gate).
+    """Poll until the requests counter shows the planned successes (the traffic gate);
+    whether the backend exposes the counter is read after `not_before` (epoch: the wave's
+    end).
 
     Only what later checks need: that counting works. How failures are counted, and
     every other family, belong to their own tests. In our own stack, counts that add up
@@ -530,7 +534,7 @@ def wait_for_successes(
         if holds(increase):
             return increase
         pipeline_hard_error(pipeline)
-        exposed = hop_backend_metrics(pipeline, metric)
+        exposed = hop_backend_metrics(pipeline, metric, not_before)
         if exposed.status == "broken":
             raise HardError(exposed.headline(), exposed.finding)
         if exact and sum(increase.values()) >= sum(planned.values()):

@@ -180,7 +180,11 @@ def run_traffic(pipeline: Pipeline, plan: TrafficPlan) -> TrafficRun:
             # is the requests check's business, not a reason to stop every other check.
             expected = planned_counts(first, pipeline.contract)["requests"]
             wait_for_successes(
-                pipeline, what="first traffic wave", planned=expected, baseline=baseline["requests"]
+                pipeline,
+                what="first traffic wave",
+                planned=expected,
+                baseline=baseline["requests"],
+                not_before=first.finished_at,
             )
     except CheckFailed as exc:
         # The pipeline is cut: no scrape will hold wave 1. Wave 2 still goes out, so the

@@ -166,10 +166,14 @@ def wrong_job(
     )
 
 
-def hop_backend_metrics(pipeline: Pipeline, metric: str | None) -> HopReport:
-    """Hop 1: the backend's /metrics over plain HTTP, as a scraper sees it."""
+def hop_backend_metrics(
+    pipeline: Pipeline, metric: str | None, not_before: float | None = None
+) -> HopReport:
+    """Hop 1: the backend's /metrics over plain HTTP, as a scraper sees it. `not_before`
+    (epoch): whether `metric` is exposed is read from a reading begun after it (a reading
+    taken before the traffic lacks what the traffic creates)."""
     url = pipeline.endpoints.backend_url + pipeline.contract.scrape.metrics_path
-    reading = pipeline.recent_backend_metrics()
+    reading = pipeline.recent_backend_metrics(not_before)
     response = reading.response
     if response is None:
         return _hop(1, "broken", Finding(Kind.UNREACHABLE, subject=url, detail=str(reading.error)))
