@@ -2,7 +2,7 @@
 
 The stack starts once per session. If any test failed, teardown writes the artifacts
 (container logs, Alloy's component JSON, the last queries, a /metrics snapshot) to a
-folder whose path it prints, then removes the stack unless --keep-stack.
+folder whose path it prints, then removes the stack unless --scanium-keep-stack.
 """
 
 from __future__ import annotations
@@ -34,7 +34,17 @@ from scanium_e2e.errors import (
 from scanium_e2e.external_run import ExternalRun
 from scanium_e2e.mutation import load_catalog, prepared
 from scanium_e2e.pipeline import Pipeline
-from scanium_e2e.pytest_plugin import (
+from scanium_e2e.pytest_plugin import activate
+from scanium_e2e.secrets import Masker
+from scanium_e2e.session.artifacts import write_artifacts
+from scanium_e2e.session.extras import ExtraStacks
+from scanium_e2e.session.own_pipeline import StackVerdict, verify_stack
+from scanium_e2e.session.traffic import run_traffic, session_plan
+from scanium_e2e.settings import REPO_ROOT, Settings
+from scanium_e2e.stack import Stack
+from scanium_e2e.stack.compose import AttachedStack, ComposeStack
+from scanium_e2e.stack.external import ExternalStack
+from scanium_e2e.suite_plugin import (
     RATE_LIMITS_PROPERTY,
     announce,
     record_accepted,
@@ -47,16 +57,12 @@ from scanium_e2e.pytest_plugin import (
     settings_of,
     show_progress,
 )
-from scanium_e2e.secrets import Masker
-from scanium_e2e.session.artifacts import write_artifacts
-from scanium_e2e.session.extras import ExtraStacks
-from scanium_e2e.session.own_pipeline import StackVerdict, verify_stack
-from scanium_e2e.session.traffic import run_traffic, session_plan
-from scanium_e2e.settings import REPO_ROOT, Settings
-from scanium_e2e.stack import Stack
-from scanium_e2e.stack.compose import AttachedStack, ComposeStack
-from scanium_e2e.stack.external import ExternalStack
 from scanium_e2e.traffic.run import TrafficRun
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The suite's hooks, also for a run that reaches this folder from a parent one."""
+    activate(config)
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -256,7 +262,7 @@ def stack(
 
 
 def _attached(settings: Settings, masker: Masker) -> Iterator[Stack]:
-    """A local stack another process started (--stack=attach: the mutation harness)."""
+    """A local stack another process started (--scanium-stack=attach: the mutation harness)."""
     attached = AttachedStack(settings, masker=masker)
     try:
         attached.start()
@@ -372,7 +378,9 @@ def sent_traffic(
     report's properties.
     """
     if not settings.send_traffic:
-        pytest.skip("--no-traffic: checks that compare the store with a ledger need traffic")
+        pytest.skip(
+            "--scanium-no-traffic: checks that compare the store with a ledger need traffic"
+        )
     try:
         run = run_traffic(pipeline, session_plan(settings, pipeline.contract))
     except ScaniumE2EError as exc:
@@ -484,7 +492,7 @@ def alert_session(
         if EXTRAS in request.config.stash and "incident" in request.config.stash[EXTRAS]:
             session.start_incident(lambda: _extra(request, "incident"))
         if _wanted(request, "alert_copy_outcome") and not settings.external_mode:
-            # The whole-suite proof (--mutations) runs beside the session from here on.
+            # The whole-suite proof (--scanium-mutations) runs beside the session from here on.
             session.start_copy_proof()
         yield session
     finally:
@@ -492,8 +500,8 @@ def alert_session(
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Routing is proved only with an Alertmanager config (--alertmanager-config), and alert
-    rules are judged only on stacks that run our Alloy config: with --alloy-config the
+    """Routing is proved only with an Alertmanager config (--scanium-alertmanager-config), and alert
+    rules are judged only on stacks that run our Alloy config: with --scanium-alloy-config the
     session stack's job is yours while the incident stack runs ours, so no one rule set fits
     both. Such tests are deselected, not skipped (CI fails on skips), and the summary says so.
     """
@@ -507,8 +515,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         record_section(
             config,
             "alert rules",
-            "not judged: --alloy-config runs your Alloy config on the session stack while the "
-            "incident stack runs ours (job scanium-backend); judge your rules on your "
+            "not judged: --scanium-alloy-config runs your Alloy config on the session stack "
+            "while the incident stack runs ours (job scanium-backend); judge your rules on your "
             "deployment with `scanium-e2e alerts`",
         )
     dropped = [i for i in items if any(i.get_closest_marker(m) is not None for m in markers)]

@@ -3,7 +3,7 @@ suite each must fail, with the (hop, kind) of the finding that names it. It sits
 tests it names; tests/library/test_mutation_catalog.py checks, without Docker, that every
 test id and panel below is one pytest collects and that every patch still applies to the
 fixture source. The machinery that runs them is scanium_e2e.mutation (`scanium-e2e
-selftest`, `pytest e2e/ --mutations`).
+selftest`, `pytest e2e/ --scanium-mutations`).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Alert rules on real data: a healthy pipeline pages no one, the seed incident pages
 someone, and the page reaches a receiver (README, "Alert rules").
 
-The rules (`--alert-rules`, default fixtures/alerts/rules) are judged on the session's
+The rules (`--scanium-alert-rules`, default fixtures/alerts/rules) are judged on the session's
 healthy stack after its traffic, and on the seed incident stack in the background from the
 moment it is ready. Prometheus rule files are evaluated by the store's own ruler; Grafana
 rules as Grafana evaluates them. Two proofs of the judgement itself ride along on the same
@@ -28,9 +28,9 @@ from scanium_e2e.alerts.session import (
 )
 from scanium_e2e.errors import CheckFailed
 from scanium_e2e.findings import Finding, Kind
-from scanium_e2e.pytest_plugin import record_accepted, record_section, record_unjudged
 from scanium_e2e.settings import Settings
 from scanium_e2e.stack.compose import ComposeStack
+from scanium_e2e.suite_plugin import record_accepted, record_section, record_unjudged
 from scanium_e2e.suite_run import Outcome
 from scanium_e2e.traffic.run import TrafficRun
 
@@ -179,8 +179,8 @@ def alert_copy_outcome(alert_session: AlertSession) -> Outcome:
 def test_a_copy_without_the_covering_rules_and_with_a_noisy_rule_fails(
     alert_copy_outcome: Outcome,
 ) -> None:
-    """Proof of the whole suite (`--mutations`: it starts stacks of its own): `pytest
-    e2e/test_alerts.py --alert-rules <copy>` with our rules minus the two that cover the
+    """Proof of the whole suite (`--scanium-mutations`: it starts stacks of its own): `pytest
+    e2e/test_alerts.py --scanium-alert-rules <copy>` with our rules minus the two that cover the
     incident, and with the p95 threshold written in seconds (5) for a metric in ms, exits 1:
     the healthy test names both p95 rules, the incident test says no rule notices."""
     outcome = alert_copy_outcome

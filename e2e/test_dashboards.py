@@ -1,5 +1,5 @@
 """Dashboard panels: every panel of "Scanium - OpenAI Runtime" (or of every dashboard
-`--dashboards PATH...` names, files or folders) shows data after traffic.
+`--scanium-dashboards PATH...` names, files or folders) shows data after traffic.
 
 One test id per panel (one per instance of a repeated panel is in the report), so a
 failure reads like the dashboard a person would open: which panel says "No data", why,
@@ -26,9 +26,9 @@ from scanium_e2e.errors import CheckFailed, ScaniumE2EError
 from scanium_e2e.findings import Finding
 from scanium_e2e.pipeline import Pipeline
 from scanium_e2e.promql import PromQLSyntaxError, analyse
-from scanium_e2e.pytest_plugin import record_outside, record_section, settings_of
 from scanium_e2e.session.artifacts import write_dashboard_artifact
 from scanium_e2e.settings import REPO_ROOT
+from scanium_e2e.suite_plugin import record_outside, record_section, settings_of
 from scanium_e2e.traffic.run import TrafficRun
 from scanium_e2e.verdict.otlp_diagnose import otlp_state, road_cause
 

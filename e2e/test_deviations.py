@@ -9,7 +9,7 @@ lists those panels in `dashboards.allow_empty` (waived, "accepted by contract"),
 person opening the dashboard still sees "No data" there.
 
 These are proofs of the suite, not of the pipeline: like the mutation harness they start
-stacks of their own and run only with `--mutations` (CI and the nightly gate set it).
+stacks of their own and run only with `--scanium-mutations` (CI and the nightly gate set it).
 """
 
 from __future__ import annotations
@@ -71,7 +71,7 @@ LOCAL_ONLY = ("logs are not reachable", "needs the stub LLM")
 def run_suite(
     stack: ComposeStack, settings: Settings, folder: Path, env_extra: dict[str, str]
 ) -> Outcome:
-    """`pytest <FILES> --stack=external` against `stack`, read back from its JUnit file."""
+    """`pytest <FILES> --scanium-stack=external` against `stack`, read back from its JUnit file."""
     env = {
         **external_environment(
             stack.endpoints,
@@ -80,7 +80,7 @@ def run_suite(
         ),
         **env_extra,
     }
-    return run_pytest(FILES, folder, env, "--stack=external")
+    return run_pytest(FILES, folder, env, "--scanium-stack=external")
 
 
 def accepting_contract(

@@ -1,7 +1,7 @@
-"""Pre-deploy mode, proved: the suite in `--stack=external` against deployments it did not
+"""Pre-deploy mode, proved: the suite in `--scanium-stack=external` against deployments it did not
 start. A healthy one must pass; the seed incident must fail for the right reason.
 
-Each proof is `pytest e2e/ --stack=external` in a subprocess (external_run.py),
+Each proof is `pytest e2e/ --scanium-stack=external` in a subprocess (external_run.py),
 against a stack started with the session's, and running in the background from the moment
 those stacks are ready: a healthy stack of its own (so its traffic cannot disturb the
 session's exact counts), and the incident stack.

@@ -29,7 +29,7 @@ from scanium_e2e.checks.labels import (
 from scanium_e2e.checks.settlement import CountSettlement
 from scanium_e2e.errors import CheckFailed
 from scanium_e2e.pipeline import Pipeline
-from scanium_e2e.pytest_plugin import collection_contract
+from scanium_e2e.suite_plugin import collection_contract
 from scanium_e2e.traffic.run import TrafficRun
 
 

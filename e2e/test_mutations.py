@@ -1,9 +1,9 @@
 """Mutation harness: the real suite runs against every deliberately broken variant of the
 stack (attached to it, in a subprocess) and must fail exactly the variant's expected tests,
-each with the variant's expected hop and kind. Opt-in (`--mutations`; CI sets it): each
+each with the variant's expected hop and kind. Opt-in (`--scanium-mutations`; CI sets it): each
 variant starts a stack.
 
-The variants are those of e2e/mutation_catalog.py; `--shard K/N` runs a deterministic
+The variants are those of e2e/mutation_catalog.py; `--scanium-shard K/N` runs a deterministic
 share of them (a CI matrix spreads the harness over N runners). The session's terminal
 summary shows the coverage table (scanium_e2e.mutation.table).
 """
@@ -44,13 +44,14 @@ from scanium_e2e.mutation import (
     table,
     unkilled,
 )
-from scanium_e2e.pytest_plugin import (
+from scanium_e2e.options import scanium_flag
+from scanium_e2e.secrets import Masker
+from scanium_e2e.settings import Settings
+from scanium_e2e.suite_plugin import (
     COVERAGE_PROPERTY,
     record_alert_coverage,
     record_section,
 )
-from scanium_e2e.secrets import Masker
-from scanium_e2e.settings import Settings
 
 CATALOG = load_catalog()
 
@@ -186,16 +187,16 @@ def test_the_coverage_names_what_scanium_like_rules_leave_unnoticed(
 
 
 def sharded(config: pytest.Config) -> tuple[Variant, ...]:
-    """This session's share of the variants (`--shard K/N`, checked when the session is
+    """This session's share of the variants (`--scanium-shard K/N`, checked when the session is
     configured; all of them without it)."""
-    text = config.getoption("--shard", default=None)
+    text = config.getoption(scanium_flag("--shard"), default=None)
     k, n = parse_shard(str(text)) if text else (1, 1)
     return shard(CATALOG.harness, k, n)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """One test per variant of this session's share: the others are not collected (a
-    skipped variant would fail CI's --fail-on-skip)."""
+    skipped variant would fail CI's --scanium-fail-on-skip)."""
     if "variant" in metafunc.fixturenames:
         chosen = sharded(metafunc.config)
         metafunc.parametrize("variant", chosen, ids=[variant.name for variant in chosen])

@@ -40,7 +40,7 @@ from scanium_e2e.contract import OtlpSpec
 from scanium_e2e.errors import CheckFailed
 from scanium_e2e.findings import OTLP
 from scanium_e2e.pipeline import Pipeline
-from scanium_e2e.pytest_plugin import collection_contract
+from scanium_e2e.suite_plugin import collection_contract
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

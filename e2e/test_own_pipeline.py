@@ -13,7 +13,6 @@ no stack, so it costs seconds).
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time
@@ -27,8 +26,9 @@ from scanium_e2e.dashboards import DATA, SKIPPED, dashboard_files
 from scanium_e2e.errors import EXIT_BAD_INPUT
 from scanium_e2e.session.own_pipeline import StackVerdict
 from scanium_e2e.settings import REPO_ROOT
+from scanium_e2e.suite_run import child_environment
 
-# A proof of the suite on stacks of its own, like the mutation harness: with --mutations.
+# A proof of the suite on stacks of its own, like the mutation harness: with --scanium-mutations.
 pytestmark = [pytest.mark.late, pytest.mark.mutation]
 
 PRODUCTION_DASHBOARDS = REPO_ROOT / "fixtures" / "grafana" / "production"
@@ -44,8 +44,8 @@ ELSEWHERE = {
 
 
 def suite_with_config(tests: str, config: Path) -> tuple[int, str, float]:
-    """`pytest <tests> --alloy-config <config>` in a subprocess: its exit code, its output and
-    its seconds (a config refused at start-up starts no stack, so this takes seconds)."""
+    """`pytest <tests> --scanium-alloy-config <config>` in a subprocess: its exit code, its
+    output and its seconds (a config refused at start-up starts no stack, so this takes seconds)."""
     began = time.monotonic()
     done = subprocess.run(
         [
@@ -55,11 +55,11 @@ def suite_with_config(tests: str, config: Path) -> tuple[int, str, float]:
             tests,
             "-p",
             "no:cacheprovider",
-            "--alloy-config",
+            "--scanium-alloy-config",
             str(config),
         ],
         cwd=REPO_ROOT,
-        env=dict(os.environ),
+        env=child_environment(),
         capture_output=True,
         text=True,
         timeout=120,

@@ -5,9 +5,12 @@
 #   images for cortex, alloy, backend, stub-llm. Mimir is AGPL-3.0 and is never fetched
 #   from the proxy: machines with a registry run the official grafana/mimir image.
 # Idempotent; builds are cached outside the repo in $SCANIUM_E2E_CACHE (default
-# ~/.cache/scanium-e2e), keyed by version. Writes .scanium-e2e.env at the repo root, which
-# points the suite at the local images (Settings reads it; your environment wins).
-# A machine with a registry needs none of this: the suite defaults to the official images.
+# ~/.cache/scanium-e2e), keyed by version. Writes scanium-e2e.env in the cache (and, in a
+# checkout, .scanium-e2e.env at its root), which points the suite at the local images and
+# records that Testcontainers' Ryuk cannot be pulled here (Settings reads it; your
+# environment wins). Runs from a checkout or, as `scanium-e2e provision`, from the copy an
+# installed wheel carries. A machine with a registry needs none of this: the suite
+# defaults to the official images.
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -80,8 +83,10 @@ ensure_docker_engine() {
 }
 
 ensure_python_deps() {
-  python3 -m pip install -q --disable-pip-version-check -e "$repo[dev]" 2>&1 \
-    | grep -v "Running pip as the 'root' user" || true
+  if [ -f "$repo/pyproject.toml" ]; then
+    python3 -m pip install -q --disable-pip-version-check -e "$repo[dev]" 2>&1 \
+      | grep -v "Running pip as the 'root' user" || true
+  fi
   echo "python: $(python3 -m pip show scanium-e2e 2>/dev/null | awk '/^Version/{print "scanium-e2e " $2}') installed"
 }
 
@@ -99,14 +104,20 @@ ensure_compose_plugin() {
 }
 
 build_service_image() {
-  local name="$1" dir="$repo/fixtures/$1"
+  # The build context is a copy in the cache: nothing is written beside the sources (an
+  # installed package's may not be writable, and prepared wheels are never committed).
+  local name="$1" context="$cache/build/$1"
+  rm -rf "$context"
+  mkdir -p "$cache/build"
+  cp -r "$repo/fixtures/$name" "$context"
+  rm -rf "$context/wheels"
   # Wheels are prepared on the host: a build container has no route to PyPI here.
-  python3 -m pip wheel -q --disable-pip-version-check -r "$dir/requirements.txt" \
-    -w "$dir/wheels" 2>&1 | grep -v "Running pip as the 'root' user" || true
+  python3 -m pip wheel -q --disable-pip-version-check -r "$context/requirements.txt" \
+    -w "$context/wheels" 2>&1 | grep -v "Running pip as the 'root' user" || true
   docker build -q \
     --build-arg BASE_IMAGE="$PYTHON_BASE_IMAGE" \
     --build-arg PIP_INSTALL_ARGS="--no-index --find-links /tmp/wheels" \
-    -t "scanium-e2e/$name:dev" "$dir" >/dev/null
+    -t "scanium-e2e/$name:dev" "$context" >/dev/null
   echo "image: scanium-e2e/$name:dev"
 }
 
@@ -114,22 +125,30 @@ step "apt packages" ensure_apt_packages
 step "docker engine" ensure_docker_engine
 step "python deps" ensure_python_deps
 step "compose plugin" ensure_compose_plugin
-step "cortex $CORTEX_VERSION binary" "$repo/scripts/build-go-component.sh" cortex "$CORTEX_VERSION"
-step "alloy $ALLOY_VERSION binary" "$repo/scripts/build-go-component.sh" alloy "$ALLOY_VERSION"
-step "cortex image" "$repo/scripts/build-component-image.sh" cortex "$CORTEX_VERSION"
-step "alloy image" "$repo/scripts/build-component-image.sh" alloy "$ALLOY_VERSION"
-step "python base image" "$repo/scripts/build-python-base.sh" "$PYTHON_BASE_IMAGE"
+step "cortex $CORTEX_VERSION binary" bash "$repo/scripts/build-go-component.sh" cortex "$CORTEX_VERSION"
+step "alloy $ALLOY_VERSION binary" bash "$repo/scripts/build-go-component.sh" alloy "$ALLOY_VERSION"
+step "cortex image" bash "$repo/scripts/build-component-image.sh" cortex "$CORTEX_VERSION"
+step "alloy image" bash "$repo/scripts/build-component-image.sh" alloy "$ALLOY_VERSION"
+step "python base image" bash "$repo/scripts/build-python-base.sh" "$PYTHON_BASE_IMAGE"
 step "stub-llm image" build_service_image stub-llm
 step "backend image" build_service_image backend
 
-cat >"$repo/.scanium-e2e.env" <<EOF
+write_env_file() {
+  cat >"$1" <<EOF
 # Written by scripts/provision.sh: the locally built images. Delete to use the official ones.
-# No registry here, so the store is Cortex built from the module proxy.
+# No registry here, so the store is Cortex built from the module proxy, and Testcontainers'
+# Ryuk (an image it would pull) stays off.
 SCANIUM_E2E_STORE=cortex
 SCANIUM_E2E_CORTEX_IMAGE=scanium-e2e/cortex:$CORTEX_VERSION
 SCANIUM_E2E_ALLOY_IMAGE=scanium-e2e/alloy:$ALLOY_VERSION
 SCANIUM_E2E_BACKEND_IMAGE=scanium-e2e/backend:dev
 SCANIUM_E2E_STUB_IMAGE=scanium-e2e/stub-llm:dev
+TESTCONTAINERS_RYUK_DISABLED=true
 EOF
-echo "wrote $repo/.scanium-e2e.env"
+  echo "wrote $1"
+}
+write_env_file "$cache/scanium-e2e.env"
+if [ -f "$repo/pyproject.toml" ]; then
+  write_env_file "$repo/.scanium-e2e.env"
+fi
 echo "provision: done in $(elapsed "$t_all")s"

@@ -1,7 +1,7 @@
 """Expectations as data: the metric names, labels and token types the suite checks.
 
 The default contract file (fixtures/contract.json) describes the Scanium backend; a team
-adapts the suite to its own backend by pointing SCANIUM_E2E_CONTRACT (or --contract) at a
+adapts the suite to its own backend by pointing SCANIUM_E2E_CONTRACT (or --scanium-contract) at a
 copy. Parsing is strict: an unknown or misspelt field is an error that names it, because a
 silently ignored expectation is a check that cannot fail. The file's shape is declared as
 pydantic models; every problem they find is reported in one paragraph, each naming its key

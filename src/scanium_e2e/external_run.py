@@ -1,4 +1,5 @@
-"""`pytest e2e/ --stack=external` against a stack, in a subprocess started in the background.
+"""`pytest e2e/ --scanium-stack=external` against a stack, in a subprocess started in the
+background.
 
 The external-mode proofs (e2e/test_external_mode.py) pay a second interpreter, plugin
 start, preflight and traffic of their own. Started the moment their stacks are ready, they
@@ -14,10 +15,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from scanium_e2e.settings import REPO_ROOT, environment_snapshot
+from scanium_e2e.settings import REPO_ROOT
 from scanium_e2e.stack import Stack
 from scanium_e2e.stack.external import external_environment
-from scanium_e2e.suite_run import pytest_command
+from scanium_e2e.suite_run import child_environment, pytest_command
 
 
 @dataclass(frozen=True)
@@ -46,16 +47,15 @@ class ExternalOutcome:
 
 
 class ExternalRun:
-    """One `pytest e2e/ --stack=external <args>` against `stack`, running from `start()`."""
+    """One `pytest e2e/ --scanium-stack=external <args>` against `stack`, running from `start()`."""
 
     def __init__(self, stack: Stack, *, api_key: str, run_id: str, args: Sequence[str] = ()):
         self.folder = Path(tempfile.mkdtemp(prefix="scanium-e2e-external-"))
         self.junit = self.folder / "junit.xml"
-        self._env = {
-            **environment_snapshot(),
-            **external_environment(stack.endpoints, api_key=api_key, run_id=run_id),
-        }
-        self._command = pytest_command(("e2e/",), self.folder, "--stack=external", *args)
+        self._env = child_environment(
+            external_environment(stack.endpoints, api_key=api_key, run_id=run_id)
+        )
+        self._command = pytest_command(("e2e/",), self.folder, "--scanium-stack=external", *args)
         self._process: subprocess.Popen[str] | None = None
         self._began = 0.0
         self._outcome: ExternalOutcome | None = None

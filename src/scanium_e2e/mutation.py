@@ -3,7 +3,7 @@
 Each variant breaks one thing, through the stack's configuration (compose variables) or a
 patched temporary copy of a fixture (the backend's source, the dashboard); the real
 fixtures are never edited. For each variant its stack starts, and the real suite (`pytest`
-over SUITE_FILES) runs against it in a subprocess, attached to it (`--stack=attach`: exact
+over SUITE_FILES) runs against it in a subprocess, attached to it (`--scanium-stack=attach`: exact
 counts, logs and the stub's journal hold as in a started stack), writing JUnit XML. The
 result is judged on data: each failure's findings (hop, kind) travel as JUnit testcase
 properties.
@@ -296,8 +296,8 @@ def run_variant(
             settings, f"mut-{variant.name}", variant.overrides, masker, compose_files
         ) as stack,
     ):
-        # A patched dashboard is the one the suite replays (`--dashboards`).
-        extra = (f"--dashboards={dashboard}",) if variant.dashboard_patch else ()
+        # A patched dashboard is the one the suite replays (`--scanium-dashboards`).
+        extra = (f"--scanium-dashboards={dashboard}",) if variant.dashboard_patch else ()
         outcome = run_pytest(SUITE_FILES, folder, attach_environment(stack), *extra)
         seconds = time.monotonic() - began
         if after_suite is not None:

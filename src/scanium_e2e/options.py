@@ -6,6 +6,11 @@ command line overrides (`overrides_from`), what the environment sets (`values_fr
 used by `Settings.from_env`), and README's configuration table (`markdown_table`; a unit
 test fails when README disagrees). Values are parsed by one rule per type, whether they
 come from a flag or a variable.
+
+One name per option: `--alert-rules` on the command-line tools, `--scanium-alert-rules` in
+pytest (every pytest option carries the `--scanium-` prefix, in its own group, so that no
+other plugin's or conftest's option can collide with it), `SCANIUM_E2E_ALERT_RULES` in the
+environment.
 """
 
 from __future__ import annotations
@@ -20,6 +25,16 @@ from typing import Any, Literal
 from scanium_e2e.errors import ConfigurationError
 
 ENV_PREFIX = "SCANIUM_E2E_"
+# Every pytest flag of the suite starts with it (`scanium_flag`).
+FLAG_PREFIX = "--scanium-"
+
+
+def scanium_flag(name: str) -> str:
+    """The pytest flag of an option named as the command-line tools name it:
+    `--alert-rules` -> `--scanium-alert-rules` (not `pytest_…`: pluggy would take a module
+    name of that shape, imported into a plugin, for a hook)."""
+    return FLAG_PREFIX + name.removeprefix("--")
+
 
 Type = Literal["text", "path", "paths", "switch", "seconds", "count", "pins"]
 
@@ -46,9 +61,14 @@ class Option:
         return ENV_PREFIX + self.variable if self.variable else ""
 
     @property
+    def pytest_flag(self) -> str | None:
+        """The option's pytest flag (`--scanium-…`), None without a flag."""
+        return scanium_flag(self.flag) if self.flag else None
+
+    @property
     def dest(self) -> str:
         """The pytest option's attribute name."""
-        return (self.flag or "").lstrip("-").replace("-", "_")
+        return (self.pytest_flag or "").lstrip("-").replace("-", "_")
 
 
 def _flag_help(option: Option) -> str:
@@ -257,17 +277,17 @@ def add_pytest_options(parser: Any) -> None:
             kwargs.update(action="append", default=None)
         else:
             kwargs.update(default=None, choices=option.choices or None)
-        group.addoption(option.flag, **kwargs)
+        group.addoption(option.pytest_flag, **kwargs)
 
 
 def overrides_from(getoption: Callable[[str], object]) -> dict[str, object]:
-    """The Settings fields the pytest command line sets (`getoption(flag)`; None or an
-    empty list: not given), by the same rules as the variables."""
+    """The Settings fields the pytest command line sets (`getoption(pytest flag)`; None or
+    an empty list: not given), by the same rules as the variables."""
     overrides: dict[str, object] = {}
     for option in OPTIONS:
-        if not option.field or option.flag is None:
+        if not option.field or option.pytest_flag is None:
             continue
-        given = getoption(option.flag)
+        given = getoption(option.pytest_flag)
         if given is None or given == [] or given is False:
             continue
         if option.type == "switch":
@@ -275,7 +295,9 @@ def overrides_from(getoption: Callable[[str], object]) -> dict[str, object]:
         elif option.type == "paths" and isinstance(given, list | tuple):
             overrides[option.field] = tuple(Path(str(path)) for path in given)
         elif option.type == "pins" and isinstance(given, list | tuple):
-            overrides[option.field] = parse_var_pins([str(pin) for pin in given], option.flag)
+            overrides[option.field] = parse_var_pins(
+                [str(pin) for pin in given], option.pytest_flag
+            )
         elif option.type == "path":
             overrides[option.field] = Path(str(given))
         else:
@@ -285,11 +307,11 @@ def overrides_from(getoption: Callable[[str], object]) -> dict[str, object]:
 
 def markdown_table() -> str:
     """README's configuration table, generated from OPTIONS."""
-    rows = ["| option | variable | default |", "|---|---|---|"]
+    rows = ["| pytest option | variable | default |", "|---|---|---|"]
     for option in OPTIONS:
-        flag = f"`{option.flag}`" if option.flag else ""
-        if option.flag and option.metavar:
-            flag = f"`{option.flag} {option.metavar}`"
+        flag = f"`{option.pytest_flag}`" if option.pytest_flag else ""
+        if option.pytest_flag and option.metavar:
+            flag = f"`{option.pytest_flag} {option.metavar}`"
         variable = f"`{option.env_name}`" if option.variable else "—"
         if option.type == "paths" and option.variable:
             variable += " (`:`-separated)"

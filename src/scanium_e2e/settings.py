@@ -17,13 +17,45 @@ from typing import TypeVar
 
 from scanium_e2e.errors import ConfigurationError
 from scanium_e2e.options import ENV_PREFIX, values_from_env
+from scanium_e2e.resources import ROOT
 from scanium_e2e.secrets import distinct_token
 from scanium_e2e.stores import STORES, StoreKind
 
 T = TypeVar("T")
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+# The suite's files: the checkout, or the copy an installed wheel carries (resources.py).
+REPO_ROOT = ROOT
+# What scripts/provision.sh (`scanium-e2e provision`) wrote: the checkout's file, else the
+# cache's (an installed package's folder is no place for it).
 PROVISIONED_ENV_FILE = REPO_ROOT / ".scanium-e2e.env"
+# Testcontainers reads its configuration from the environment, once, when imported.
+TESTCONTAINERS_PREFIX = "TESTCONTAINERS_"
+
+
+def provisioned_env_file(env: Mapping[str, str] | None = None) -> Path:
+    """The env file provisioning wrote for this machine: the checkout's when there is one,
+    else the one in SCANIUM_E2E_CACHE (default ~/.cache/scanium-e2e)."""
+    if PROVISIONED_ENV_FILE.is_file():
+        return PROVISIONED_ENV_FILE
+    source = os.environ if env is None else env
+    cache = source.get(f"{ENV_PREFIX}CACHE", "") or str(Path.home() / ".cache" / "scanium-e2e")
+    return Path(cache) / "scanium-e2e.env"
+
+
+def apply_provisioned_runtime() -> dict[str, str]:
+    """Put what provisioning recorded for Testcontainers (Ryuk off where no registry can
+    be reached) into this process's environment, where the user set nothing, before
+    Testcontainers is imported; returns what it set."""
+    path = provisioned_env_file()
+    recorded = read_dotenv(path) if path.is_file() else {}
+    applied = {
+        key: value
+        for key, value in recorded.items()
+        if key.startswith(TESTCONTAINERS_PREFIX) and key not in os.environ
+    }
+    os.environ.update(applied)
+    return applied
+
 
 # The images Scanium runs in production; users with a registry get these by default.
 # The store's image follows the store setting (stores.py).
@@ -110,7 +142,7 @@ class Images:
     backend: str = DEFAULT_BACKEND_IMAGE
     stub_llm: str = DEFAULT_STUB_IMAGE
     # The reference backend (fixtures/backend), which the incident, deviation and mutation
-    # stacks break on purpose; `backend` differs from it when --backend-image names yours.
+    # stacks break on purpose; `backend` differs from it when --scanium-backend-image names yours.
     reference_backend: str = DEFAULT_BACKEND_IMAGE
 
 
@@ -175,8 +207,8 @@ class Settings:
     alert_rules: tuple[Path, ...] = (REPO_ROOT / "fixtures" / "alerts" / "rules",)
     datasources: tuple[Path, ...] = ()
     alertmanager_config: Path | None = None
-    # Where the verdict goes for machines: JSON (--verdict-json), and a Markdown job summary
-    # (--summary-md, else the file GitHub Actions names in GITHUB_STEP_SUMMARY).
+    # Where the verdict goes for machines: JSON (--scanium-verdict-json), and a Markdown job summary
+    # (--scanium-summary-md, else the file GitHub Actions names in GITHUB_STEP_SUMMARY).
     verdict_json: Path | None = None
     summary_md: Path | None = None
 
@@ -207,15 +239,16 @@ class Settings:
 
         `overrides` carries pytest command-line options, which win over the environment.
         Files fill in what the environment does not set: the `.env` file named by
-        SCANIUM_E2E_ENV_FILE, then `.scanium-e2e.env` at the repo root (written by
-        scripts/provision.sh to point at locally built images).
+        SCANIUM_E2E_ENV_FILE, then the file provisioning wrote (`provisioned_env_file`:
+        the locally built images).
         """
         source = dict(os.environ if env is None else env)
         env_file = source.get(f"{ENV_PREFIX}ENV_FILE", "")
         if env_file:
             source = {**read_dotenv(Path(env_file)), **source}
-        if env is None and PROVISIONED_ENV_FILE.is_file():
-            source = {**read_dotenv(PROVISIONED_ENV_FILE), **source}
+        provisioned = provisioned_env_file(source)
+        if env is None and provisioned.is_file():
+            source = {**read_dotenv(provisioned), **source}
         # One table (options.py) says which variable and flag set which field, and how.
         values = values_from_env(source)
         # GitHub Actions names its job summary file; a CI user expects the verdict there.
@@ -230,7 +263,7 @@ class Settings:
                 nested[head][rest] = value
             else:
                 flat[key] = value
-        # --backend-image names yours; the reference backend (the one the incident,
+        # --scanium-backend-image names yours; the reference backend (the one the incident,
         # deviation and mutation stacks break on purpose) stays the variable's or ours.
         nested["images"]["reference_backend"] = (
             source.get(f"{ENV_PREFIX}BACKEND_IMAGE", DEFAULT_BACKEND_IMAGE) or DEFAULT_BACKEND_IMAGE
@@ -252,8 +285,8 @@ class Settings:
             )
         if self.store not in STORES:
             raise ConfigurationError(
-                f"store {self.store!r} is unknown: SCANIUM_E2E_STORE (or --store) must be one "
-                f"of {', '.join(STORES)}."
+                f"store {self.store!r} is unknown: SCANIUM_E2E_STORE (or --scanium-store) must "
+                f"be one of {', '.join(STORES)}."
             )
         if self.provider not in PROVIDERS:
             raise ConfigurationError(
@@ -268,12 +301,12 @@ class Settings:
         if self.external_mode:
             if self.environment != DEFAULT_ENVIRONMENT:
                 raise ConfigurationError(
-                    f"--environment {self.environment} (SCANIUM_E2E_ENVIRONMENT) has no effect "
-                    "in external mode: it is the env/deployment_environment label our Alloy "
+                    f"--scanium-environment {self.environment} (SCANIUM_E2E_ENVIRONMENT) has no "
+                    "effect in external mode: it is the env/deployment_environment label our Alloy "
                     "config gives a stack the suite starts, and a deployment's series carry "
-                    "whatever its own Alloy config gives them. Drop --environment; to choose "
-                    "which environment the dashboards show, pin their template variable "
-                    "(--var NAME=VALUE)."
+                    "whatever its own Alloy config gives them. Drop --scanium-environment; to "
+                    "choose which environment the dashboards show, pin their template variable "
+                    "(--scanium-var NAME=VALUE)."
                 )
             missing = [
                 f"{ENV_PREFIX}{name}"
@@ -293,13 +326,13 @@ class Settings:
             if self.send_traffic and not self.api_key:
                 raise ConfigurationError(
                     "external mode sends traffic and needs the backend's API key: set "
-                    "SCANIUM_E2E_API_KEY or SCANIUM_E2E_API_KEY_FILE, or pass --no-traffic."
+                    "SCANIUM_E2E_API_KEY or SCANIUM_E2E_API_KEY_FILE, or pass --scanium-no-traffic."
                 )
             return self
         if self.attached:
             if not self.project_name or not self.api_key:
                 raise ConfigurationError(
-                    "--stack=attach reads a local stack another process started: set "
+                    "--scanium-stack=attach reads a local stack another process started: set "
                     "SCANIUM_E2E_PROJECT to its compose project and SCANIUM_E2E_API_KEY to "
                     "the key it was started with."
                 )
@@ -313,14 +346,14 @@ class Settings:
         """The user's Alloy config and dashboards must exist: say which one does not."""
         if self.alloy_config is not None and not self.alloy_config.is_file():
             raise ConfigurationError(
-                f"the Alloy config {self.alloy_config} (--alloy-config, "
+                f"the Alloy config {self.alloy_config} (--scanium-alloy-config, "
                 f"{ENV_PREFIX}ALLOY_CONFIG) is not a readable file."
             )
         for path in self.dashboards:
             if not path.exists():
                 raise ConfigurationError(
-                    f"the dashboard path {path} (--dashboards, {ENV_PREFIX}DASHBOARDS) does "
-                    "not exist."
+                    f"the dashboard path {path} (--scanium-dashboards, {ENV_PREFIX}DASHBOARDS) "
+                    "does not exist."
                 )
 
     @property

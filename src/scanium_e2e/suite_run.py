@@ -166,9 +166,16 @@ def pytest_command(targets: Sequence[str], folder: Path, *extra: str) -> list[st
         "-p",
         "no:cacheprovider",
         f"--junitxml={folder / 'junit.xml'}",
-        f"--artifacts-dir={folder / 'artifacts'}",
+        f"--scanium-artifacts-dir={folder / 'artifacts'}",
         *extra,
     ]
+
+
+def child_environment(overrides: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment of a run of the suite inside a run (the harness's, the proofs'):
+    ours, writing no job summary or verdict file of its own, with `overrides` on top. The
+    one place a child run's environment is built."""
+    return {**environment_snapshot(), **NESTED, **(overrides or {})}
 
 
 def run_pytest(
@@ -185,7 +192,7 @@ def run_pytest(
     result = subprocess.run(
         pytest_command(targets, folder, *extra),
         cwd=REPO_ROOT,
-        env={**environment_snapshot(), **NESTED, **env},
+        env=child_environment(env),
         capture_output=True,
         text=True,
         timeout=timeout_s,
@@ -197,7 +204,7 @@ def run_pytest(
 
 
 def attach_environment(stack: ComposeStack) -> dict[str, str]:
-    """The variables that attach `pytest e2e/ --stack=attach` to a started local stack."""
+    """The variables that attach `pytest e2e/ --scanium-stack=attach` to a started local stack."""
     settings = stack.settings
     return {
         "SCANIUM_E2E_STACK": "attach",

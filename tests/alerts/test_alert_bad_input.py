@@ -54,7 +54,7 @@ def test_bad_alert_rules_exit_4_naming_the_place(
 ) -> None:
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
-    result = run_e2e("--alert-rules", str(path))
+    result = run_e2e("--scanium-alert-rules", str(path))
     output = result.stdout + result.stderr
     assert result.returncode == EXIT_BAD_INPUT, output
     assert expected in output and "Traceback" not in output

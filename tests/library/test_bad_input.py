@@ -32,7 +32,7 @@ def test_contract_with_unknown_field(tmp_path: Path) -> None:
     data["metrics"]["tokens"]["lables"] = ["provider"]
     bad = tmp_path / "contract.json"
     bad.write_text(json.dumps(data))
-    result = run_e2e("--contract", str(bad))
+    result = run_e2e("--scanium-contract", str(bad))
     output = result.stdout + result.stderr
     assert result.returncode == EXIT_BAD_INPUT, output
     assert "unknown field `metrics.tokens.lables`" in output
@@ -48,7 +48,7 @@ def test_no_docker_engine() -> None:
 
 
 def test_external_mode_without_urls() -> None:
-    result = run_e2e("--stack", "external", env={"SCANIUM_E2E_BACKEND_URL": ""})
+    result = run_e2e("--scanium-stack", "external", env={"SCANIUM_E2E_BACKEND_URL": ""})
     output = result.stdout + result.stderr
     assert result.returncode == EXIT_BAD_INPUT, output
     assert "external mode needs the URLs" in output
@@ -56,7 +56,9 @@ def test_external_mode_without_urls() -> None:
 
 
 def test_a_bad_shard_is_a_usage_error_before_anything_runs() -> None:
-    done = run_e2e("e2e/test_mutations.py", "--mutations", "--shard", "0/3", "--collect-only")
+    done = run_e2e(
+        "e2e/test_mutations.py", "--scanium-mutations", "--scanium-shard", "0/3", "--collect-only"
+    )
     assert done.returncode == EXIT_BAD_INPUT, done.stdout + done.stderr
     assert "--shard '0/3' is not K/N" in done.stdout + done.stderr
     assert "Traceback" not in done.stdout + done.stderr

@@ -18,7 +18,7 @@ PACKAGE = REPO_ROOT / "src" / "scanium_e2e"
 # Low to high. A new room must be placed here: the test fails on an unknown room.
 LAYERS: tuple[tuple[str, ...], ...] = (
     # what everything shares: errors, parsing, the contract, findings, the store kinds
-    ("errors", "options", "secrets", "polling", "promql", "metrics_text", "contract"),
+    ("errors", "options", "secrets", "polling", "promql", "metrics_text", "contract", "resources"),
     ("findings", "stores", "progress"),
     ("settings",),
     ("clients",),  # the store's Prometheus API, Alloy's component API
@@ -31,7 +31,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("checks",),
     ("suite_run", "external_run", "mutation"),  # the real suite in a subprocess
     ("session", "alerts"),  # what a session orchestrates above the checks
-    ("pytest_plugin", "cli", "__main__", "__init__"),
+    ("suite_plugin", "cli", "__main__", "__init__"),
+    ("pytest_plugin",),  # the entry point: the options, and the suite's hooks when wanted
 )
 LAYER_OF = {room: index for index, rooms in enumerate(LAYERS) for room in rooms}
 

@@ -43,11 +43,13 @@ def test_flags_and_variables_are_unique() -> None:
     assert len(flags) == len(set(flags)) and len(variables) == len(set(variables))
 
 
-def test_pytest_gets_every_flag(pytestconfig: pytest.Config) -> None:
-    """This very session runs the plugin: each flag of the table is a pytest option."""
+def test_pytest_gets_every_flag_under_the_prefix(pytestconfig: pytest.Config) -> None:
+    """This very session runs the plugin: each flag of the table is a pytest option, named
+    with the `--scanium-` prefix (its name without it belongs to the command-line tools)."""
     for option in OPTIONS:
         if option.flag:
-            pytestconfig.getoption(option.flag)  # raises ValueError when not declared
+            assert option.pytest_flag == "--scanium-" + option.flag.removeprefix("--")
+            pytestconfig.getoption(option.pytest_flag)  # raises ValueError when not declared
 
 
 class _Parser:
@@ -64,14 +66,15 @@ class _Parser:
 def test_declared_options_carry_their_variable_in_the_help() -> None:
     parser = _Parser()
     add_pytest_options(parser)
-    assert "[SCANIUM_E2E_DASHBOARDS]" in str(parser.added["--dashboards"]["help"])
-    assert parser.added["--no-traffic"]["action"] == "store_true"
+    assert "[SCANIUM_E2E_DASHBOARDS]" in str(parser.added["--scanium-dashboards"]["help"])
+    assert parser.added["--scanium-no-traffic"]["action"] == "store_true"
 
 
 def test_a_flag_and_its_variable_give_the_same_value(tmp_path: Path) -> None:
     one, two = tmp_path / "a.json", tmp_path / "b"
-    given = {"--dashboards": [str(one), str(two)], "--var": ["env=prod", "env=stage"],
-             "--no-traffic": True, "--backend-image": "acme/b:1"}  # fmt: skip
+    given = {"--scanium-dashboards": [str(one), str(two)],
+             "--scanium-var": ["env=prod", "env=stage"],
+             "--scanium-no-traffic": True, "--scanium-backend-image": "acme/b:1"}  # fmt: skip
     from_flags = overrides_from(lambda flag: given.get(flag))
     from_env = values_from_env(
         {

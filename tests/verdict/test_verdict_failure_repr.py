@@ -15,7 +15,7 @@ SECRET = "sk-e2e-abcdefghijklmnopqrstuvwx"
 SUITE = f'''
 import pytest
 from scanium_e2e.errors import CheckFailed
-from scanium_e2e.pytest_plugin import session_masker
+from scanium_e2e.suite_plugin import session_masker
 from scanium_e2e.findings import Finding, Kind
 
 FORBIDDEN = Finding(Kind.HTTP_STATUS, subject="http://backend:8080/metrics", seen="403",
@@ -51,7 +51,7 @@ def test_plain(request):
 def run(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.RunResult:
     # As on CI: pytest prints summary lines whole, not cut to the terminal's width.
     monkeypatch.setenv("CI", "true")
-    pytester.makeconftest('pytest_plugins = ("scanium_e2e.pytest_plugin",)')
+    pytester.makeconftest('pytest_plugins = ("scanium_e2e.suite_plugin",)')
     pytester.makepyfile(test_suite=SUITE)
     return pytester.runpytest("-rfE", "--junitxml=junit.xml", "-p", "no:cacheprovider")
 
@@ -107,7 +107,7 @@ def test_the_verdict_groups_the_failures_by_cause(run: pytest.RunResult) -> None
 
 
 def test_a_file_that_cannot_be_collected_is_a_cause(pytester: pytest.Pytester) -> None:
-    pytester.makeconftest('pytest_plugins = ("scanium_e2e.pytest_plugin",)')
+    pytester.makeconftest('pytest_plugins = ("scanium_e2e.suite_plugin",)')
     pytester.makepyfile(test_broken="def test_x(:\n")
     result = pytester.runpytest("-p", "no:cacheprovider", "--continue-on-collection-errors")
     result.stdout.fnmatch_lines(

@@ -81,7 +81,7 @@ def test_environment_in_external_mode_is_bad_input() -> None:
     with pytest.raises(ConfigurationError) as raised:
         Settings.from_env(env=EXTERNAL, overrides={"environment": "prod"})
     message = str(raised.value)
-    assert message.startswith("--environment prod (SCANIUM_E2E_ENVIRONMENT) has no effect")
+    assert message.startswith("--scanium-environment prod (SCANIUM_E2E_ENVIRONMENT) has no effect")
     assert "\n" not in message
     # Not given, or given as the default: external mode runs.
     assert Settings.from_env(env=EXTERNAL).environment == "e2e"
@@ -104,7 +104,7 @@ E2E = (sys.executable, "-m", "pytest", "e2e/", "-q", "-p", "no:cacheprovider")
 def test_pytest_e2e_with_environment_in_external_mode_exits_4() -> None:
     """The real entry point: one paragraph, exit 4 (bad input), no traceback, no stack."""
     result = subprocess.run(
-        [*E2E, "--stack", "external", "--environment", "prod"],
+        [*E2E, "--scanium-stack", "external", "--scanium-environment", "prod"],
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,
@@ -114,5 +114,8 @@ def test_pytest_e2e_with_environment_in_external_mode_exits_4() -> None:
     )
     output = result.stdout + result.stderr
     assert result.returncode == EXIT_BAD_INPUT, output
-    assert "--environment prod (SCANIUM_E2E_ENVIRONMENT) has no effect in external mode" in output
+    assert (
+        "--scanium-environment prod (SCANIUM_E2E_ENVIRONMENT) has no effect in external mode"
+        in output
+    )
     assert "Traceback" not in output

@@ -2,7 +2,7 @@
 a healthy stack run the same way, so that both sides of "told apart from health" are read
 alike (read-only, right after the suite ran against the stack).
 
-Used by `pytest e2e/ --mutations` (e2e/test_mutations.py) and `scanium-e2e alerts
+Used by `pytest e2e/ --scanium-mutations` (e2e/test_mutations.py) and `scanium-e2e alerts
 --coverage`. The healthy stack also routes each alerting rule's alert through the user's
 Alertmanager config (its own Alertmanager: nothing is posted anywhere else).
 """

@@ -331,14 +331,14 @@ def write_proof_copy(folder: Path) -> Path:
 
 
 def run_proof_copy(settings: Settings, folder: Path) -> Outcome:
-    """`pytest e2e/test_alerts.py --alert-rules <copy>` (its healthy and incident tests),
+    """`pytest e2e/test_alerts.py --scanium-alert-rules <copy>` (its healthy and incident tests),
     in a subprocess that starts stacks of its own; read from its JUnit."""
     copy = write_proof_copy(folder / "rules")
     return run_pytest(
         ["e2e/test_alerts.py"],
         folder,
         {"SCANIUM_E2E_RUN_ID": f"{settings.run_id}-alert-copy"},
-        "--alert-rules",
+        "--scanium-alert-rules",
         str(copy),
         "-k",
         COPY_SELECTION,
@@ -346,7 +346,7 @@ def run_proof_copy(settings: Settings, folder: Path) -> Outcome:
 
 
 def judge_on_variant(stack: ComposeStack, inputs: AlertInputs, name: str) -> ScenarioVerdict:
-    """The rules on a mutation variant's stack (`pytest e2e/ --mutations`), right after the
+    """The rules on a mutation variant's stack (`pytest e2e/ --scanium-mutations`), right after the
     suite ran against it: read-only through the store's query API, as `scanium-e2e alerts`
     judges an existing store (no ruler is loaded, so a rule whose condition holds is
     pending). Which rules notice which broken variant is reported, not judged: the default

@@ -14,6 +14,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any, TextIO
 
+from scanium_e2e.cli.run import run_suite
 from scanium_e2e.errors import (
     EXIT_BAD_INPUT,
     EXIT_CHECK_FAILED,
@@ -24,6 +25,7 @@ from scanium_e2e.errors import (
     ScaniumE2EError,
 )
 from scanium_e2e.secrets import mask_shapes
+from scanium_e2e.settings import apply_provisioned_runtime
 
 __all__ = [
     "EXIT_BAD_INPUT",
@@ -36,7 +38,7 @@ __all__ = [
     "main",
 ]
 
-COMMANDS = ("traffic", "dashboards", "selftest", "alerts")
+COMMANDS = ("run", "provision", "traffic", "dashboards", "selftest", "alerts")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -71,9 +73,15 @@ class MaskedStream:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI; returns the process exit code. Everything it prints is masked."""
+    """Run the CLI; returns the process exit code. Everything it prints is masked
+    (`run` hands its arguments to pytest, whose output is the suite's, masked by it)."""
+    given = list(sys.argv[1:] if argv is None else argv)
+    # What provisioning recorded for Testcontainers, before a command imports it.
+    apply_provisioned_runtime()
+    if given[:1] == ["run"]:
+        return run_suite(given[1:])
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(given)
     with (
         contextlib.redirect_stdout(MaskedStream(sys.stdout)),
         contextlib.redirect_stderr(MaskedStream(sys.stderr)),

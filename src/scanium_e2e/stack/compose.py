@@ -125,7 +125,7 @@ def docker_available() -> None:
         raise StackError(
             "the docker CLI is not installed, so the stack cannot be started. Install Docker "
             "(on Debian: scripts/provision.sh does it), or verify an existing deployment with "
-            "--stack=external."
+            "--scanium-stack=external."
         )
     probe = subprocess.run(
         ["docker", "info", "--format", "{{.ServerVersion}}"],
@@ -140,7 +140,7 @@ def docker_available() -> None:
             "no Docker engine answers (`docker info`: "
             + (reason[-1] if reason else f"exit {probe.returncode}")
             + "). Start one (scripts/provision.sh starts dockerd as root), or verify an "
-            "existing deployment with --stack=external."
+            "existing deployment with --scanium-stack=external."
         )
 
 
@@ -534,7 +534,7 @@ class ComposeStack:
 
 
 class AttachedStack(ComposeStack):
-    """A local stack another process started (`--stack=attach`), found by its project.
+    """A local stack another process started (`--scanium-stack=attach`), found by its project.
 
     Nothing is started or removed; ports and logs are read through compose, as for a
     stack started here. It is local and private to one run (the mutation harness starts

@@ -25,7 +25,7 @@ PREFLIGHT_TIMEOUT_S = 3.0
 
 
 def external_environment(endpoints: StackEndpoints, *, api_key: str, run_id: str) -> dict[str, str]:
-    """The variables that point `pytest e2e/ --stack=external` at a deployment."""
+    """The variables that point `pytest e2e/ --scanium-stack=external` at a deployment."""
     return {
         "SCANIUM_E2E_BACKEND_URL": endpoints.backend_url,
         "SCANIUM_E2E_ALLOY_URL": endpoints.alloy_url,
@@ -107,7 +107,7 @@ class ExternalStack:
         """When the deployment's Alloy lacks the contract's scrape component (or its OTLP
         receiver), find the backend's scrape job and its remote_write, and the receiver the
         backend exports to with its route, in Alloy's component API (as for a config given
-        with --alloy-config). Raises ConfigurationError when none fits."""
+        with --scanium-alloy-config). Raises ConfigurationError when none fits."""
         client = AlloyClient(self.endpoints.alloy_url, timeout_s=PREFLIGHT_TIMEOUT_S)
         try:
             components = live_components(client)

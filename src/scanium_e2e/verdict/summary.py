@@ -3,7 +3,7 @@ proved.
 
 Built by the pytest plugin at the end of a session from what it recorded (each failure's
 cause, each panel's outcome, what the traffic and the count checks established) and read
-three ways: the terminal's last section (`lines`), `--verdict-json` (`as_json`) and the
+three ways: the terminal's last section (`lines`), `--scanium-verdict-json` (`as_json`) and the
 Markdown job summary (verdict.writers).
 """
 
@@ -70,7 +70,7 @@ class Verdict:
     panels: list[PanelOutcome] = field(default_factory=list)
     proved: Proved | None = None
     rate_limits: RateLimits | None = None
-    # Which alert rules tell each failure class apart from health (--mutations).
+    # Which alert rules tell each failure class apart from health (--scanium-mutations).
     alert_coverage: list[dict[str, Any]] = field(default_factory=list)
     artifacts: str = ""
 
@@ -161,7 +161,7 @@ class Verdict:
         return lines
 
     def as_json(self) -> dict[str, Any]:
-        """The verdict as data (`--verdict-json`)."""
+        """The verdict as data (`--scanium-verdict-json`)."""
         whose, ladder = ladder_of(self.causes)
         return {
             "outcome": "passed" if self.green else "failed",

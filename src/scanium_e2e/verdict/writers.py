@@ -1,5 +1,5 @@
-"""The verdict for machines: JSON (`--verdict-json`) and a Markdown job summary
-(`--summary-md`, or the file GitHub Actions names in GITHUB_STEP_SUMMARY).
+"""The verdict for machines: JSON (`--scanium-verdict-json`) and a Markdown job summary
+(`--scanium-summary-md`, or the file GitHub Actions names in GITHUB_STEP_SUMMARY).
 
 Both are written from the same `Verdict` the terminal shows, and masked as they are
 written (the session's Masker, else the masking policy of `secrets.mask_shapes`).
