@@ -14,6 +14,8 @@
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# The interpreter the suite runs in (`scanium-e2e provision` names its own).
+py="${SCANIUM_E2E_PYTHON:-python3}"
 cache="${SCANIUM_E2E_CACHE:-$HOME/.cache/scanium-e2e}"
 export SCANIUM_E2E_CACHE="$cache"
 mkdir -p "$cache"
@@ -84,10 +86,10 @@ ensure_docker_engine() {
 
 ensure_python_deps() {
   if [ -f "$repo/pyproject.toml" ]; then
-    python3 -m pip install -q --disable-pip-version-check -e "$repo[dev]" 2>&1 \
+    "$py" -m pip install -q --disable-pip-version-check -e "$repo[dev]" 2>&1 \
       | grep -v "Running pip as the 'root' user" || true
   fi
-  echo "python: $(python3 -m pip show scanium-e2e 2>/dev/null | awk '/^Version/{print "scanium-e2e " $2}') installed"
+  echo "python: $("$py" -m pip show scanium-e2e 2>/dev/null | awk '/^Version/{print "scanium-e2e " $2}') installed"
 }
 
 ensure_compose_plugin() {
@@ -96,7 +98,7 @@ ensure_compose_plugin() {
     return
   fi
   local binary plugins
-  binary="$(python3 -c 'import compose, os; print(os.path.join(os.path.dirname(compose.__file__), "docker-compose"))')"
+  binary="$("$py" -c 'import compose, os; print(os.path.join(os.path.dirname(compose.__file__), "docker-compose"))')"
   plugins="${DOCKER_CONFIG:-$HOME/.docker}/cli-plugins"
   mkdir -p "$plugins"
   ln -sf "$binary" "$plugins/docker-compose"
@@ -112,7 +114,7 @@ build_service_image() {
   cp -r "$repo/fixtures/$name" "$context"
   rm -rf "$context/wheels"
   # Wheels are prepared on the host: a build container has no route to PyPI here.
-  python3 -m pip wheel -q --disable-pip-version-check -r "$context/requirements.txt" \
+  "$py" -m pip wheel -q --disable-pip-version-check -r "$context/requirements.txt" \
     -w "$context/wheels" 2>&1 | grep -v "Running pip as the 'root' user" || true
   docker build -q \
     --build-arg BASE_IMAGE="$PYTHON_BASE_IMAGE" \

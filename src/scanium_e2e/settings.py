@@ -17,7 +17,7 @@ from typing import TypeVar
 
 from scanium_e2e.errors import ConfigurationError
 from scanium_e2e.options import ENV_PREFIX, values_from_env
-from scanium_e2e.resources import ROOT
+from scanium_e2e.resources import INSTALLED, ROOT
 from scanium_e2e.secrets import distinct_token
 from scanium_e2e.stores import STORES, StoreKind
 
@@ -190,7 +190,8 @@ class Settings:
     traffic_successes: int = 8
     traffic_errors: int = 2
     keep_stack: bool = False
-    artifacts_dir: Path = REPO_ROOT / "e2e-artifacts"
+    # In the checkout, beside the suite; installed, in the directory the run starts from.
+    artifacts_dir: Path = Path("e2e-artifacts") if INSTALLED else REPO_ROOT / "e2e-artifacts"
     contract_file: Path = REPO_ROOT / "fixtures" / "contract.json"
     # The user's own Alloy config, run unchanged (None: fixtures/alloy/config.alloy, ours).
     alloy_config: Path | None = None

@@ -10,7 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
+from scanium_e2e.resources import ROOT
+
+FIXTURES = ROOT / "fixtures"
 
 
 @dataclass(frozen=True)
