@@ -139,14 +139,15 @@ class Pipeline:
         found = stack.components
         if found is not None:
             # The user's config names the job and the components; the checks use those.
-            scrape = dataclasses.replace(
-                contract.scrape,
-                job=found.job,
-                metrics_path=found.metrics_path,
-                component=found.scrape,
-                remote_write_component=found.remote_write,
+            scrape = contract.scrape.model_copy(
+                update={
+                    "job": found.job,
+                    "metrics_path": found.metrics_path,
+                    "component": found.scrape,
+                    "remote_write_component": found.remote_write,
+                }
             )
-            contract = dataclasses.replace(contract, scrape=scrape)
+            contract = contract.model_copy(update={"scrape": scrape})
             # Rates and waits follow the config's scrape interval, not the test stack's.
             # Data waits allow two scrapes and Alloy v1.0's 15 s remote-write wake-up.
             settings = dataclasses.replace(

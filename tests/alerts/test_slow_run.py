@@ -169,12 +169,10 @@ def test_an_unanswered_request_is_slower_than_any_plan() -> None:
 
 
 def test_a_run_in_seconds_is_judged_in_seconds() -> None:
-    seconds = replace(
-        CONTRACT,
-        latency=replace(
-            CONTRACT.latency, unit="s", buckets=tuple(b / 1000 for b in CONTRACT.latency.buckets)
-        ),
+    latency = CONTRACT.latency.model_copy(
+        update={"unit": "s", "buckets": tuple(b / 1000 for b in CONTRACT.latency.buckets)}
     )
+    seconds = CONTRACT.model_copy(update={"families": {**CONTRACT.families, "latency": latency}})
     ledger = Ledger(run_id="r", provider="openai", base_url="http://b", started_at=0.0,
                     entries=[entry(0, 1100, 1115.0), entry(1, 0, 6210.0)])  # fmt: skip
     run = RunLatency.of(ledger, seconds)

@@ -10,8 +10,15 @@ from typing import Any
 
 import pytest
 from contract_data import DEFAULT, contract_with, default_data
+from pydantic import ValidationError
 
-from scanium_e2e.contract import load_contract, parse_contract
+from scanium_e2e.contract import (
+    DEFAULT_MUST_PAGE,
+    AlertExpectations,
+    FailureAccounting,
+    load_contract,
+    parse_contract,
+)
 from scanium_e2e.errors import ConfigurationError
 from scanium_e2e.settings import REPO_ROOT
 
@@ -217,3 +224,22 @@ def test_the_http_layer_names_each_kinds_route_and_the_routes_of_others() -> Non
     data = default_data()
     del data["http"]
     assert parse_contract(data).http is None
+
+
+def test_code_gives_the_pages_flat_and_a_file_only_under_pages() -> None:
+    assert AlertExpectations(must_page=("scrape",)).must_page == ("scrape",)
+    assert AlertExpectations(need_not_page={"leak": "why"}).must_page == ()
+    assert AlertExpectations().must_page == DEFAULT_MUST_PAGE
+    with pytest.raises(ConfigurationError, match=r"unknown field `alerts\.must_page`"):
+        parse_contract(contract_with(("alerts", "must_page"), ["scrape"]))
+
+
+def test_a_part_is_frozen_and_a_variant_names_only_fields() -> None:
+    contract = load_contract(DEFAULT)
+    with pytest.raises(ValidationError, match="frozen"):
+        contract.scrape.job = "other"
+    variant = contract.model_copy(update={"failures": FailureAccounting(error_counter=False)})
+    assert variant.errors_recorded is False and variant.source == contract.source
+    # A misspelt field would be added beside the fields, and the variant change nothing.
+    with pytest.raises(TypeError, match="Contract has no field 'error_recorded'"):
+        contract.model_copy(update={"error_recorded": False})

@@ -110,16 +110,18 @@ class _Ledger:
 
 
 def test_plans_follow_the_contracts_failure_accounting() -> None:
-    import dataclasses
-
     ledger = _Ledger(3, 2)
     ours = planned_counts(ledger, CONTRACT)  # type: ignore[arg-type]
     assert ours["requests"] == {("openai", "success"): 3.0, ("openai", "error"): 2.0}
-    as_success = dataclasses.replace(CONTRACT, failures=FailureAccounting("success", False))
+    as_success = CONTRACT.model_copy(
+        update={"failures": FailureAccounting(recorded_as="success", error_counter=False)}
+    )
     theirs = planned_counts(ledger, as_success)  # type: ignore[arg-type]
     assert theirs["requests"] == {("openai", "success"): 5.0}
     assert theirs["errors"] == {}
-    nowhere = dataclasses.replace(CONTRACT, failures=FailureAccounting("not_recorded"))
+    nowhere = CONTRACT.model_copy(
+        update={"failures": FailureAccounting(recorded_as="not_recorded")}
+    )
     assert planned_counts(ledger, nowhere)["requests"] == {("openai", "success"): 3.0}  # type: ignore[arg-type]
 
 

@@ -7,11 +7,10 @@ under contracts other than Scanium's and keep it below the checks.
 from __future__ import annotations
 
 import ast
-import dataclasses
 
 from scanium_e2e import expectations
 from scanium_e2e.checks import expectations as checks_expectations
-from scanium_e2e.contract import FailureAccounting, load_contract
+from scanium_e2e.contract import FailureAccounting, Statuses, load_contract
 from scanium_e2e.expectations import ExpectedIncrease, expected_increases, planned_counts
 from scanium_e2e.settings import REPO_ROOT
 from scanium_e2e.traffic import Ledger, LedgerEntry
@@ -77,18 +76,24 @@ def test_the_printout_names_the_contracts_series_in_order() -> None:
 
 
 def test_another_contract_gets_its_own_names_statuses_and_accounting() -> None:
-    other = dataclasses.replace(
-        CONTRACT,
-        requests=dataclasses.replace(CONTRACT.requests, name="acme_calls_total"),
-        latency=dataclasses.replace(CONTRACT.latency, name="acme_call_seconds"),
-        tokens=dataclasses.replace(CONTRACT.tokens, name="acme_tokens"),
-        errors=dataclasses.replace(CONTRACT.errors, name="acme_failures_total"),
-        status_success="ok",
-        status_error="failed",
-        token_types=("input",),
-        faults={},
-        # Without an `http` section the HTTP families are judged for their labels only.
-        http=None,
+    names = {
+        "requests": "acme_calls_total",
+        "latency": "acme_call_seconds",
+        "tokens": "acme_tokens",
+        "errors": "acme_failures_total",
+    }
+    renamed = {
+        role: CONTRACT.families[role].model_copy(update={"name": names[role]}) for role in names
+    }
+    other = CONTRACT.model_copy(
+        update={
+            "families": {**CONTRACT.families, **renamed},
+            "statuses": Statuses(success="ok", error="failed"),
+            "token_types": ("input",),
+            "faults": {},
+            # Without an `http` section the HTTP families are judged for their labels only.
+            "http": None,
+        }
     )
     selectors = [line.selector for line in expected_increases(ledger(), other)]
     assert selectors[:4] == [
@@ -105,8 +110,8 @@ def test_another_contract_gets_its_own_names_statuses_and_accounting() -> None:
     assert selectors[6:] == ['acme_failures_total{provider="openai",error_type="",reason_code=""}']
     assert not any("scanium" in selector for selector in selectors)
 
-    uncounted = dataclasses.replace(
-        other, failures=FailureAccounting(recorded_as="not_recorded", error_counter=False)
+    uncounted = other.model_copy(
+        update={"failures": FailureAccounting(recorded_as="not_recorded", error_counter=False)}
     )
     planned = planned_counts(ledger(), uncounted)
     assert planned["requests"] == {("openai", "ok"): 3.0}

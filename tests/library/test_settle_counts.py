@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import threading
 from types import SimpleNamespace
 from typing import Any, cast
@@ -25,7 +24,7 @@ CONTRACT = load_contract(REPO_ROOT / "fixtures" / "contract.json")
 
 def fake_pipeline(*, errors_recorded: bool = True) -> Pipeline:
     accounting = FailureAccounting(recorded_as="error", error_counter=errors_recorded)
-    contract = dataclasses.replace(CONTRACT, failures=accounting)
+    contract = CONTRACT.model_copy(update={"failures": accounting})
     assert contract.errors_recorded is errors_recorded
     return cast(Pipeline, SimpleNamespace(contract=contract))
 

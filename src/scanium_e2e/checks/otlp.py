@@ -62,10 +62,11 @@ def otlp_view(contract: Contract) -> Contract:
     otlp = contract.otlp
     assert otlp is not None
     target_info = MetricSpec(name=TARGET_INFO, type="gauge", labels=otlp.target_info)
-    return dataclasses.replace(
-        contract,
-        families={**otlp.families, TARGET_INFO: target_info},
-        vocabulary={**contract.vocabulary, **otlp.vocabulary},
+    return contract.model_copy(
+        update={
+            "families": {**otlp.families, TARGET_INFO: target_info},
+            "vocabulary": {**contract.vocabulary, **otlp.vocabulary},
+        }
     )
 
 
