@@ -22,6 +22,7 @@ from scanium_e2e.alerts.session import AlertSession
 from scanium_e2e.checks.counts import settle_counts
 from scanium_e2e.checks.expectations import COUNT_ROLES
 from scanium_e2e.checks.otlp import settle_otlp
+from scanium_e2e.checks.registry import LOCAL_ONLY, check_of, unregistered
 from scanium_e2e.checks.settlement import CountSettlement
 from scanium_e2e.contract import Contract, load_contract
 from scanium_e2e.dashboards import dashboard_files, load_dashboards
@@ -79,6 +80,20 @@ def pytest_report_header(config: pytest.Config) -> str:
     if built.images.backend != built.images.reference_backend:
         lines.append(f"scanium-e2e: backend image {built.images.backend} (yours)")
     return "\n".join(lines)
+
+
+@pytest.fixture(autouse=True)
+def _local_only(request: pytest.FixtureRequest) -> None:
+    """One rule for what a run against a deployment cannot check: a check that needs a
+    local stack, the stub LLM's journal or the suite's own proofs is skipped there, saying
+    which need it has (checks/registry.py), before any fixture starts anything."""
+    check = check_of(request.node.nodeid)
+    if check is None or not check.local_only:
+        return
+    built = settings_of(request.config)
+    if built.external_mode:
+        needs = ", ".join(sorted(need for need in check.needs if need in LOCAL_ONLY))
+        pytest.skip(f"{check.name} needs {needs}: external mode reads a deployment only")
 
 
 @pytest.fixture(scope="session")
@@ -500,11 +515,20 @@ def alert_session(
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Routing is proved only with an Alertmanager config (--scanium-alertmanager-config), and alert
-    rules are judged only on stacks that run our Alloy config: with --scanium-alloy-config the
-    session stack's job is yours while the incident stack runs ours, so no one rule set fits
-    both. Such tests are deselected, not skipped (CI fails on skips), and the summary says so.
+    """Every test of the suite is a registered check (checks/registry.py): one that is not
+    fails collection. Routing is proved only with an Alertmanager config
+    (--scanium-alertmanager-config), and alert rules are judged only on stacks that run our
+    Alloy config: with --scanium-alloy-config the session stack's job is yours while the
+    incident stack runs ours, so no one rule set fits both. Such tests are deselected, not
+    skipped (CI fails on skips), and the summary says so.
     """
+    ours = [item for item in items if item.nodeid.startswith("e2e/")]
+    stray = unregistered(item.nodeid for item in ours)
+    if stray:
+        raise pytest.UsageError(
+            "scanium-e2e: tests that are no registered check (add each to "
+            f"scanium_e2e/checks/registry.py): {', '.join(stray)}"
+        )
     try:
         built = settings_of(config)
     except ScaniumE2EError:

@@ -1,61 +1,63 @@
-"""The mutation catalog: deliberately broken variants of the stack, and which tests of this
-suite each must fail, with the (hop, kind) of the finding that names it. It sits beside the
-tests it names; tests/library/test_mutation_catalog.py checks, without Docker, that every
-test id and panel below is one pytest collects and that every patch still applies to the
-fixture source. The machinery that runs them is scanium_e2e.mutation (`scanium-e2e
-selftest`, `pytest e2e/ --scanium-mutations`).
+"""The mutation catalog: deliberately broken variants of the stack, and which checks of this
+suite each must fail, with the (hop, kind) of the finding that names it. Checks are named as
+the registry names them (scanium_e2e.checks.registry: `name`, or `name[param]` for one
+family, label, path or panel); loading the catalog turns them into test ids.
+tests/library/test_mutation_catalog.py checks, without Docker, that every check and panel
+below is one pytest collects and that every patch still applies to the fixture source. The
+machinery that runs them is scanium_e2e.mutation (`scanium-e2e selftest`, `pytest e2e/
+--scanium-mutations`).
 """
 
 from __future__ import annotations
 
 from scanium_e2e.mutation import ALLOY_CONFIG, DASHBOARD, Kill, Patch, Variant, every
 
-# The suite's test ids (as JUnit names them), for the variants' expectations.
-UP = "e2e.test_scrape_health::test_up_is_1_in_the_store"
-ALLOY_TARGET = "e2e.test_scrape_health::test_alloy_reports_the_target_healthy"
-EXEMPT_METRICS = "e2e.test_scrape_health::test_exempt_paths_answer_plain_http[/metrics]"
-CHAT_REFUSED = "e2e.test_scrape_health::test_chat_over_plain_http_is_refused"
-ANSWERED = "e2e.test_requests::test_traffic_was_answered_as_planned"
-REQUESTS = "e2e.test_requests::test_request_counts_equal_the_ledger"
-CACHE_HIT = "e2e.test_requests::test_cache_hit_means_what_each_answer_said"
-HIT_RATE = "e2e.test_requests::test_cache_hit_rate_is_the_share_of_cache_hits"
-LATENCY = "e2e.test_latency::test_latency_count_equals_the_ledger"
-BUCKETS = "e2e.test_latency::test_latency_histogram_series_and_buckets"
-P95 = "e2e.test_latency::test_p95_latency_is_computable"
-LATENCY_PLACED = "e2e.test_latency::test_latency_observations_land_where_the_ledger_says"
-TOKEN_SUMS = "e2e.test_tokens::test_token_sums_equal_the_ledger"
-TOKEN_COUNTS = "e2e.test_tokens::test_token_observations_equal_the_ledger"
-TOKEN_JOURNAL = "e2e.test_tokens::test_token_sums_equal_what_the_llm_reported"
-TOKEN_BUCKETS = "e2e.test_tokens::test_token_observations_land_in_the_contract_buckets"
-ERRORS = "e2e.test_errors::test_errors_total_counts_each_injected_fault"
-ERROR_LABELS = "e2e.test_errors::test_error_labels_name_each_injected_fault"
-LABEL_LEAKS = "e2e.test_no_secrets::test_no_secret_in_store_labels"
-METRICS_LEAKS = "e2e.test_no_secrets::test_no_secret_in_backend_metrics"
-BACKEND_LOG_LEAKS = "e2e.test_no_secrets::test_no_secret_in_logs[backend]"
-SERIES_BUDGET = "e2e.test_no_secrets::test_series_budget_per_metric"
-ALLOY_LOG_LEAKS = "e2e.test_no_secrets::test_no_secret_in_logs[alloy]"
-TLS_PROXY = "e2e.test_scrape_health::test_chat_behind_tls_proxy_passes_enforcement"
+# The suite's checks (the registry's names), for the variants' expectations.
+UP = "up-is-1"
+ALLOY_TARGET = "alloy-target-healthy"
+EXEMPT_METRICS = "exempt-paths-plain-http[/metrics]"
+CHAT_REFUSED = "chat-refused-over-plain-http"
+ANSWERED = "answered-as-planned"
+REQUESTS = "request-counts"
+CACHE_HIT = "cache-hit-split"
+HIT_RATE = "cache-hit-rate"
+LATENCY = "latency-count"
+BUCKETS = "latency-buckets"
+P95 = "p95-computable"
+LATENCY_PLACED = "latency-placed"
+TOKEN_SUMS = "token-sums"
+TOKEN_COUNTS = "token-counts"
+TOKEN_JOURNAL = "token-sums-as-reported"
+TOKEN_BUCKETS = "token-buckets"
+ERRORS = "error-counts"
+ERROR_LABELS = "error-labels"
+LABEL_LEAKS = "no-secret-in-store-labels"
+METRICS_LEAKS = "no-secret-in-metrics"
+BACKEND_LOG_LEAKS = "no-secret-in-logs[backend]"
+SERIES_BUDGET = "series-budget"
+ALLOY_LOG_LEAKS = "no-secret-in-logs[alloy]"
+TLS_PROXY = "chat-behind-tls-proxy"
 # The OTLP road (e2e/test_otlp.py).
-OTLP_CALLS = "e2e.test_otlp::test_llm_calls_equal_the_ledger"
-OTLP_DURATIONS = "e2e.test_otlp::test_llm_call_durations_are_counted_in_the_contract_buckets"
-OTLP_TOKENS = "e2e.test_otlp::test_llm_tokens_equal_the_ledger"
-RATE_LIMIT_GAUGES = "e2e.test_otlp::test_rate_limit_gauges_show_the_latest_headers"
-SPAN_CALLS = "e2e.test_otlp::test_span_calls_equal_the_ledger"
-SPAN_DURATIONS = "e2e.test_otlp::test_span_durations_are_counted_in_the_contract_buckets"
+OTLP_CALLS = "otlp-llm-calls"
+OTLP_DURATIONS = "otlp-llm-durations"
+OTLP_TOKENS = "otlp-llm-tokens"
+RATE_LIMIT_GAUGES = "otlp-rate-limit-gauges"
+SPAN_CALLS = "otlp-span-calls"
+SPAN_DURATIONS = "otlp-span-durations"
 # The HTTP layer against the ledger (e2e/test_http.py).
-HTTP_REQUESTS = "e2e.test_http::test_http_requests_equal_the_ledger"
-HTTP_DURATIONS = "e2e.test_http::test_http_durations_equal_the_ledger"
+HTTP_REQUESTS = "http-requests"
+HTTP_DURATIONS = "http-durations"
 HTTP_COUNTS = (HTTP_REQUESTS, HTTP_DURATIONS)
 
 
 def labels(family: str) -> str:
-    """The test id of one family's label-set test."""
-    return f"e2e.test_labels::test_series_carry_exactly_the_contract_labels[{family}]"
+    """The check of one family's label set."""
+    return f"series-labels[{family}]"
 
 
 def values(label: str) -> str:
-    """The test id of one label's vocabulary test (`unlisted`: labels without one)."""
-    return f"e2e.test_labels::test_label_values_come_from_their_vocabulary[{label}]"
+    """The check of one label's vocabulary (`unlisted`: labels without one)."""
+    return f"label-values[{label}]"
 
 
 # The contract's families and labels (fixtures/contract.json): their tests read the store.
@@ -69,13 +71,13 @@ VOCABULARY = (
 
 
 def otlp_labels(family: str) -> str:
-    """The test id of one OTLP family's label-set test."""
-    return f"e2e.test_otlp::test_otlp_series_carry_exactly_the_contract_labels[{family}]"
+    """The check of one OTLP family's label set."""
+    return f"otlp-series-labels[{family}]"
 
 
 def otlp_values(label: str) -> str:
-    """The test id of one OTLP label's vocabulary test (`unlisted`: labels without one)."""
-    return f"e2e.test_otlp::test_otlp_label_values_come_from_their_vocabulary[{label}]"
+    """The check of one OTLP label's vocabulary (`unlisted`: labels without one)."""
+    return f"otlp-label-values[{label}]"
 
 
 # The contract's OTLP families (and target_info) and the labels they declare.
@@ -90,13 +92,13 @@ OTLP_VOCABULARY = (
 
 
 def exempt(path: str) -> str:
-    """The test id of one plain-HTTP path's test."""
-    return f"e2e.test_scrape_health::test_exempt_paths_answer_plain_http[{path}]"
+    """The check of one plain-HTTP path."""
+    return f"exempt-paths-plain-http[{path}]"
 
 
 def panel(key: str) -> str:
-    """The test id of one dashboard panel's test (`<id>-<title>`)."""
-    return f"e2e.test_dashboards::test_panel_has_data[{key}]"
+    """The check of one dashboard panel (`<id>-<title>`)."""
+    return f"panel-has-data[{key}]"
 
 
 PANELS_ALL = tuple(
@@ -919,7 +921,7 @@ DEVIATIONS: tuple[Variant, ...] = (
 
 # Suite tests that no variant of a stack can kill, and why.
 UNMUTABLE = {
-    "e2e.test_dashboards::test_fixture_dashboard_has_the_seed_panels": "reads the fixture "
+    "fixture-dashboard-seed-panels": "reads the fixture "
     "dashboard file, not the stack: no stack variant can change it",
     exempt("/health"): "the stack's readiness probe reads /health over plain HTTP: a "
     "variant without it never becomes ready, so the suite never runs",

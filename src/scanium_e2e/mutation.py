@@ -34,6 +34,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from scanium_e2e.checks.registry import resolve
 from scanium_e2e.errors import ConfigurationError
 from scanium_e2e.findings import Kind
 from scanium_e2e.secrets import Masker
@@ -103,18 +104,28 @@ class Catalog:
 
 
 def load_catalog(path: Path = CATALOG_FILE) -> Catalog:
-    """Read the catalog module (HARNESS, DEVIATIONS, UNMUTABLE) from `path`."""
+    """Read the catalog module (HARNESS, DEVIATIONS, UNMUTABLE) from `path`; the checks it
+    names become test ids (checks.registry), and a name no check has is bad input."""
     spec = importlib.util.spec_from_file_location("scanium_e2e_mutation_catalog", path)
     if spec is None or spec.loader is None or not path.is_file():
         raise ConfigurationError(f"mutation catalog {path} not found (a checkout's e2e/).")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return Catalog(
-        harness=tuple(module.HARNESS),
-        deviations=tuple(module.DEVIATIONS),
-        unmutable=dict(module.UNMUTABLE),
-        path=path,
-    )
+    try:
+        return Catalog(
+            harness=tuple(_by_test_id(variant) for variant in module.HARNESS),
+            deviations=tuple(_by_test_id(variant) for variant in module.DEVIATIONS),
+            unmutable={resolve(ref): reason for ref, reason in module.UNMUTABLE.items()},
+            path=path,
+        )
+    except KeyError as exc:
+        raise ConfigurationError(f"mutation catalog {path}: {exc.args[0]}.") from None
+
+
+def _by_test_id(variant: Variant) -> Variant:
+    """The variant with its kills keyed by test id (the catalog names checks)."""
+    kills = {resolve(ref): kill for ref, kill in variant.kills.items()}
+    return dataclasses.replace(variant, kills=kills)
 
 
 def parse_shard(text: str) -> tuple[int, int]:

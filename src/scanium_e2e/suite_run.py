@@ -66,7 +66,8 @@ class Outcome:
     output: str
     failed: dict[str, str]
     xfailed: dict[str, str]
-    skipped: list[str]
+    # skipped test id -> its reason
+    skipped: dict[str, str]
     seconds: float
     texts: dict[str, str]
     passed: list[str] = field(default_factory=list)
@@ -113,7 +114,7 @@ def read_junit(path: Path, code: int, output: str, seconds: float) -> Outcome:
     failed: dict[str, str] = {}
     texts: dict[str, str] = {}
     xfailed: dict[str, str] = {}
-    skipped: list[str] = []
+    skipped: dict[str, str] = {}
     passed: list[str] = []
     findings: dict[str, tuple[FindingRef, ...]] = {}
     messages: dict[str, str] = {}
@@ -136,7 +137,7 @@ def read_junit(path: Path, code: int, output: str, seconds: float) -> Outcome:
                 if element.get("type") == "pytest.xfail":
                     xfailed[test_id] = message
                 else:
-                    skipped.append(message)
+                    skipped[test_id] = message
             if not bad and not skips:
                 passed.append(test_id)
     return Outcome(

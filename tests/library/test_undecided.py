@@ -68,7 +68,7 @@ def test_the_harness_names_the_tests_whose_wait_reached_its_deadline() -> None:
         output="",
         failed={"t1": "undecided after 60 s: …", "t2": "count short"},
         xfailed={},
-        skipped=[],
+        skipped={},
         seconds=70.0,
         texts={},
         findings={

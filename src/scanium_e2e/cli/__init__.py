@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any, TextIO
@@ -38,7 +39,7 @@ __all__ = [
     "main",
 ]
 
-COMMANDS = ("run", "provision", "traffic", "dashboards", "selftest", "alerts")
+COMMANDS = ("run", "provision", "checks", "traffic", "dashboards", "selftest", "alerts")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -94,3 +95,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         except KeyboardInterrupt:
             print(f"scanium-e2e {args.command}: interrupted", file=sys.stderr)
             return EXIT_INTERRUPTED
+        except BrokenPipeError:
+            # The reader went away (`| head`): nothing more to say, and no traceback.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return EXIT_OK
