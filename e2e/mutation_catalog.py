@@ -168,6 +168,8 @@ MISCOUNTED_HITS: Kill = (5, "cache-hits-miscounted")
 OUTSIDE_VOCABULARY: Kill = (1, "value-outside-vocabulary")
 # A count grouped by a label the closed world finds defective says it depends on that.
 DEPENDS_ON_LABELS: Kill = (None, "depends-on")
+# A split read from a counter that went down during the traffic says it depends on that.
+DEPENDS_ON_RESET: Kill = (None, "depends-on")
 NEVER_SEEN: Kill = (None, "metric-never-seen")
 LEAKED: Kill = (None, "secret-leaked")
 VARIANTS: tuple[Variant, ...] = (
@@ -317,7 +319,7 @@ VARIANTS: tuple[Variant, ...] = (
         failure_class="accounting",
         breaks="the requests counter is re-created during the traffic (as a restart would): "
         "the store shows it going down",
-        kills={REQUESTS: (5, "count-short")},
+        kills={REQUESTS: (5, "count-short"), CACHE_HIT: DEPENDS_ON_RESET},
         backend_patches=(
             Patch(
                 "metrics.py",

@@ -211,7 +211,9 @@ def test_variant_is_killed_precisely(
     result = results[variant.name]
     record_property("verdict", result.verdict)
     record_property("seconds", round(result.seconds, 1))
-    assert result.verdict == KILLED, table([result.as_dict()], [], CATALOG.unmutable)
+    assert result.verdict == KILLED, (
+        f"{result.sentence()}\n{table([result.as_dict()], [], CATALOG.unmutable)}"
+    )
 
 
 def test_no_wait_of_any_variant_reaches_its_deadline(results: dict[str, VariantResult]) -> None:

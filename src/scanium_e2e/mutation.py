@@ -228,6 +228,29 @@ class VariantResult:
             return SURVIVED
         return IMPRECISE if self.collateral else KILLED
 
+    def sentence(self) -> str:
+        """What happened to the variant, in one sentence that names the first reason it is
+        not killed precisely (the failure's first line; the table follows it)."""
+        name = f"variant `{self.variant.name}` ({self.variant.breaks})"
+        if "pytest" in self.missed:
+            return f"{name} survived: the suite's run ended with {self.missed['pytest'][:200]}"
+        if self.missed:
+            test_id, seen = next(iter(sorted(self.missed.items())))
+            more = f" (and {len(self.missed) - 1} more)" if len(self.missed) > 1 else ""
+            seen = "was not run" if seen == "not run" else seen
+            return f"{name} survived: {test_id} was expected to fail; it {seen[:200]}{more}"
+        if self.outcome.code != 1:
+            return f"{name} survived: the suite exited {self.outcome.code}, not 1"
+        if self.collateral:
+            test_id = self.collateral[0]
+            more = f" (and {len(self.collateral) - 1} more)" if len(self.collateral) > 1 else ""
+            first = (self.outcome.failed[test_id].splitlines() or [""])[0]
+            return (
+                f"{name} is killed, but {test_id} failed too, outside its expected set"
+                f"{more}: {first[:200]}"
+            )
+        return f"{name} is killed precisely"
+
     @property
     def failed(self) -> list[str]:
         """Every test id that failed in the variant's run."""

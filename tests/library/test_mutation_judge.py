@@ -75,6 +75,20 @@ def test_the_right_test_failing_for_another_reason_is_a_survivor(tmp_path: Path)
     assert "(2, 'wrong-job')" in result.missed[A]
 
 
+def test_a_result_s_first_line_is_a_sentence_naming_why_it_is_not_a_precise_kill(
+    tmp_path: Path,
+) -> None:
+    junit = _junit(tmp_path, _case(A, "boom", HTTP_403), _case(B, "also\nmore"))
+    imprecise = judge(VARIANT, read_junit(junit, 1, "", 1.0), 1.0)
+    assert imprecise.sentence() == (
+        f"variant `v` (b) is killed, but {B} failed too, outside its expected set: also"
+    )
+    survived = judge(VARIANT, read_junit(_junit(tmp_path, _case(A), _case(B)), 0, "", 1.0), 1.0)
+    assert survived.sentence() == (f"variant `v` (b) survived: {A} was expected to fail; it passed")
+    killed = judge(VARIANT, read_junit(_junit(tmp_path, _case(A, "boom", HTTP_403)), 1, "", 1.0), 1)
+    assert killed.sentence() == "variant `v` (b) is killed precisely"
+
+
 def test_a_failure_without_findings_is_a_survivor(tmp_path: Path) -> None:
     result = judge(VARIANT, read_junit(_junit(tmp_path, _case(A, "assert")), 1, "", 1.0), 1)
     assert result.verdict == SURVIVED and "none" in result.missed[A]

@@ -9,7 +9,9 @@ this one. The gauge is judged against the ledger, not against the counter, so ca
 mislabelled in the counter fail only the split, and a gauge never updated only the gauge.
 
 Both are final once the store holds samples scraped after the traffic ended: nothing
-moves them afterwards.
+moves them afterwards. A split read from a counter that went down during the traffic (a
+reset) cannot be judged: the check says it depends on the reset, which the request counts
+check names.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from scanium_e2e.checks.counts import (
     describe_counts,
     raise_if_never_arrives,
     read_counts,
+    resets_since,
     scraped_after,
     sum_by,
 )
@@ -76,6 +79,22 @@ def wait_for_cache_split(pipeline: Pipeline, run: TrafficRun) -> Counts:
         increase = {key: value - base.get(key, 0.0) for key, value in now.items()}
         return {key: value for key, value in increase.items() if value}
 
+    def raise_if_reset(at: datetime) -> None:
+        # The split is read from the counter's values: one that went down during the
+        # traffic lost what it had counted, whatever the labels say (one defect, which the
+        # request counts check names; this one depends on it).
+        resets = resets_since(pipeline, metric, run.ledger.started_at, at)
+        if resets:
+            times = f"{resets} time{'s' if resets != 1 else ''}"
+            reset = Finding(
+                Kind.DEPENDS_ON,
+                subject=f"the values of `{metric}`",
+                detail=f"went down {times} since the traffic began (a reset: the backend "
+                "restarted or re-created the counter, as the request counts check says), so "
+                "a split read from them lacks what was counted before",
+            )
+            raise HardError(reset.render(), reset)
+
     def probe() -> tuple[Counts, bool]:
         at = utc_now()  # the split and its finality read at one moment
         increase = read_increase(at)
@@ -86,6 +105,7 @@ def wait_for_cache_split(pipeline: Pipeline, run: TrafficRun) -> Counts:
         if final:
             # Re-read: samples stamped before `at` may have arrived since the first read.
             increase = read_increase(at)
+            raise_if_reset(at)
         if not judged(increase) and scraped_after(pipeline, metric, settled_at, at):
             # Counters only grow: on a scrape holding the last answers, a split that is not
             # the plan's will not become it (against a deployment too: its own requests,

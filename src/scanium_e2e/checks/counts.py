@@ -64,6 +64,17 @@ def sum_of_resets(pipeline: Pipeline, metric: str, window_s: int, matchers: str 
     return f"sum(resets({scoped(pipeline, metric, matchers)}[{window_s}s]))"
 
 
+def resets_since(
+    pipeline: Pipeline, metric: str, started: float, at: datetime, matchers: str = ""
+) -> int:
+    """How often this run's series of the counter `metric` went down between `started`
+    (epoch: the traffic began) and `at`, read by PromQL's `resets()` over that window."""
+    margin = 2 * max(1.0, pipeline.settings.scrape_interval_s)
+    window = max(1, math.ceil(at.timestamp() - started + margin))
+    result = pipeline.store.instant(sum_of_resets(pipeline, metric, window, matchers), at)
+    return int(result[0].value) if result else 0
+
+
 def read_counts(
     pipeline: Pipeline, query: str, by: tuple[str, ...], at: datetime | None = None
 ) -> Counts:
@@ -414,15 +425,9 @@ class CountWait:
         return increase
 
     def _resets(self, at: datetime) -> int:
-        """How often the counter went down since the traffic began (0: never, or no start
-        known), read by PromQL's `resets()` over that window."""
         if self.traffic_started is None:
             return 0
-        margin = 2 * max(1.0, self.pipeline.settings.scrape_interval_s)
-        window = max(1, math.ceil(at.timestamp() - self.traffic_started + margin))
-        query = sum_of_resets(self.pipeline, self.metric, window, self.matchers)
-        result = self.pipeline.store.instant(query, at)
-        return int(result[0].value) if result else 0
+        return resets_since(self.pipeline, self.metric, self.traffic_started, at, self.matchers)
 
     def _raise_if_never_arrives(self) -> None:
         try:
