@@ -9,10 +9,12 @@ import httpx
 import pytest
 from fake_pipeline import BACKEND_URL, FakeAlloy, FakeStore, fake_pipeline, string, target_json
 
-from scanium_e2e.checks.waits import pipeline_hard_error
+from scanium_e2e.checks.waits import pipeline_hard_error, poll_check
 from scanium_e2e.clients.alloy import RemoteWriteCounters, ScrapeTarget
+from scanium_e2e.errors import CheckFailed
 from scanium_e2e.findings import Finding, Kind
 from scanium_e2e.polling import HardError
+from scanium_e2e.verdict.causes import cause_of
 from scanium_e2e.verdict.diagnose import (
     HopReport,
     diagnose,
@@ -68,6 +70,29 @@ def test_a_failure_without_status_is_final_once_it_repeats_on_consecutive_scrape
         + r"\d+\.\d s, the scrape timeout is 1 s",
         str(raised.value),
     ), str(raised.value)
+
+
+def test_a_check_that_meets_the_repeated_failure_says_what_it_saw_of_it_first() -> None:
+    # The ladder's hop 2 names the same fault with less: the summary line and JUnit message
+    # (the failure's first finding) carry the consecutive scrapes and the timing.
+    alloy = FakeAlloy(arguments=[{"name": "scrape_timeout", "type": "attr", "value": string("1s")}])
+    pipeline = fake_pipeline(alloy=alloy)
+    alloy.targets = [target_json("down", TIMED_OUT, last_scrape="2026-11-26T10:00:05Z")]
+    pipeline_hard_error(pipeline)
+    alloy.targets = [target_json("down", TIMED_OUT, last_scrape="2026-11-26T10:00:06Z")]
+    with pytest.raises(CheckFailed) as raised:
+        poll_check(
+            pipeline,
+            lambda: pipeline_hard_error(pipeline),
+            lambda _: False,
+            what="up",
+            describe=str,
+            metric="up",
+        )
+    assert len(raised.value.findings) == 1, raised.value.findings
+    sentence = cause_of(raised.value).sentence
+    assert sentence.startswith("hop 2 (Alloy scrape): prometheus.scrape.backend: "), sentence
+    assert "on 2 consecutive scrapes" in sentence and "the scrape timeout is 1 s" in sentence
 
 
 def test_a_success_between_two_failures_starts_the_count_again() -> None:

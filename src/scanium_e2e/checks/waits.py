@@ -68,13 +68,16 @@ def fail_with_diagnosis(
     `road` (the scraped one, or OTLP).
 
     Its findings are the first broken hop's and `reason`, the hard error's own finding
-    (they differ when a later hop saw the consequence of an earlier one's fault).
+    (they differ when a later hop saw the consequence of an earlier one's fault). When both
+    name the same fault (hop, kind and subject), `reason` alone: it saw more of it (a scrape
+    failing on consecutive scrapes, and how long /metrics takes).
     """
     diagnosis = diagnosis_of(pipeline, metric, query, road, traffic_ended)
     findings: list[Finding] = []
     if diagnosis.first_broken is not None:
         findings.append(diagnosis.first_broken.finding)
-    if isinstance(reason, Finding) and reason not in findings:
+    if isinstance(reason, Finding):
+        findings = [f for f in findings if _fault(f) != _fault(reason)]
         findings.append(reason)
     rendered = pipeline.masker.mask(diagnosis.render(final=reason is not None))
     return CheckFailed(
@@ -82,6 +85,10 @@ def fail_with_diagnosis(
         tuple(findings),
         ladder=tuple(rendered.splitlines()),
     )
+
+
+def _fault(finding: Finding) -> tuple[int | None, str, str]:
+    return finding.hop, str(finding.kind), finding.subject
 
 
 def poll_check(
