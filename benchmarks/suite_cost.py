@@ -4,10 +4,11 @@
 
 Runs `pytest e2e/` in each checkout in turn (baseline, this one, baseline, ...), so load
 from outside falls on both alike, and prints each run's seconds (pytest's own figure), its
-outcome, and per checkout the min / median / max. A run that fails is printed as such and
-left out of the figures. The baseline is any checkout of this project, e.g. a worktree of
-the commit before the change (`git worktree add /tmp/base <commit>`); each runs its own
-code (`PYTHONPATH` points at its `src`) against the images provisioning built.
+outcome, and per checkout the min / median / max. A run that fails is printed as such, with
+its short summary's lines, and left out of the figures. The baseline is any checkout of
+this project, e.g. a worktree of the commit before the change (`git worktree add /tmp/base
+<commit>`); each runs its own code (`PYTHONPATH` points at its `src`) against the images
+provisioning built.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ _TALLY = re.compile(r"^(?P<tally>.*?) in (?P<seconds>[0-9.]+)s")
 
 def run_suite(checkout: Path) -> tuple[float, str, bool]:
     """One `pytest e2e/` in `checkout`: pytest's seconds (wall when it printed none), its
-    tally, and whether it passed."""
+    tally (with the short summary's lines when it failed), and whether it passed."""
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join(
@@ -59,9 +60,13 @@ def run_suite(checkout: Path) -> tuple[float, str, bool]:
         (m for line in reversed(done.stdout.splitlines()) if (m := _TALLY.match(line.strip()))),
         None,
     )
+    failures = [
+        line.strip() for line in done.stdout.splitlines() if line.startswith(("FAILED ", "ERROR "))
+    ]
+    why = "".join(f"\n    {line[:300]}" for line in failures)
     if last is None:
-        return wall, f"exit {done.returncode}", False
-    return float(last["seconds"]), last["tally"], done.returncode == 0
+        return wall, f"exit {done.returncode}{why}", False
+    return float(last["seconds"]), last["tally"] + why, done.returncode == 0
 
 
 def main() -> int:
