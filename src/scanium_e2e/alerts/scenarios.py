@@ -82,6 +82,9 @@ class StoreTarget:
     scrape_interval_s: float = 1.0
     timeout_s: float = 20.0
     poll_interval_s: float = 0.25
+    # The scrape job the rules read right after the traffic ("": the data is older). A
+    # rule evaluated by query waits for a scrape of it a scrape interval after `after`.
+    scrape_job: str = ""
     _grafana: dict[tuple[str, str, str, int], tuple[float, RuleState]] = field(
         default_factory=dict, repr=False
     )
@@ -97,6 +100,8 @@ class StoreTarget:
         """Every rule's state, from evaluations after `after`. Grafana rules are evaluated
         (a few threads) while the ruler's next evaluation is awaited: neither waits on the
         other."""
+        if rules.grafana or (self.ruler is None and rules.prometheus):
+            self._wait_for_scrape_after(after)
         evaluation = Evaluation(self.client, inputs.datasources, self.scrape_interval_s)
         with ThreadPoolExecutor(max_workers=4, thread_name_prefix="grafana-rule") as pool:
             grafana = [
@@ -123,6 +128,30 @@ class StoreTarget:
             else:
                 states = query_states(self.client, rules.prometheus)
             return states + [future.result() for future in grafana]
+
+    def _wait_for_scrape_after(self, after: datetime) -> None:
+        """An expression evaluated by query (no ruler's evaluation to wait for) is final
+        once the store holds a scrape of `scrape_job` stamped a scrape interval after
+        `after`: every series that existed then has a sample after it too, so a rate() over
+        series the traffic created has the two samples it needs (seen: judged on the first
+        scrape after the traffic, a recording rule over rate() recorded nothing)."""
+        if not self.scrape_job:
+            return
+        due = after.timestamp() + self.scrape_interval_s
+        query = f'max(timestamp(up{{job="{self.scrape_job}"}}))'
+        poll(
+            lambda: self.client.instant(query),
+            lambda samples: bool(samples) and samples[0].value >= due,
+            what=f"a scrape of job {self.scrape_job} stamped {self.scrape_interval_s:g} s after "
+            f"the traffic was counted, in the {self.name} store",
+            timeout_s=self.timeout_s,
+            interval_s=self.poll_interval_s,
+            describe=lambda samples: (
+                f"latest scrape {samples[0].value - due:+.1f} s from it"
+                if samples
+                else "no scrape of it"
+            ),
+        )
 
     def _grafana_state(
         self, rule: GrafanaRule, evaluation: Evaluation, after: datetime

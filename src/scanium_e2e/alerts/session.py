@@ -76,7 +76,9 @@ class IncidentOutcome:
     deliveries: list[Delivery] = field(default_factory=list)
 
 
-def _target(settings: Settings, stack: Stack, name: str, *, ruler: bool) -> StoreTarget:
+def _target(
+    settings: Settings, stack: Stack, name: str, *, ruler: bool, scrape_job: str = ""
+) -> StoreTarget:
     url = stack.endpoints.mimir_url
     client = StoreClient(
         url, prefix=settings.mimir_prefix, tenant=settings.tenant, name=settings.store_kind.product
@@ -95,6 +97,7 @@ def _target(settings: Settings, stack: Stack, name: str, *, ruler: bool) -> Stor
         scrape_interval_s=settings.scrape_interval_s,
         timeout_s=max(settings.data_timeout_s / 3, 10.0),
         poll_interval_s=settings.poll_interval_s,
+        scrape_job=scrape_job,
     )
 
 
@@ -136,7 +139,10 @@ class AlertSession:
     def start_healthy(self, stack: Stack) -> None:
         """Load the rules (and the noisy proof) into the session stack's ruler."""
         began = time.monotonic()
-        self.healthy = _target(self.settings, stack, "healthy", ruler=self.local)
+        # Judged right after the traffic: an evaluation by query waits for a later scrape.
+        self.healthy = _target(
+            self.settings, stack, "healthy", ruler=self.local, scrape_job=self.contract.scrape.job
+        )
         self.healthy.load(self.inputs.rules, RULES)
         if self.local:
             self.healthy.load(self.proofs[PROOF_NOISY].rules, PROOF_NOISY)
