@@ -83,8 +83,10 @@ class StoreTarget:
     timeout_s: float = 20.0
     poll_interval_s: float = 0.25
     # The scrape job the rules read right after the traffic ("": the data is older). A
-    # rule evaluated by query waits for a scrape of it a scrape interval after `after`.
+    # rule evaluated by query waits for a scrape of it a scrape interval after the traffic
+    # ended (epoch; None: after `after`).
     scrape_job: str = ""
+    traffic_ended: float | None = None
     _grafana: dict[tuple[str, str, str, int], tuple[float, RuleState]] = field(
         default_factory=dict, repr=False
     )
@@ -131,19 +133,20 @@ class StoreTarget:
 
     def _wait_for_scrape_after(self, after: datetime) -> None:
         """An expression evaluated by query (no ruler's evaluation to wait for) is final
-        once the store holds a scrape of `scrape_job` stamped a scrape interval after
-        `after`: every series that existed then has a sample after it too, so a rate() over
-        series the traffic created has the two samples it needs (seen: judged on the first
-        scrape after the traffic, a recording rule over rate() recorded nothing)."""
+        once the store holds a scrape of `scrape_job` stamped a scrape interval after the
+        traffic ended: a series the traffic created then has two samples, the scrape that
+        first held it and that one, as a rate() needs (seen: judged on the first scrape
+        after the traffic, a recording rule over rate() recorded nothing)."""
         if not self.scrape_job:
             return
-        due = after.timestamp() + self.scrape_interval_s
+        ended = self.traffic_ended if self.traffic_ended is not None else after.timestamp()
+        due = ended + self.scrape_interval_s
         query = f'max(timestamp(up{{job="{self.scrape_job}"}}))'
         poll(
             lambda: self.client.instant(query),
             lambda samples: bool(samples) and samples[0].value >= due,
             what=f"a scrape of job {self.scrape_job} stamped {self.scrape_interval_s:g} s after "
-            f"the traffic was counted, in the {self.name} store",
+            f"the traffic, in the {self.name} store",
             timeout_s=self.timeout_s,
             interval_s=self.poll_interval_s,
             describe=lambda samples: (

@@ -156,6 +156,8 @@ class AlertSession:
         began = time.monotonic()
         after = datetime.now(UTC)
         run = None if ledger is None else RunLatency.of(ledger, self.contract)
+        if ledger is not None:
+            self.healthy = replace(self.healthy, traffic_ended=ledger.finished_at)
         found = {
             RULES: judge_healthy_on(
                 self.healthy,
