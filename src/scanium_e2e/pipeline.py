@@ -274,7 +274,15 @@ class Pipeline:
 
     def prefetch_backend_metrics(self) -> None:
         """Start reading /metrics in the background (a scrape just failed without an HTTP
-        status: the diagnosis will time /metrics once the failure repeats)."""
+        status: the diagnosis will time /metrics once the failure repeats), unless a reading
+        is under way or recent."""
+        max_age = READING_SCRAPES * max(1.0, self.settings.scrape_interval_s)
+        with self._metrics_lock:
+            newest = self.memo.get("metrics_reading")
+            if isinstance(newest, _PendingReading) or (
+                isinstance(newest, MetricsReading) and time.monotonic() - newest.at < max_age
+            ):
+                return
         threading.Thread(
             target=self.recent_backend_metrics, name="metrics-prefetch", daemon=True
         ).start()

@@ -43,3 +43,13 @@ def test_a_decision_after_a_moment_takes_a_reading_begun_after_it() -> None:
     # That newer reading serves later sentences and decisions alike.
     assert pipeline.recent_backend_metrics() is after
     assert pipeline.recent_backend_metrics(not_before=traffic_ended) is after
+
+
+def test_a_prefetch_starts_no_second_read_while_one_is_recent_or_under_way() -> None:
+    pipeline, reads = pipeline_counting_reads()
+    pipeline.prefetch_backend_metrics()
+    # The diagnosis awaits the read under way rather than starting its own.
+    reading = pipeline.recent_backend_metrics()
+    for _ in range(5):  # every poll of a failing scrape asks again
+        pipeline.prefetch_backend_metrics()
+    assert len(reads) == 1 and pipeline.recent_backend_metrics() is reading

@@ -43,8 +43,13 @@ def no_secrets_in_labels(pipeline: Pipeline, run: TrafficRun, series: list[dict[
 
 
 def no_secrets_in_metrics_text(pipeline: Pipeline, run: TrafficRun) -> None:
-    """No canary, key or secret-shaped text in any line of the backend's /metrics."""
-    response = pipeline.backend_metrics()
+    """No canary, key or secret-shaped text in any line of the backend's /metrics, read
+    after the traffic ended (a reading the diagnosis began since then serves: a slow
+    /metrics is read once)."""
+    reading = pipeline.recent_backend_metrics(not_before=run.ledger.finished_at)
+    response = reading.response
+    if response is None:
+        raise fail_with_diagnosis(pipeline, f"backend /metrics could not be read: {reading.error}")
     if response.status_code != 200:
         raise fail_with_diagnosis(pipeline, f"backend /metrics answered {response.status_code}")
     found = leaks.scan_lines("backend /metrics", response.text, planted_secrets(pipeline, run))

@@ -189,8 +189,15 @@ def pipeline_hard_error(pipeline: Pipeline, targets: list[ScrapeTarget] | None =
     since = pipeline.started_at.timestamp()
     for target in targets:
         began = target.last_scrape_at
-        if began is None or began < since:
-            continue  # before this run's checks began (the backend may have been starting)
+        if began is None:
+            continue
+        if began < since:
+            # Before this run's checks began (the backend may have been starting): not
+            # counted, but a failure there starts timing /metrics, which the diagnosis
+            # reports if the failure repeats after they began.
+            if not target.up:
+                pipeline.prefetch_backend_metrics()
+            continue
         scrapes = pipeline.scrape_watch.note(began, "" if target.up else target.last_error)
         if scrapes == 1 and REPEATED_SCRAPES > 1:
             # The diagnosis times /metrics if the failure repeats: start reading it now.

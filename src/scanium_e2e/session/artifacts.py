@@ -6,8 +6,6 @@ import json
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import httpx
-
 from scanium_e2e.dashboards import DashboardResult, dashboard_record
 from scanium_e2e.pipeline import Pipeline
 from scanium_e2e.verdict.diagnose import component_json, diagnose
@@ -61,9 +59,10 @@ def write_artifacts(pipeline: Pipeline) -> Path:
 
 
 def _metrics_snapshot(pipeline: Pipeline) -> str:
-    """The backend's /metrics as the artifacts keep it (its status line first)."""
-    try:
-        response = pipeline.backend_metrics()
-    except httpx.HTTPError as exc:
-        return f"# GET /metrics failed: {exc}"
+    """The backend's /metrics as the artifacts keep it (its status line first): the reading
+    the diagnosis beside it judges (read once, or taken in the last scrape intervals)."""
+    reading = pipeline.recent_backend_metrics()
+    response = reading.response
+    if response is None:
+        return f"# GET /metrics failed: {reading.error}"
     return f"# HTTP {response.status_code}\n{response.text}"
