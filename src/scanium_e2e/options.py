@@ -141,13 +141,13 @@ OPTIONS: tuple[Option, ...] = (
     Option("", None, "--mutations", "switch", "off",
            "also run the mutation harness (one stack per broken variant; slow)"),
     Option("", None, "--shard", "text", "all variants",
-           "with --mutations, run only the K-th of N deterministic shares of the mutation "
+           "with --scanium-mutations, run only the K-th of N deterministic shares of the mutation "
            "variants (a CI matrix spreads the harness over N runners)", metavar="K/N"),
     Option("", None, "--fail-on-skip", "switch",
            "off (CI sets it: a green run must mean the stack ran)",
            "count a skipped test as failed (CI: a green run must mean the stack ran)"),
     Option("project_name", "PROJECT", None, "text", "`scanium-e2e-<run id>`",
-           "the compose project of the stack (`--stack=attach`: the one to attach to)"),
+           "the compose project of the stack (`--scanium-stack=attach`: the one to attach to)"),
     Option("images.mimir", "MIMIR_IMAGE", None, "text", "`grafana/mimir:2.12.0`",
            "the Mimir image (the store setting picks the Mimir or the Cortex image)"),
     Option("images.cortex", "CORTEX_IMAGE", None, "text", "`scanium-e2e/cortex:v1.21.1`",

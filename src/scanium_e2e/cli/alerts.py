@@ -73,7 +73,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         type=Path,
         default=[],
         metavar="PATH",
-        help="rule files or folders (as `pytest e2e/ --alert-rules`; with the PATHs)",
+        help="rule files or folders (as `pytest e2e/ --scanium-alert-rules`; with the PATHs)",
     )
     parser.add_argument(
         "--mimir-url", default=None, help="the store to read, e.g. http://127.0.0.1:9009"

@@ -31,8 +31,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "selftest",
         help="run the suite against deliberately broken stacks (mutation harness)",
         description="Each variant breaks one thing; the real suite runs against it "
-        "(`pytest e2e/ --stack=attach`) and must fail exactly the variant's expected tests, "
-        "each with its expected hop and kind. Exit 0 only when every variant is killed "
+        "(`pytest e2e/ --scanium-stack=attach`) and must fail exactly the variant's expected "
+        "tests, each with its expected hop and kind. Exit 0 only when every variant is killed "
         "precisely. The variants are those of e2e/mutation_catalog.py.",
     )
     parser.add_argument(
