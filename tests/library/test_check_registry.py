@@ -4,30 +4,20 @@ one has its test, and the rest of the suite refers to them by name."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import pytest
+from suite_ids import collected_ids
 
 from scanium_e2e.checks.registry import CHECKS, LOCAL_ONLY, Need, check_of, resolve
 from scanium_e2e.cli import main
-from scanium_e2e.settings import REPO_ROOT
 
 
-def collected() -> set[str]:
+def collected() -> frozenset[str]:
     """Every test of the suite as JUnit names it, every option that adds tests given."""
-    done = subprocess.run(
-        [sys.executable, "-m", "pytest", "e2e/", "--collect-only", "-q", "-p", "no:cacheprovider",
-         "--scanium-mutations", "--scanium-alertmanager-config",
-         "fixtures/alerts/alertmanager.yml"],
-        cwd=REPO_ROOT, capture_output=True, text=True, timeout=120, check=False,
+    ids: frozenset[str] = collected_ids(
+        "e2e/", "--scanium-mutations", "--scanium-alertmanager-config",
+        "fixtures/alerts/alertmanager.yml",
     )  # fmt: skip
-    ids = set()
-    for line in done.stdout.splitlines():
-        path, sep, name = line.partition(".py::")
-        if sep:
-            ids.add(f"{path.replace('/', '.')}::{name}")
-    assert ids, done.stdout[-2000:] + done.stderr[-2000:]
     return ids
 
 

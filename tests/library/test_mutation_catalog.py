@@ -5,12 +5,10 @@ every patch still applies to the fixture source, and shards and merges are exact
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-from functools import cache
 from pathlib import Path
 
 import pytest
+from suite_ids import collected_ids
 
 from scanium_e2e.contract import FAILURE_CLASSES
 from scanium_e2e.errors import ConfigurationError
@@ -27,28 +25,15 @@ from scanium_e2e.mutation import (
     shard,
     table,
 )
-from scanium_e2e.settings import REPO_ROOT
 from scanium_e2e.suite_run import SUITE_FILES
 
 CATALOG = load_catalog()
 
 
-@cache
 def collected() -> frozenset[str]:
-    """The suite's test ids as JUnit names them (`e2e.test_x::test_y[param]`), collected by
-    pytest itself (no stack starts at collection)."""
-    done = subprocess.run(
-        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider",
-         *SUITE_FILES],
-        cwd=REPO_ROOT, capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
-    ids = set()
-    for line in done.stdout.splitlines():
-        path, sep, name = line.partition(".py::")
-        if sep:
-            ids.add(f"{path.replace('/', '.')}::{name}")
-    assert ids, done.stdout[-2000:] + done.stderr[-2000:]
-    return frozenset(ids)
+    """The suite's test ids as the harness's runs collect them (`SUITE_FILES`)."""
+    ids: frozenset[str] = collected_ids(*SUITE_FILES)
+    return ids
 
 
 def test_every_expected_test_id_is_collected_from_the_suite() -> None:
