@@ -16,11 +16,11 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 
@@ -52,6 +52,8 @@ from scanium_e2e.verdict.summary import (
 )
 from scanium_e2e.verdict.writers import append_markdown, write_json
 
+T = TypeVar("T")
+
 MASKER_KEY = pytest.StashKey[Masker]()
 # The JUnit report's testsuite property holding the rate limits the traffic met (JSON).
 RATE_LIMITS_PROPERTY = "scanium-e2e.rate-limits"
@@ -59,13 +61,17 @@ RATE_LIMITS_PROPERTY = "scanium-e2e.rate-limits"
 COVERAGE_PROPERTY = "scanium-e2e.alert-coverage"
 
 
+def _stashed(config: pytest.Config, key: pytest.StashKey[T], make: Callable[[], T]) -> T:
+    """The session's one value under `key`, made on first use."""
+    value = config.stash.get(key, None)
+    if value is None:
+        value = config.stash[key] = make()
+    return value
+
+
 def session_masker(config: pytest.Config) -> Masker:
     """The one Masker of this pytest session; fixtures add the secrets they create."""
-    masker = config.stash.get(MASKER_KEY, None)
-    if masker is None:
-        masker = Masker()
-        config.stash[MASKER_KEY] = masker
-    return masker
+    return _stashed(config, MASKER_KEY, Masker)
 
 
 @dataclass
@@ -93,11 +99,7 @@ SESSION_KEY = pytest.StashKey[_Session]()
 
 
 def _session(config: pytest.Config) -> _Session:
-    gathered = config.stash.get(SESSION_KEY, None)
-    if gathered is None:
-        gathered = _Session()
-        config.stash[SESSION_KEY] = gathered
-    return gathered
+    return _stashed(config, SESSION_KEY, _Session)
 
 
 def _masked(cause: Cause, masker: Masker) -> Cause:
