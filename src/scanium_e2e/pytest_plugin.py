@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from scanium_e2e.options import FLAG_PREFIX, OPTIONS, add_pytest_options
-from scanium_e2e.resources import suite_dirs
+from scanium_e2e.resources import INSTALLED, suite_dirs
 from scanium_e2e.settings import apply_provisioned_runtime
 
 SUITE_PLUGIN = "scanium_e2e.suite_plugin"
@@ -59,6 +59,10 @@ def wanted(config: pytest.Config) -> bool:
     return False
 
 
-def _overlaps(path: Path, suite: Path) -> bool:
-    """`path` is the suite, inside it, or a folder that holds it."""
-    return path == suite or suite in path.parents or path in suite.parents
+def _overlaps(path: Path, suite: Path, installed: bool = INSTALLED) -> bool:
+    """`path` is the suite, inside it, or (in a checkout) a folder that holds it. An
+    installed suite lies in site-packages, which pytest never collects from a folder above
+    it: a project whose virtualenv sits inside it (`.venv/`) is not running the suite."""
+    if path == suite or suite in path.parents:
+        return True
+    return not installed and path in suite.parents

@@ -17,6 +17,7 @@ from scanium_e2e.options import (
     overrides_from,
     values_from_env,
 )
+from scanium_e2e.pytest_plugin import _overlaps
 from scanium_e2e.settings import REPO_ROOT, Settings
 
 
@@ -122,3 +123,15 @@ def test_the_plugin_is_registered_through_a_pytest11_entry_point() -> None:
     assert points == {"scanium_e2e.pytest_plugin": "scanium_e2e.pytest_plugin"}
     plugin = importlib.import_module(points["scanium_e2e.pytest_plugin"])
     assert callable(plugin.pytest_addoption)
+
+
+def test_a_folder_holding_the_suite_runs_it_only_in_a_checkout(tmp_path: Path) -> None:
+    # Installed, the suite lies in a virtualenv's site-packages: a project holding its
+    # `.venv/` is not running the suite (pytest never collects it from there).
+    suite = tmp_path / ".venv" / "lib" / "site-packages" / "scanium_e2e" / "_root" / "e2e"
+    assert not _overlaps(tmp_path, suite, installed=True)
+    assert _overlaps(suite / "test_requests.py", suite, installed=True)
+    assert _overlaps(suite, suite, installed=True)
+    checkout = tmp_path / "e2e"
+    assert _overlaps(tmp_path, checkout, installed=False)
+    assert not _overlaps(tmp_path / "tests", checkout, installed=False)
